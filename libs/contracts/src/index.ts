@@ -1,0 +1,6 @@
+export * from './audit-actions';
+export * from './jobs';
+export * from './markets';
+export * from './money';
+export * from './orders';
+export * from './queues';

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { unsignedDecimalString } from './money';
+import { IntentSource, OrderSide, OrderStatus, orderParamsSchema } from './orders';
+import { JobName, ServiceName } from './queues';
+
+/** Bump when a payload changes shape; consumers refuse versions they do not know. */
+export const SCHEMA_VERSION = 1 as const;
+
+const id = z.uuid();
+const isoTime = z.iso.datetime({ offset: false });
+
+export const actorSchema = z
+  .object({
+    type: z.enum(['operator', 'service']),
+    id: z.string().min(1).max(100),
+    keyId: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+export type Actor = z.infer<typeof actorSchema>;
+
+export function serviceActor(service: ServiceName): Actor {
+  return { type: 'service', id: service };
+}
+
+const envelope = {
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  correlationId: z.string().min(1).max(100),
+};
+
+export const intentSubmittedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    source: z.enum(IntentSource),
+    actor: actorSchema,
+    order: orderParamsSchema,
+    submittedAt: isoTime,
+  })
+  .strict();
+
+export const orderAcceptedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    actor: actorSchema,
+    order: orderParamsSchema,
+    acceptedAt: isoTime,
+  })
+  .strict();
+
+export const fillSchema = z
+  .object({
+    fillId: z.string().min(1).max(100),
+    price: unsignedDecimalString,
+    quantity: unsignedDecimalString,
+    fee: unsignedDecimalString,
+    feeCurrency: z.string().min(1).max(10),
+  })
+  .strict();
+
+export const executionReportedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    symbol: z.string().min(1).max(21),
+    side: z.enum(OrderSide),
+    status: z.enum([
+      OrderStatus.Submitted,
+      OrderStatus.Open,
+      OrderStatus.Filled,
+      OrderStatus.Cancelled,
+      OrderStatus.Unknown,
+    ]),
+    fill: fillSchema.optional(),
+    at: isoTime,
+  })
+  .strict();
+
+export const approvalRequestedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    actor: actorSchema,
+    order: orderParamsSchema,
+    reasonCode: z.string().min(1).max(64),
+    requestedAt: isoTime,
+  })
+  .strict();
+
+export const controlCommandSchema = z
+  .object({
+    ...envelope,
+    commandId: id,
+    command: z.enum(['kill', 'resume']),
+    actor: actorSchema,
+    reason: z.string().min(1).max(500),
+    issuedAt: isoTime,
+  })
+  .strict();
+
+/** JSON-safe payload: nothing but plain data (money as decimal strings). Never a secret. */
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+export const auditEventSchema = z
+  .object({
+    ...envelope,
+    eventId: id,
+    occurredAt: isoTime,
+    actor: actorSchema,
+    action: z.string().regex(/^[a-z][a-z0-9_.-]{1,99}$/, 'must be a dotted lower-case action name'),
+    subject: z.object({ type: z.string().min(1).max(50), id: z.string().min(1).max(200) }).strict(),
+    payload: z.record(z.string(), jsonValue),
+  })
+  .strict();
+
+export const JOB_SCHEMAS = {
+  [JobName.IntentSubmitted]: intentSubmittedSchema,
+  [JobName.OrderAccepted]: orderAcceptedSchema,
+  [JobName.ExecutionReported]: executionReportedSchema,
+  [JobName.ApprovalRequested]: approvalRequestedSchema,
+  [JobName.ControlCommand]: controlCommandSchema,
+  [JobName.AuditEvent]: auditEventSchema,
+} as const satisfies Record<JobName, z.ZodType>;
+
+export type JobData<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
+export type IntentSubmitted = JobData<JobName.IntentSubmitted>;
+export type OrderAccepted = JobData<JobName.OrderAccepted>;
+export type ExecutionReported = JobData<JobName.ExecutionReported>;
+export type ApprovalRequested = JobData<JobName.ApprovalRequested>;
+export type ControlCommand = JobData<JobName.ControlCommand>;
+export type AuditEvent = JobData<JobName.AuditEvent>;
+
+/**
+ * The BullMQ job id of each job. The intent id is the job id on every hop, so adding the same job twice
+ * is a no-op; reports of one order are told apart by their status (and fill id).
+ */
+export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
+  switch (name) {
+    case JobName.IntentSubmitted:
+    case JobName.OrderAccepted:
+    case JobName.ApprovalRequested:
+      return (data as IntentSubmitted).intentId;
+    case JobName.ExecutionReported: {
+      const r = data as ExecutionReported;
+      return r.fill ? `${r.intentId}.${r.status}.${r.fill.fillId}` : `${r.intentId}.${r.status}`;
+    }
+    case JobName.ControlCommand:
+      return (data as ControlCommand).commandId;
+    case JobName.AuditEvent:
+      return (data as AuditEvent).eventId;
+    default: {
+      const unreachable: never = name;
+      throw new Error(`unknown job ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Human-readable summary of a schema failure: "order.quantity: must be a decimal string; …". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+}

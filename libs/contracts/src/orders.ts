@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { SYMBOL_RE } from './markets';
+import { unsignedDecimalString } from './money';
+
+export enum OrderSide {
+  Buy = 'buy',
+  Sell = 'sell',
+}
+
+export enum OrderType {
+  Market = 'market',
+  Limit = 'limit',
+}
+
+/**
+ * The order state machine (docs/architecture.md):
+ * RECEIVED → ACCEPTED | REJECTED | PENDING_APPROVAL; ACCEPTED → SUBMITTED → OPEN → FILLED;
+ * SUBMITTED/OPEN → CANCELLED | UNKNOWN; UNKNOWN → FILLED | CANCELLED (after reconciliation).
+ */
+export enum OrderStatus {
+  Received = 'RECEIVED',
+  Rejected = 'REJECTED',
+  PendingApproval = 'PENDING_APPROVAL',
+  Accepted = 'ACCEPTED',
+  Submitted = 'SUBMITTED',
+  Open = 'OPEN',
+  Filled = 'FILLED',
+  Cancelled = 'CANCELLED',
+  Unknown = 'UNKNOWN',
+}
+
+export const TERMINAL_ORDER_STATUSES: readonly OrderStatus[] = [
+  OrderStatus.Rejected,
+  OrderStatus.Filled,
+  OrderStatus.Cancelled,
+];
+
+/** Stable reason codes for risk outcomes; never rename a value (clients and audit records depend on them). */
+export enum RiskReasonCode {
+  QuantityNotPositive = 'QUANTITY_NOT_POSITIVE',
+  PriceNotPositive = 'PRICE_NOT_POSITIVE',
+  UnknownSymbol = 'UNKNOWN_SYMBOL',
+  PrecisionExceeded = 'PRECISION_EXCEEDED',
+  LimitPriceMissing = 'LIMIT_PRICE_MISSING',
+  NoMarketPrice = 'NO_MARKET_PRICE',
+  MaxNotionalExceeded = 'MAX_NOTIONAL_EXCEEDED',
+}
+
+export enum IntentSource {
+  Operator = 'operator',
+  Agent = 'agent',
+  Webhook = 'webhook',
+  Risk = 'risk',
+}
+
+/** The order parameters, as a client sends them and as every queue carries them. */
+export const orderParamsSchema = z
+  .object({
+    symbol: z.string().max(21).regex(SYMBOL_RE, 'must look like "BTC/USDT"'),
+    side: z.enum(OrderSide),
+    type: z.enum(OrderType),
+    quantity: unsignedDecimalString,
+    price: unsignedDecimalString.optional(),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.type === OrderType.Limit && o.price === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['price'], message: 'is required for limit orders' });
+    }
+    if (o.type === OrderType.Market && o.price !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['price'], message: 'must be omitted for market orders' });
+    }
+  });
+
+export type OrderParams = z.infer<typeof orderParamsSchema>;

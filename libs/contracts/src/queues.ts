@@ -1,0 +1,88 @@
+/**
+ * Queue and job names. NEVER rename a value: jobs already waiting in Redis under the old name would be
+ * stranded. Add a new name and migrate instead.
+ */
+export enum QueueName {
+  Intents = 'intents',
+  Orders = 'orders',
+  Executions = 'executions',
+  Approvals = 'approvals',
+  Control = 'control',
+  Audit = 'audit',
+}
+
+export enum JobName {
+  IntentSubmitted = 'intent.submitted',
+  OrderAccepted = 'order.accepted',
+  ExecutionReported = 'execution.reported',
+  ApprovalRequested = 'approval.requested',
+  ControlCommand = 'control.command',
+  AuditEvent = 'audit.event',
+}
+
+export enum ServiceName {
+  Gateway = 'gateway',
+  AgentAnalysis = 'agent-analysis',
+  Risk = 'risk',
+  Execution = 'execution',
+  Audit = 'audit',
+}
+
+export interface QueueRoute {
+  readonly queue: QueueName;
+  readonly jobs: readonly JobName[];
+  readonly producers: readonly ServiceName[];
+  readonly consumers: readonly ServiceName[];
+}
+
+/** The queue topology. docs/architecture.md shows the same table; a test keeps the two equal. */
+export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
+  {
+    queue: QueueName.Intents,
+    jobs: [JobName.IntentSubmitted],
+    producers: [ServiceName.Gateway, ServiceName.AgentAnalysis],
+    consumers: [ServiceName.Risk],
+  },
+  {
+    queue: QueueName.Orders,
+    jobs: [JobName.OrderAccepted],
+    producers: [ServiceName.Risk],
+    consumers: [ServiceName.Execution],
+  },
+  {
+    queue: QueueName.Executions,
+    jobs: [JobName.ExecutionReported],
+    producers: [ServiceName.Execution],
+    consumers: [ServiceName.Risk],
+  },
+  {
+    queue: QueueName.Approvals,
+    jobs: [JobName.ApprovalRequested],
+    producers: [ServiceName.Risk],
+    consumers: [ServiceName.Gateway],
+  },
+  {
+    queue: QueueName.Control,
+    jobs: [JobName.ControlCommand],
+    producers: [ServiceName.Gateway],
+    consumers: [ServiceName.Risk],
+  },
+  {
+    queue: QueueName.Audit,
+    jobs: [JobName.AuditEvent],
+    producers: [
+      ServiceName.Gateway,
+      ServiceName.AgentAnalysis,
+      ServiceName.Risk,
+      ServiceName.Execution,
+      ServiceName.Audit,
+    ],
+    consumers: [ServiceName.Audit],
+  },
+];
+
+export function queueOf(job: JobName): QueueName {
+  const route = QUEUE_TOPOLOGY.find((r) => r.jobs.includes(job));
+  if (!route) throw new Error(`job ${job} has no queue in QUEUE_TOPOLOGY`);
+  return route.queue;
+}

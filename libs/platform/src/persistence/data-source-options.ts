@@ -1,0 +1,52 @@
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { DataSource } from 'typeorm';
+
+export interface ServiceSchema {
+  /** PostgreSQL schema the service owns; it writes only there. */
+  readonly schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly migrations: MixedList<Function | string>;
+}
+
+/** TypeORM options for one service. The schema comes only from migrations: never `synchronize`. */
+export function dataSourceOptions(databaseUrl: string, service: ServiceSchema): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    schema: service.schema,
+    entities: service.entities,
+    migrations: service.migrations,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: 10, application_name: `desk-${service.schema}` },
+  };
+}
+
+/** Creates the service's schema and applies its pending migrations. Returns the names applied. */
+export async function migrate(databaseUrl: string, service: ServiceSchema): Promise<string[]> {
+  const ds = new DataSource(dataSourceOptions(databaseUrl, service));
+  await ds.initialize();
+  try {
+    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${service.schema.replace(/"/g, '')}"`);
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** PostgreSQL's unique-violation code, for "this id was already recorded". */
+export const PG_UNIQUE_VIOLATION = '23505';
+
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { code?: unknown }).code === PG_UNIQUE_VIOLATION ||
+      (error as { driverError?: { code?: unknown } }).driverError?.code === PG_UNIQUE_VIOLATION)
+  );
+}

@@ -1,0 +1,22 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Queue } from 'bullmq';
+import { JOB_SCHEMAS, jobIdOf, queueOf, type JobData, type JobName } from '@desk/contracts';
+
+/**
+ * Publishes a contract job: validates the payload against its schema (a producer bug fails here, not in
+ * the consumer), then adds it under its deterministic job id, so a second add of the same job is a no-op.
+ */
+@Injectable()
+export class JobPublisher {
+  constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
+
+  async publish<N extends JobName>(name: N, data: JobData<N>): Promise<string> {
+    const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
+    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name)), { strict: false });
+    const jobId = jobIdOf(name, payload);
+    await queue.add(name, payload, { jobId });
+    return jobId;
+  }
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  AuditAction,
+  JOB_SCHEMAS,
+  SCHEMA_VERSION,
+  describeIssues,
+  serviceActor,
+  type JobData,
+  type JobName,
+  type ServiceName,
+} from '@desk/contracts';
+import { SERVICE_NAME } from '../config/tokens';
+import { AuditPublisher } from './audit-publisher';
+
+/**
+ * A job is input like any other. Every consumer parses its payload here: a job that does not match its
+ * contract fails terminally (UnrecoverableError: never retried) and the rejection is recorded in the audit
+ * log with the reason, the queue and the job id.
+ */
+@Injectable()
+export class JobValidator {
+  private readonly logger = new Logger(JobValidator.name);
+
+  constructor(
+    @Inject(AuditPublisher) private readonly audit: AuditPublisher,
+    @Inject(SERVICE_NAME) private readonly service: ServiceName,
+  ) {}
+
+  async parse<N extends JobName>(expected: N, job: Job): Promise<JobData<N>> {
+    const reason = this.check(expected, job);
+    if (reason === undefined) return JOB_SCHEMAS[expected].parse(job.data) as JobData<N>;
+    this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job rejected');
+    const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
+    await this.audit.record({
+      // Same rejected job, same event id: a retried rejection is recorded once.
+      eventId: uuidFromHash(`job.rejected:${this.service}:${jobKey}`),
+      actor: serviceActor(this.service),
+      action: AuditAction.JobRejected,
+      subject: { type: 'job', id: jobKey.slice(0, 200) },
+      payload: { queue: job.queueName, jobName: String(job.name).slice(0, 100), reason: reason.slice(0, 2000) },
+      correlationId: String(job.id ?? 'unknown').slice(0, 100),
+    });
+    throw new UnrecoverableError(`invalid ${String(job.name)} job: ${reason}`);
+  }
+
+  private check(expected: JobName, job: Job): string | undefined {
+    if (job.name !== expected) return `unexpected job name "${String(job.name)}" (expected "${expected}")`;
+    const data: unknown = job.data;
+    if (typeof data === 'object' && data !== null && 'schemaVersion' in data) {
+      const v = (data as { schemaVersion: unknown }).schemaVersion;
+      if (v !== SCHEMA_VERSION) return `unsupported schemaVersion ${JSON.stringify(v)} (supported: ${SCHEMA_VERSION})`;
+    }
+    const result = JOB_SCHEMAS[expected].safeParse(data);
+    return result.success ? undefined : describeIssues(result.error);
+  }
+}
+
+/** A deterministic UUID (v4 layout) from a string, for idempotent event ids. */
+export function uuidFromHash(input: string): string {
+  const h = createHash('sha256').update(input).digest('hex');
+  const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
