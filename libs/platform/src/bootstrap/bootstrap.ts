@@ -24,7 +24,7 @@ export async function createService(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     trustProxy: false,
     genReqId: (req: import('node:http').IncomingMessage) => requestIdOf(req),
     requestIdHeader: false,

@@ -67,7 +67,7 @@ export const platformEnvSchema = z.object({
   REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z
     .string()
-    .regex(/^[a-zA-Z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _')
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _')
     .default('desk'),
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT'),
 });

@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceName } from '@desk/contracts';
+import { PlatformModule } from '@desk/platform';
+import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from './config';
+import { AGENT_ANALYSIS_SCHEMA } from './schema';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AgentAnalysisConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot({ service: ServiceName.AgentAnalysis, config, configToken: AGENT_ANALYSIS_CONFIG, schema: AGENT_ANALYSIS_SCHEMA }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,8 @@
+import { createService, runService } from '@desk/platform';
+import { AppModule } from './app.module';
+import { loadAgentAnalysisConfig } from './config';
+
+runService(async () => {
+  const config = loadAgentAnalysisConfig();
+  await createService(AppModule.forRoot(config), { service: 'agent-analysis', host: config.SERVICE_HOST, port: config.AGENT_ANALYSIS_PORT });
+});

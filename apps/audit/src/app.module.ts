@@ -1,0 +1,19 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceName } from '@desk/contracts';
+import { PlatformModule } from '@desk/platform';
+import { AUDIT_CONFIG, type AuditConfig } from './config';
+import { AuditLogModule } from './modules/audit-log/audit-log.module';
+import { AUDIT_SCHEMA } from './schema';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AuditConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot({ service: ServiceName.Audit, config, configToken: AUDIT_CONFIG, schema: AUDIT_SCHEMA }),
+        AuditLogModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceName } from '@desk/contracts';
+import { PlatformModule } from '@desk/platform';
+import { EXECUTION_CONFIG, type ExecutionConfig } from './config';
+import { EXECUTION_SCHEMA } from './schema';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ExecutionConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot({ service: ServiceName.Execution, config, configToken: EXECUTION_CONFIG, schema: EXECUTION_SCHEMA }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './infra';
+export * from './test-env';
+export * from './wait-for';

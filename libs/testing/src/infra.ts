@@ -1,0 +1,130 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+
+/** Tests run on this machine's PostgreSQL (trust auth, user postgres) and Redis, on 127.0.0.1. */
+export const TEST_PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function pgUp(): Promise<boolean> {
+  const c = new Client({ connectionString: TEST_PG_ADMIN_URL, connectionTimeoutMillis: 1500 });
+  try {
+    await c.connect();
+    await c.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function redisUp(): Promise<boolean> {
+  const r = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+}
+
+/** Reaches PostgreSQL and Redis, starting the local ones if they are down. */
+export async function ensureInfra(log: (line: string) => void = () => undefined): Promise<void> {
+  if (!(await pgUp())) {
+    const versions = readdirSync('/etc/postgresql');
+    for (const v of versions) {
+      log(`starting PostgreSQL ${v}`);
+      try {
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', v, 'main', 'start'], { stdio: 'ignore' });
+      } catch {
+        /* already starting, or another version */
+      }
+    }
+    await waitUntil(pgUp, 'PostgreSQL');
+  }
+  if (!(await redisUp())) {
+    log('starting Redis');
+    const child = spawn(
+      'redis-server',
+      ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore', detached: true },
+    );
+    child.unref();
+    await waitUntil(redisUp, 'Redis');
+  }
+}
+
+/** A fresh, uniquely named database; its URL. */
+export async function createDatabase(label = 'test'): Promise<{ name: string; url: string }> {
+  const name = `desk_${label}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await c.end();
+  }
+  const url = new URL(TEST_PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Deletes every Redis key under a prefix. */
+export async function clearRedisPrefix(prefix: string): Promise<void> {
+  const r = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+export function uniquePrefix(label = 't'): string {
+  return `${label}-${randomBytes(4).toString('hex')}`;
+}
+
+export const APPS = ['gateway', 'agent-analysis', 'risk', 'execution', 'audit'] as const;
+export type AppName = (typeof APPS)[number];
+
+/** Repository root (this file is libs/testing/{src,dist}/infra.*). */
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/** Runs every service's built migrate step against a database. */
+export function migrateAll(databaseUrl: string): void {
+  for (const app of APPS) {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'apps', app, 'dist', 'migrate.js')], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+}
