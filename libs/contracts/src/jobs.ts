@@ -115,6 +115,9 @@ export const auditEventSchema = z
   })
   .strict();
 
+/** One run of the agents, fired by agent-analysis's BullMQ job scheduler. */
+export const agentRunSchema = z.object({ ...envelope }).strict();
+
 export const JOB_SCHEMAS = {
   [JobName.IntentSubmitted]: intentSubmittedSchema,
   [JobName.OrderAccepted]: orderAcceptedSchema,
@@ -122,6 +125,7 @@ export const JOB_SCHEMAS = {
   [JobName.ApprovalRequested]: approvalRequestedSchema,
   [JobName.ControlCommand]: controlCommandSchema,
   [JobName.AuditEvent]: auditEventSchema,
+  [JobName.AgentRun]: agentRunSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
@@ -131,6 +135,7 @@ export type ExecutionReported = JobData<JobName.ExecutionReported>;
 export type ApprovalRequested = JobData<JobName.ApprovalRequested>;
 export type ControlCommand = JobData<JobName.ControlCommand>;
 export type AuditEvent = JobData<JobName.AuditEvent>;
+export type AgentRun = JobData<JobName.AgentRun>;
 
 /**
  * The BullMQ job id of each job. The intent id is the job id on every hop, so adding the same job twice
@@ -150,6 +155,8 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
       return (data as ControlCommand).commandId;
     case JobName.AuditEvent:
       return (data as AuditEvent).eventId;
+    case JobName.AgentRun:
+      return (data as AgentRun).correlationId;
     default: {
       const unreachable: never = name;
       throw new Error(`unknown job ${String(unreachable)}`);

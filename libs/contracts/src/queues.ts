@@ -9,6 +9,7 @@ export enum QueueName {
   Approvals = 'approvals',
   Control = 'control',
   Audit = 'audit',
+  AgentSchedule = 'agent-schedule',
 }
 
 export enum JobName {
@@ -18,6 +19,7 @@ export enum JobName {
   ApprovalRequested = 'approval.requested',
   ControlCommand = 'control.command',
   AuditEvent = 'audit.event',
+  AgentRun = 'agent.run',
 }
 
 export enum ServiceName {
@@ -78,6 +80,12 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
       ServiceName.Audit,
     ],
     consumers: [ServiceName.Audit],
+  },
+  {
+    queue: QueueName.AgentSchedule,
+    jobs: [JobName.AgentRun],
+    producers: [ServiceName.AgentAnalysis],
+    consumers: [ServiceName.AgentAnalysis],
   },
 ];
 

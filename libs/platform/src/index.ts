@@ -18,3 +18,6 @@ export * from './queue/job-publisher';
 export * from './queue/job-validator';
 export * from './queue/redis-connection';
 export * from './queue/redis.module';
+export * from './outbox/outbox';
+export * from './outbox/outbox.module';
+export * from './outbox/outbox.sql';

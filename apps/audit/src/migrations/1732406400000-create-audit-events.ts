@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createOutboxTableSql } from '@desk/platform';
 
 export class CreateAuditEvents1732406400000 implements MigrationInterface {
   name = 'CreateAuditEvents1732406400000';
@@ -22,9 +23,11 @@ export class CreateAuditEvents1732406400000 implements MigrationInterface {
     await q.query(`CREATE INDEX audit_events_subject_idx ON audit.audit_events (subject_type, subject_id, seq)`);
     await q.query(`CREATE INDEX audit_events_action_idx ON audit.audit_events (action, seq)`);
     await q.query(`CREATE INDEX audit_events_correlation_idx ON audit.audit_events (correlation_id)`);
+    for (const sql of createOutboxTableSql('audit')) await q.query(sql);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE audit.audit_events`);
+    await q.query(`DROP TABLE audit.outbox`);
   }
 }

@@ -5,6 +5,7 @@ import { ConfigModule } from '../config/config.module';
 import type { PlatformConfig } from '../config/load-config';
 import { HealthModule } from '../health/health.module';
 import { MarketModule } from '../market/market.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { dataSourceOptions, type ServiceSchema } from '../persistence/data-source-options';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
@@ -18,7 +19,10 @@ export interface PlatformOptions<C extends PlatformConfig> {
   schema: ServiceSchema;
 }
 
-/** Everything a service shares: config, structured logs, PostgreSQL, Redis, BullMQ, market prices, health. */
+/**
+ * Everything a service shares: config, structured logs, PostgreSQL, Redis, BullMQ, the transactional
+ * outbox, market prices, health. Every service's first migration creates its outbox table.
+ */
 @Module({})
 export class PlatformModule {
   static forRoot<C extends PlatformConfig>(options: PlatformOptions<C>): DynamicModule {
@@ -32,6 +36,7 @@ export class PlatformModule {
         RedisModule.forRoot(config),
         QueueModule.forRoot(config),
         MarketModule,
+        OutboxModule.forRoot(options.schema.schema),
         HealthModule,
       ],
     };

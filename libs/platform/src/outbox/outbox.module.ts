@@ -1,0 +1,14 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { OUTBOX_SCHEMA, Outbox } from './outbox';
+
+@Global()
+@Module({})
+export class OutboxModule {
+  static forRoot(schema: string): DynamicModule {
+    return {
+      module: OutboxModule,
+      providers: [{ provide: OUTBOX_SCHEMA, useValue: schema }, Outbox],
+      exports: [Outbox],
+    };
+  }
+}
