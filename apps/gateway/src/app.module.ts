@@ -2,6 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
 import { PlatformModule } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { AuditTrailModule } from './modules/audit-trail/audit-trail.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { OrdersModule } from './modules/orders/orders.module';
+import { PositionsModule } from './modules/positions/positions.module';
+import { SignalsModule } from './modules/signals/signals.module';
 import { GATEWAY_SCHEMA } from './schema';
 
 @Module({})
@@ -11,6 +16,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformModule.forRoot({ service: ServiceName.Gateway, config, configToken: GATEWAY_CONFIG, schema: GATEWAY_SCHEMA }),
+        AuthModule,
+        OrdersModule,
+        PositionsModule,
+        SignalsModule,
+        AuditTrailModule,
       ],
     };
   }

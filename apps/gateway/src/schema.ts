@@ -1,8 +1,9 @@
 import type { ServiceSchema } from '@desk/platform';
+import { CreateGatewayTables1732406600000 } from './migrations/1732406600000-create-gateway-tables';
 
-/** The gateway service's own PostgreSQL schema: its tables and migrations. */
+/** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
   schema: 'gateway',
   entities: [],
-  migrations: [],
+  migrations: [CreateGatewayTables1732406600000],
 };

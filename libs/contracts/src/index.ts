@@ -4,3 +4,4 @@ export * from './markets';
 export * from './money';
 export * from './orders';
 export * from './queues';
+export * from './order-rules';

@@ -156,7 +156,7 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
     case JobName.AuditEvent:
       return (data as AuditEvent).eventId;
     case JobName.AgentRun:
-      return (data as AgentRun).correlationId;
+      return data.correlationId;
     default: {
       const unreachable: never = name;
       throw new Error(`unknown job ${String(unreachable)}`);

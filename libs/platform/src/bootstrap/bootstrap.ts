@@ -22,6 +22,13 @@ export async function createService(
   module: unknown,
   options: BootstrapOptions,
 ): Promise<NestFastifyApplication> {
+  const app = await buildApp(module, options);
+  await app.listen(options.port, options.host);
+  return app;
+}
+
+/** The configured application without listening (tests drive it with `inject`). */
+export async function buildApp(module: unknown, options: Omit<BootstrapOptions, 'host' | 'port'>): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     routerOptions: { maxParamLength: 200 },
@@ -52,7 +59,8 @@ export async function createService(
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   }
   await options.configure?.(app);
-  await app.listen(options.port, options.host);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   return app;
 }
 

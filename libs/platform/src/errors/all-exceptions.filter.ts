@@ -56,7 +56,7 @@ function fromFrameworkError(exception: unknown): { code: ErrorCode; message: str
     status = exception.getStatus();
     message = exception.message;
   } else if (typeof exception === 'object' && exception !== null && 'statusCode' in exception) {
-    const s = (exception as { statusCode: unknown }).statusCode;
+    const s = exception.statusCode;
     if (typeof s === 'number') status = s;
     const fstCode = (exception as { code?: unknown }).code;
     message =

@@ -35,7 +35,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.flush(), 250);
+    this.timer = setInterval(() => void this.flush(), 250);
     this.timer.unref();
   }
 

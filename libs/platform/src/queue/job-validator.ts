@@ -46,10 +46,10 @@ export class JobValidator {
   }
 
   private check(expected: JobName, job: Job): string | undefined {
-    if (job.name !== expected) return `unexpected job name "${String(job.name)}" (expected "${expected}")`;
+    if (job.name !== String(expected)) return `unexpected job name "${String(job.name)}" (expected "${expected}")`;
     const data: unknown = job.data;
     if (typeof data === 'object' && data !== null && 'schemaVersion' in data) {
-      const v = (data as { schemaVersion: unknown }).schemaVersion;
+      const v = data.schemaVersion;
       if (v !== SCHEMA_VERSION) return `unsupported schemaVersion ${JSON.stringify(v)} (supported: ${SCHEMA_VERSION})`;
     }
     const result = JOB_SCHEMAS[expected].safeParse(data);

@@ -1,0 +1,14 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Page } from '../../http/cursor';
+import { parseInput } from '../../http/zod-input';
+import { AuditQueryRepository } from './audit-query.repository';
+import { listAuditQuerySchema, type AuditRecordView } from './audit-trail.dto';
+
+@Injectable()
+export class AuditTrailService {
+  constructor(@Inject(AuditQueryRepository) private readonly audit: AuditQueryRepository) {}
+
+  list(query: unknown): Promise<Page<AuditRecordView>> {
+    return this.audit.list(parseInput(listAuditQuerySchema, query, '(query)'));
+  }
+}

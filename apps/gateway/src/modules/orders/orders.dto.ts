@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { IntentSource, OrderSide, OrderStatus, OrderType, orderParamsSchema } from '@desk/contracts';
+
+/** Body of POST /v1/orders: exactly the order parameters, nothing else. */
+export const submitOrderSchema = orderParamsSchema;
+
+export const listOrdersQuerySchema = z
+  .object({
+    symbol: z.string().max(21).optional(),
+    side: z.enum(OrderSide).optional(),
+    type: z.enum(OrderType).optional(),
+    status: z.enum(OrderStatus).optional(),
+    source: z.enum(IntentSource).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(400).optional(),
+  })
+  .strict();
+
+export type ListOrdersQuery = z.infer<typeof listOrdersQuerySchema>;
+
+export interface OrderHistoryEntry {
+  status: OrderStatus;
+  at: string;
+  reasonCode?: string;
+  detail?: string;
+}
+
+export interface FillView {
+  id: string;
+  price: string;
+  quantity: string;
+  fee: string;
+  feeCurrency: string;
+  at: string;
+}
+
+export interface OrderView {
+  id: string;
+  source: string;
+  symbol: string;
+  side: string;
+  type: string;
+  quantity: string;
+  price: string | null;
+  status: OrderStatus;
+  reasonCode: string | null;
+  filledQuantity: string;
+  averageFillPrice: string | null;
+  fees: string;
+  submittedAt: string;
+  history?: OrderHistoryEntry[];
+  fills?: FillView[];
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Actor, OrderParams } from '@desk/contracts';
+
+export interface Submission {
+  id: string;
+  actor: Actor;
+  idempotencyKey: string;
+  order: OrderParams;
+  correlationId: string;
+  submittedAt: Date;
+}
+
+@Injectable()
+export class SubmissionRepository {
+  async insert(tx: EntityManager, s: Submission): Promise<void> {
+    await tx.query(
+      `INSERT INTO gateway.submissions
+         (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id, submitted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        s.id,
+        s.actor.id,
+        s.actor.keyId ?? null,
+        s.idempotencyKey,
+        s.order.symbol,
+        s.order.side,
+        s.order.type,
+        s.order.quantity,
+        s.order.price ?? null,
+        s.correlationId,
+        s.submittedAt,
+      ],
+    );
+  }
+}

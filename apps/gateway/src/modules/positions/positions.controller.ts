@@ -1,0 +1,16 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PositionsService } from './positions.service';
+
+@ApiTags('positions')
+@ApiBearerAuth()
+@Controller('v1/positions')
+export class PositionsController {
+  constructor(@Inject(PositionsService) private readonly positions: PositionsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Positions: quantity, average price, unrealized P&L at the last market price' })
+  list() {
+    return this.positions.list();
+  }
+}

@@ -1,0 +1,63 @@
+// Type-aware lint. The rules that matter most here: no floating promises (a dropped promise is a lost
+// order), exhaustive switches, no `any`, and module boundaries (an app never imports another app; libs
+// never import apps).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const APPS = ['gateway', 'agent-analysis', 'risk', 'execution', 'audit'];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.mts', 'scripts/*.mjs', 'scripts/lib/*.mjs', 'test/*.ts', 'test/e2e/*.ts', 'bench/*.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-extraneous-class': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  ...APPS.map((app) => ({
+    files: [`apps/${app}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: APPS.filter((a) => a !== app).map((a) => `@desk/${a}`), message: 'an app never imports another app' },
+            { group: ['**/apps/*/**', '../../*/src/**'], message: 'an app never imports another app' },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: APPS.map((a) => `@desk/${a}`).concat(['**/apps/**']), message: 'libs never import apps' }] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', 'scripts/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);
