@@ -1,5 +1,5 @@
-import { runMigrationsCli } from '@desk/platform';
-import { loadGatewayConfig } from './config';
+import { loadConfig, platformEnvSchema, runMigrationsCli } from '@desk/platform';
 import { GATEWAY_SCHEMA } from './schema';
 
-void runMigrationsCli('gateway', () => loadGatewayConfig().DATABASE_URL, GATEWAY_SCHEMA);
+// Migrating needs only the database, not the gateway's secrets.
+void runMigrationsCli('gateway', () => loadConfig('gateway', platformEnvSchema, process.env).DATABASE_URL, GATEWAY_SCHEMA);

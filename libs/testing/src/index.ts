@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './test-env';
 export * from './wait-for';
+export * from './platform-processes';

@@ -8,8 +8,10 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ field: base ? `${base}.${key}` : key, reason: 'unknown field' });
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
       out.push({ field: base || '(body)', reason: 'is required' });
+    } else if (issue.code === 'invalid_type') {
+      out.push({ field: base || '(body)', reason: `must be of type ${issue.expected}` });
     } else {
       out.push({ field: base || '(body)', reason: issue.message });
     }

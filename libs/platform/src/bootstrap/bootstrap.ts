@@ -43,9 +43,10 @@ export async function buildApp(module: unknown, options: Omit<BootstrapOptions, 
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
-  app
-    .getHttpAdapter()
-    .getInstance()
+  const fastify = app.getHttpAdapter().getInstance();
+  // The API speaks JSON only: anything else is a 415, not a string body for the handler to guess at.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify
     .addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', String(request.id));
     });

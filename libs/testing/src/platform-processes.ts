@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { APPS, REPO_ROOT, type AppName } from './infra';
+import { waitFor } from './wait-for';
+
+const PORT_VARS: Record<AppName, string> = {
+  gateway: 'GATEWAY_PORT',
+  'agent-analysis': 'AGENT_ANALYSIS_PORT',
+  risk: 'RISK_PORT',
+  execution: 'EXECUTION_PORT',
+  audit: 'AUDIT_PORT',
+};
+
+export interface RunningPlatform {
+  baseUrl: string;
+  apiKey: string;
+  ports: Record<AppName, number>;
+  /** Everything each service printed, for failure messages. */
+  output: Record<AppName, string[]>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts the five built services as separate processes (dist/main.js), on free loopback ports, against the
+ * given database and Redis prefix, and waits until each answers /health/ready.
+ */
+export async function startPlatform(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  env?: Record<string, string>;
+}): Promise<RunningPlatform> {
+  const apiKey = `e2e_${randomBytes(24).toString('base64url')}`;
+  const ports = {} as Record<AppName, number>;
+  for (const app of APPS) ports[app] = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.redisPrefix,
+    GATEWAY_API_KEY: apiKey,
+    ...Object.fromEntries(APPS.map((app) => [PORT_VARS[app], String(ports[app])])),
+    ...options.env,
+  };
+  const children = new Map<AppName, ChildProcess>();
+  const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
+  for (const app of APPS) {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'apps', app, 'dist', 'main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      output[app].push(chunk.toString());
+      if (output[app].length > 400) output[app].shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    children.set(app, child);
+  }
+
+  const stop = async () => {
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  try {
+    for (const app of APPS) {
+      await waitFor(
+        async () => {
+          const child = children.get(app);
+          if (child && child.exitCode !== null) {
+            throw new Error(`${app} exited with ${child.exitCode}: ${output[app].join('').slice(-2000)}`);
+          }
+          const res = await fetch(`http://127.0.0.1:${ports[app]}/health/ready`).catch(() => undefined);
+          return res?.ok ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: `${app} to be ready` },
+      );
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { baseUrl: `http://127.0.0.1:${ports.gateway}`, apiKey, ports, output, stop };
+}
