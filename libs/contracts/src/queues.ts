@@ -35,6 +35,8 @@ export interface QueueRoute {
   readonly jobs: readonly JobName[];
   readonly producers: readonly ServiceName[];
   readonly consumers: readonly ServiceName[];
+  /** Declared for a feature still to come: no consumer processes it yet. */
+  readonly planned?: string;
 }
 
 /** The queue topology. docs/architecture.md shows the same table; a test keeps the two equal. */
@@ -62,12 +64,14 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
     jobs: [JobName.ApprovalRequested],
     producers: [ServiceName.Risk],
     consumers: [ServiceName.Gateway],
+    planned: 'two-man rule',
   },
   {
     queue: QueueName.Control,
     jobs: [JobName.ControlCommand],
     producers: [ServiceName.Gateway],
     consumers: [ServiceName.Risk],
+    planned: 'kill switch',
   },
   {
     queue: QueueName.Audit,
