@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
 import { PlatformModule } from '@desk/platform';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from './config';
+import { AgentsModule } from './modules/agents/agents.module';
 import { AGENT_ANALYSIS_SCHEMA } from './schema';
 
 @Module({})
@@ -10,7 +11,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: ServiceName.AgentAnalysis, config, configToken: AGENT_ANALYSIS_CONFIG, schema: AGENT_ANALYSIS_SCHEMA }),
+        PlatformModule.forRoot({
+          service: ServiceName.AgentAnalysis,
+          config,
+          configToken: AGENT_ANALYSIS_CONFIG,
+          schema: AGENT_ANALYSIS_SCHEMA,
+        }),
+        AgentsModule,
       ],
     };
   }

@@ -4,5 +4,9 @@ import { loadAgentAnalysisConfig } from './config';
 
 runService(async () => {
   const config = loadAgentAnalysisConfig();
-  await createService(AppModule.forRoot(config), { service: 'agent-analysis', host: config.SERVICE_HOST, port: config.AGENT_ANALYSIS_PORT });
+  await createService(AppModule.forRoot(config), {
+    service: 'agent-analysis',
+    host: config.SERVICE_HOST,
+    port: config.AGENT_ANALYSIS_PORT,
+  });
 });

@@ -1,8 +1,9 @@
 import type { ServiceSchema } from '@desk/platform';
+import { CreateAgentTables1732406600000 } from './migrations/1732406600000-create-agent-tables';
 
-/** The agent-analysis service's own PostgreSQL schema: its tables and migrations. */
+/** The agent-analysis service's own PostgreSQL schema: its tables and migrations (raw SQL, no entities). */
 export const AGENT_ANALYSIS_SCHEMA: ServiceSchema = {
   schema: 'agents',
   entities: [],
-  migrations: [],
+  migrations: [CreateAgentTables1732406600000],
 };

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
 import { PlatformModule } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from './config';
+import { OrdersModule } from './modules/orders/orders.module';
 import { EXECUTION_SCHEMA } from './schema';
 
 @Module({})
@@ -10,7 +11,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: ServiceName.Execution, config, configToken: EXECUTION_CONFIG, schema: EXECUTION_SCHEMA }),
+        PlatformModule.forRoot({
+          service: ServiceName.Execution,
+          config,
+          configToken: EXECUTION_CONFIG,
+          schema: EXECUTION_SCHEMA,
+        }),
+        OrdersModule,
       ],
     };
   }

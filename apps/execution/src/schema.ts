@@ -1,8 +1,9 @@
 import type { ServiceSchema } from '@desk/platform';
+import { CreateExecutionTables1732406700000 } from './migrations/1732406700000-create-execution-tables';
 
-/** The execution service's own PostgreSQL schema: its tables and migrations. */
+/** The execution service's own PostgreSQL schema: its tables and migrations (accessed with SQL, no entities). */
 export const EXECUTION_SCHEMA: ServiceSchema = {
   schema: 'execution',
   entities: [],
-  migrations: [],
+  migrations: [CreateExecutionTables1732406700000],
 };

@@ -1,8 +1,9 @@
 import type { ServiceSchema } from '@desk/platform';
+import { CreateRiskTables1732406500000 } from './migrations/1732406500000-create-risk-tables';
 
-/** The risk service's own PostgreSQL schema: its tables and migrations. */
+/** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
   schema: 'risk',
   entities: [],
-  migrations: [],
+  migrations: [CreateRiskTables1732406500000],
 };

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { toWire, type Money } from '@desk/contracts';
+import { uuidFromHash } from '@desk/platform';
+import type { Signal } from './agent';
+import type { Outcome } from './blend';
+
+export interface DecisionRecord {
+  runId: string;
+  symbol: string;
+  blend: Money | null;
+  intentId: string | null;
+  outcome: Outcome;
+}
+
+/** Signals and decisions of agent runs (schema `agents`), in raw SQL; the gateway reads the same tables. */
+@Injectable()
+export class AgentsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Symbols that had an intent within the last `cooldownMs`. */
+  async symbolsInCooldown(tx: EntityManager, cooldownMs: number): Promise<Set<string>> {
+    const rows: { symbol: string }[] = await tx.query(
+      `SELECT DISTINCT symbol FROM agents.decisions
+        WHERE outcome = 'intent' AND created_at > now() - $1 * interval '1 millisecond'`,
+      [cooldownMs],
+    );
+    return new Set(rows.map((r) => r.symbol));
+  }
+
+  /** Returns false when this run already decided on this symbol (a redelivered run job). */
+  async insertDecision(tx: EntityManager, d: DecisionRecord): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO agents.decisions (run_id, symbol, blended_conviction, intent_id, outcome)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id, symbol) DO NOTHING
+       RETURNING run_id`,
+      [d.runId, d.symbol, d.blend ? toWire(d.blend) : null, d.intentId, d.outcome],
+    );
+    return rows.length > 0;
+  }
+
+  async insertSignals(
+    tx: EntityManager,
+    runId: string,
+    symbol: string,
+    price: Money,
+    signals: readonly Signal[],
+  ): Promise<void> {
+    for (const s of signals) {
+      await tx.query(
+        `INSERT INTO agents.signals (id, run_id, agent, symbol, direction, conviction, rationale, price)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          uuidFromHash(`signal:${runId}:${symbol}:${s.agent}`),
+          runId,
+          s.agent,
+          symbol,
+          s.direction,
+          s.conviction ? toWire(s.conviction) : null,
+          s.rationale,
+          toWire(price),
+        ],
+      );
+    }
+  }
+}

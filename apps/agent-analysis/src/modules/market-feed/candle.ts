@@ -1,0 +1,17 @@
+import type { Money } from '@desk/contracts';
+
+/** One OHLCV candle. Prices and volume are Decimals: they become numbers only inside the indicator adapter. */
+export interface Candle {
+  readonly time: Date;
+  readonly open: Money;
+  readonly high: Money;
+  readonly low: Money;
+  readonly close: Money;
+  readonly volume: Money;
+}
+
+/** Recent candles of each enabled symbol, oldest first. */
+export type CandlesBySymbol = Map<string, Candle[]>;
+
+/** Number of candles a feed returns per symbol: enough warm-up for every agent's indicators. */
+export const HISTORY_CANDLES = 120;

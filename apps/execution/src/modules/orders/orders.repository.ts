@@ -1,0 +1,196 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { OrderSide, OrderStatus, OrderType, money, toWire, type Money } from '@desk/contracts';
+import type { ExchangeFill } from '../exchange/exchange-adapter';
+import { Position } from './position';
+
+export interface OrderRecord {
+  readonly id: string;
+  readonly venue: string;
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly type: OrderType;
+  readonly quantity: Money;
+  readonly price: Money | null;
+  readonly status: OrderStatus;
+  readonly correlationId: string;
+}
+
+export type NewOrder = Omit<OrderRecord, 'status'>;
+
+/** Statuses in which an order is still at the venue and may fill. */
+const ACTIVE_STATUSES: readonly OrderStatus[] = [OrderStatus.Submitted, OrderStatus.Open];
+
+interface OrderRow {
+  id: string;
+  venue: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: string;
+  price: string | null;
+  status: OrderStatus;
+  correlation_id: string;
+}
+
+interface PositionRow {
+  symbol: string;
+  quantity: string;
+  average_price: string;
+  realized_pnl: string;
+  fees_paid: string;
+}
+
+/** Orders, their status history, fills and positions (schema `execution`), in raw SQL. */
+@Injectable()
+export class OrdersRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Returns false when the order already existed (a redelivered job). */
+  async insertOrder(tx: EntityManager, order: NewOrder): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, price, status, correlation_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [
+        order.id,
+        order.venue,
+        order.symbol,
+        order.side,
+        order.type,
+        toWire(order.quantity),
+        order.price ? toWire(order.price) : null,
+        OrderStatus.Submitted,
+        order.correlationId,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** Appends a status transition; returns false when this status was already recorded for the order. */
+  async addEvent(
+    tx: EntityManager,
+    orderId: string,
+    status: OrderStatus,
+    detail: string | null,
+  ): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO execution.order_events (order_id, status, detail) VALUES ($1, $2, $3)
+       ON CONFLICT (order_id, status) DO NOTHING
+       RETURNING id`,
+      [orderId, status, detail],
+    );
+    return rows.length > 0;
+  }
+
+  /** Ids of orders that may still fill, oldest first. */
+  async activeOrderIds(limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM execution.orders WHERE status = ANY($1::text[]) ORDER BY created_at, id LIMIT $2`,
+      [[...ACTIVE_STATUSES], limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Locks an order that may still fill, for the rest of the transaction. Undefined when it is no longer
+   * active or another transaction (another execution instance) holds it: that one is working on it.
+   */
+  async lockActiveOrder(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
+    const rows: OrderRow[] = await tx.query(
+      `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id
+         FROM execution.orders
+        WHERE id = $1 AND status = ANY($2::text[])
+        FOR UPDATE SKIP LOCKED`,
+      [id, [...ACTIVE_STATUSES]],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      venue: row.venue,
+      symbol: row.symbol,
+      side: row.side,
+      type: row.type,
+      quantity: money(row.quantity),
+      price: row.price === null ? null : money(row.price),
+      status: row.status,
+      correlationId: row.correlation_id,
+    };
+  }
+
+  async setStatus(tx: EntityManager, id: string, status: OrderStatus): Promise<void> {
+    await tx.query(`UPDATE execution.orders SET status = $2, updated_at = now() WHERE id = $1`, [id, status]);
+  }
+
+  /** Records a full fill and marks the order FILLED. */
+  async recordFill(tx: EntityManager, order: OrderRecord, fillId: string, fill: ExchangeFill): Promise<void> {
+    await tx.query(
+      `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        fillId,
+        order.id,
+        order.symbol,
+        order.side,
+        toWire(fill.price),
+        toWire(fill.quantity),
+        toWire(fill.fee),
+        fill.feeCurrency,
+        fill.at,
+      ],
+    );
+    await tx.query(
+      `UPDATE execution.orders
+          SET status = $2, filled_quantity = filled_quantity + $3, average_fill_price = $4,
+              fees = fees + $5, updated_at = now()
+        WHERE id = $1`,
+      [order.id, OrderStatus.Filled, toWire(fill.quantity), toWire(fill.price), toWire(fill.fee)],
+    );
+  }
+
+  /** The symbol's position, locked for the rest of the transaction (flat when there was none). */
+  async lockPosition(tx: EntityManager, symbol: string): Promise<Position> {
+    await tx.query(
+      `INSERT INTO execution.positions (symbol, quantity, average_price, realized_pnl, fees_paid)
+       VALUES ($1, 0, 0, 0, 0)
+       ON CONFLICT (symbol) DO NOTHING`,
+      [symbol],
+    );
+    const rows: PositionRow[] = await tx.query(
+      `SELECT symbol, quantity, average_price, realized_pnl, fees_paid
+         FROM execution.positions WHERE symbol = $1 FOR UPDATE`,
+      [symbol],
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`position ${symbol} vanished inside its transaction`);
+    return new Position(
+      row.symbol,
+      money(row.quantity),
+      money(row.average_price),
+      money(row.realized_pnl),
+      money(row.fees_paid),
+    );
+  }
+
+  async savePosition(tx: EntityManager, position: Position): Promise<void> {
+    await tx.query(
+      `UPDATE execution.positions
+          SET quantity = $2, average_price = $3, realized_pnl = $4, fees_paid = $5, updated_at = now()
+        WHERE symbol = $1`,
+      [
+        position.symbol,
+        toWire(position.quantity),
+        toWire(position.averagePrice),
+        toWire(position.realizedPnl),
+        toWire(position.feesPaid),
+      ],
+    );
+  }
+}

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MARKET_CATALOG,
+  OrderSide,
+  OrderType,
+  RiskReasonCode,
+  findMarket,
+  money,
+  toWire,
+  type OrderParams,
+} from '@desk/contracts';
+import {
+  BASIC_RULES,
+  limitPriceRequiredRule,
+  marketPriceRule,
+  maxNotionalRule,
+  precisionRule,
+  pricePositiveRule,
+  quantityPositiveRule,
+  unknownSymbolRule,
+} from './basic-rules';
+import type { RiskContext, Violation } from './risk-rule';
+
+const NOW = new Date('2025-01-01T12:00:00.000Z');
+
+function ctx(order: Partial<OrderParams>, over: Partial<RiskContext> = {}): RiskContext {
+  const full: OrderParams = {
+    symbol: 'BTC/USDT',
+    side: OrderSide.Buy,
+    type: OrderType.Market,
+    quantity: '0.5',
+    ...order,
+  };
+  return {
+    order: full,
+    market: findMarket(full.symbol),
+    lastPrice: { symbol: full.symbol, price: money('65000'), at: new Date(NOW.getTime() - 1000) },
+    limits: { maxOrderNotional: money('50000'), maxPriceAgeMs: 30_000 },
+    now: NOW,
+    ...over,
+  };
+}
+
+/** Violation with its figures as decimal strings, for readable expectations. */
+function wire(v: Violation | undefined): Record<string, string> | undefined {
+  if (!v) return undefined;
+  const out: Record<string, string> = { reasonCode: v.reasonCode, reason: v.reason };
+  for (const k of ['limit', 'measured', 'notional', 'referencePrice'] as const) {
+    const value = v[k];
+    if (value) out[k] = toWire(value);
+  }
+  return out;
+}
+
+describe('unknown symbol rule', () => {
+  it('accepts an enabled catalog symbol', () => {
+    expect(unknownSymbolRule.check(ctx({ symbol: 'ETH/USDT' }))).toBeUndefined();
+  });
+
+  it('rejects a symbol that is not in the catalog or not enabled (market not resolved)', () => {
+    expect(wire(unknownSymbolRule.check(ctx({ symbol: 'DOGE/USDT' })))).toEqual({
+      reasonCode: 'UNKNOWN_SYMBOL',
+      reason: 'symbol DOGE/USDT is not traded here',
+    });
+    const disabled = ctx({ symbol: 'SOL/USDT' }, { market: findMarket('SOL/USDT', ['BTC/USDT']) });
+    expect(unknownSymbolRule.check(disabled)?.reasonCode).toBe(RiskReasonCode.UnknownSymbol);
+  });
+});
+
+describe('quantity rule', () => {
+  it('accepts a positive quantity', () => {
+    expect(quantityPositiveRule.check(ctx({ quantity: '0.000001' }))).toBeUndefined();
+  });
+
+  it('rejects zero', () => {
+    expect(wire(quantityPositiveRule.check(ctx({ quantity: '0' })))).toEqual({
+      reasonCode: 'QUANTITY_NOT_POSITIVE',
+      reason: 'quantity 0 is not positive',
+      measured: '0',
+    });
+  });
+
+  it('rejects a negative quantity (the contract refuses it, the rule still holds)', () => {
+    expect(quantityPositiveRule.check(ctx({ quantity: '-1' }))?.reason).toBe('quantity -1 is not positive');
+  });
+});
+
+describe('price rule', () => {
+  it('accepts a positive limit price and ignores market orders', () => {
+    expect(pricePositiveRule.check(ctx({ type: OrderType.Limit, price: '0.01' }))).toBeUndefined();
+    expect(pricePositiveRule.check(ctx({ type: OrderType.Market }))).toBeUndefined();
+  });
+
+  it('rejects a zero limit price', () => {
+    expect(wire(pricePositiveRule.check(ctx({ type: OrderType.Limit, price: '0.00' })))).toEqual({
+      reasonCode: 'PRICE_NOT_POSITIVE',
+      reason: 'limit price 0 is not positive',
+      measured: '0',
+    });
+  });
+});
+
+describe('limit price required rule', () => {
+  it('accepts a limit order with a price and a market order without one', () => {
+    expect(limitPriceRequiredRule.check(ctx({ type: OrderType.Limit, price: '100' }))).toBeUndefined();
+    expect(limitPriceRequiredRule.check(ctx({ type: OrderType.Market }))).toBeUndefined();
+  });
+
+  it('rejects a limit order without a price', () => {
+    expect(wire(limitPriceRequiredRule.check(ctx({ type: OrderType.Limit })))).toEqual({
+      reasonCode: 'LIMIT_PRICE_MISSING',
+      reason: 'a limit order needs a price',
+    });
+  });
+});
+
+describe('precision rule', () => {
+  it('accepts quantity and price at exactly the market precision', () => {
+    expect(
+      precisionRule.check(ctx({ type: OrderType.Limit, quantity: '0.123456', price: '64000.12' })),
+    ).toBeUndefined();
+    expect(
+      precisionRule.check(
+        ctx({ symbol: 'SOL/USDT', type: OrderType.Limit, quantity: '1.25', price: '150.125' }),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('rejects a quantity with more decimals than the market allows', () => {
+    expect(wire(precisionRule.check(ctx({ quantity: '0.1234567' })))).toEqual({
+      reasonCode: 'PRECISION_EXCEEDED',
+      reason: 'quantity 0.1234567 has 7 decimals; BTC/USDT allows 6',
+      limit: '6',
+      measured: '7',
+    });
+  });
+
+  it('rejects a price with more decimals than the market allows, trailing zeros included', () => {
+    expect(
+      wire(
+        precisionRule.check(
+          ctx({ symbol: 'ETH/USDT', type: OrderType.Limit, quantity: '1', price: '3200.100' }),
+        ),
+      ),
+    ).toEqual({
+      reasonCode: 'PRECISION_EXCEEDED',
+      reason: 'price 3200.100 has 3 decimals; ETH/USDT allows 2',
+      limit: '2',
+      measured: '3',
+    });
+  });
+
+  it('leaves an unknown symbol to the unknown symbol rule', () => {
+    expect(precisionRule.check(ctx({ symbol: 'DOGE/USDT', quantity: '0.123456789' }))).toBeUndefined();
+  });
+});
+
+describe('market price rule', () => {
+  it('accepts a market order with a fresh last price, and a limit order without any price', () => {
+    expect(marketPriceRule.check(ctx({}))).toBeUndefined();
+    const atLimit = { symbol: 'BTC/USDT', price: money('65000'), at: new Date(NOW.getTime() - 30_000) };
+    expect(marketPriceRule.check(ctx({}, { lastPrice: atLimit }))).toBeUndefined();
+    expect(
+      marketPriceRule.check(ctx({ type: OrderType.Limit, price: '1' }, { lastPrice: undefined })),
+    ).toBeUndefined();
+  });
+
+  it('rejects a market order when there is no last price', () => {
+    expect(wire(marketPriceRule.check(ctx({}, { lastPrice: undefined })))).toEqual({
+      reasonCode: 'NO_MARKET_PRICE',
+      reason: 'no market price for BTC/USDT',
+    });
+  });
+
+  it('rejects a market order when the last price is too old', () => {
+    const stale = { symbol: 'BTC/USDT', price: money('65000'), at: new Date(NOW.getTime() - 30_001) };
+    expect(wire(marketPriceRule.check(ctx({}, { lastPrice: stale })))).toEqual({
+      reasonCode: 'NO_MARKET_PRICE',
+      reason: 'last price of BTC/USDT is 30001 ms old; max 30000 ms',
+      limit: '30000',
+      measured: '30001',
+    });
+  });
+});
+
+describe('max notional rule', () => {
+  it('accepts a market order valued at the last price up to the max, inclusive', () => {
+    expect(maxNotionalRule.check(ctx({ quantity: '0.5' }))).toBeUndefined();
+    const exact = { symbol: 'BTC/USDT', price: money('50000'), at: NOW };
+    expect(maxNotionalRule.check(ctx({ quantity: '1' }, { lastPrice: exact }))).toBeUndefined();
+  });
+
+  it('rejects a market order over the max, with the numbers', () => {
+    expect(wire(maxNotionalRule.check(ctx({ quantity: '1' })))).toEqual({
+      reasonCode: 'MAX_NOTIONAL_EXCEEDED',
+      reason: 'notional 65000.00 exceeds max 50000 (1 at market price 65000)',
+      limit: '50000',
+      notional: '65000',
+      referencePrice: '65000',
+    });
+  });
+
+  it('values a limit order at its limit price, not the market price', () => {
+    const order = { type: OrderType.Limit, quantity: '2', price: '25000.01' };
+    expect(wire(maxNotionalRule.check(ctx(order, { lastPrice: undefined })))).toEqual({
+      reasonCode: 'MAX_NOTIONAL_EXCEEDED',
+      reason: 'notional 50000.02 exceeds max 50000 (2 at limit price 25000.01)',
+      limit: '50000',
+      notional: '50000.02',
+      referencePrice: '25000.01',
+    });
+    expect(maxNotionalRule.check(ctx({ ...order, price: '25000' }))).toBeUndefined();
+  });
+
+  it('shows the exact notional, never rounded down to the max', () => {
+    const v = maxNotionalRule.check(
+      ctx({ type: OrderType.Limit, quantity: '0.000001', price: '50000000000.01' }),
+    );
+    expect(v?.reason).toMatch(/^notional 50000\.00000001 exceeds max 50000 /);
+  });
+
+  it('leaves an order without a usable price to the market price rule', () => {
+    expect(maxNotionalRule.check(ctx({ quantity: '100' }, { lastPrice: undefined }))).toBeUndefined();
+  });
+});
+
+describe('BASIC_RULES', () => {
+  it('run in the documented order', () => {
+    expect(BASIC_RULES.map((r) => r.reasonCode)).toEqual([
+      'UNKNOWN_SYMBOL',
+      'QUANTITY_NOT_POSITIVE',
+      'PRICE_NOT_POSITIVE',
+      'LIMIT_PRICE_MISSING',
+      'PRECISION_EXCEEDED',
+      'NO_MARKET_PRICE',
+      'MAX_NOTIONAL_EXCEEDED',
+    ]);
+  });
+
+  it('cover every market in the catalog with a precision the rules can use', () => {
+    for (const m of MARKET_CATALOG)
+      expect(precisionRule.check(ctx({ symbol: m.symbol, quantity: '1' }))).toBeUndefined();
+  });
+});

@@ -1,0 +1,125 @@
+import { OrderType, RiskReasonCode, decimalPlaces, money, toWire, type Money } from '@desk/contracts';
+import { priceAgeMs, referencePriceOf, type RiskRule } from './risk-rule';
+
+/** Symbol enabled in TRADING_SYMBOLS and present in MARKET_CATALOG (resolved into ctx.market). */
+export const unknownSymbolRule: RiskRule = {
+  reasonCode: RiskReasonCode.UnknownSymbol,
+  check: ({ order, market }) =>
+    market
+      ? undefined
+      : { reasonCode: RiskReasonCode.UnknownSymbol, reason: `symbol ${order.symbol} is not traded here` },
+};
+
+export const quantityPositiveRule: RiskRule = {
+  reasonCode: RiskReasonCode.QuantityNotPositive,
+  check: ({ order }) => {
+    const quantity = money(order.quantity);
+    if (quantity.gt(0)) return undefined;
+    return {
+      reasonCode: RiskReasonCode.QuantityNotPositive,
+      reason: `quantity ${toWire(quantity)} is not positive`,
+      measured: quantity,
+    };
+  },
+};
+
+export const pricePositiveRule: RiskRule = {
+  reasonCode: RiskReasonCode.PriceNotPositive,
+  check: ({ order }) => {
+    if (order.price === undefined) return undefined;
+    const price = money(order.price);
+    if (price.gt(0)) return undefined;
+    return {
+      reasonCode: RiskReasonCode.PriceNotPositive,
+      reason: `limit price ${toWire(price)} is not positive`,
+      measured: price,
+    };
+  },
+};
+
+export const limitPriceRequiredRule: RiskRule = {
+  reasonCode: RiskReasonCode.LimitPriceMissing,
+  check: ({ order }) =>
+    order.type === OrderType.Limit && order.price === undefined
+      ? { reasonCode: RiskReasonCode.LimitPriceMissing, reason: 'a limit order needs a price' }
+      : undefined,
+};
+
+/** No more decimals than the exchange accepts for the market (trailing zeros count, as on the wire). */
+export const precisionRule: RiskRule = {
+  reasonCode: RiskReasonCode.PrecisionExceeded,
+  check: ({ order, market }) => {
+    if (!market) return undefined;
+    const fields = [
+      { name: 'quantity', value: order.quantity, allowed: market.quantityPrecision },
+      { name: 'price', value: order.price, allowed: market.pricePrecision },
+    ];
+    for (const { name, value, allowed } of fields) {
+      if (value === undefined) continue;
+      const places = decimalPlaces(value);
+      if (places <= allowed) continue;
+      return {
+        reasonCode: RiskReasonCode.PrecisionExceeded,
+        reason: `${name} ${value} has ${places} decimals; ${market.symbol} allows ${allowed}`,
+        limit: money(String(allowed)),
+        measured: money(String(places)),
+      };
+    }
+    return undefined;
+  },
+};
+
+/** A market order is valued at the last market price, which must exist and be fresh. */
+export const marketPriceRule: RiskRule = {
+  reasonCode: RiskReasonCode.NoMarketPrice,
+  check: ({ order, lastPrice, limits, now }) => {
+    if (order.type !== OrderType.Market) return undefined;
+    if (!lastPrice) {
+      return { reasonCode: RiskReasonCode.NoMarketPrice, reason: `no market price for ${order.symbol}` };
+    }
+    const age = priceAgeMs(lastPrice, now);
+    if (age <= limits.maxPriceAgeMs) return undefined;
+    return {
+      reasonCode: RiskReasonCode.NoMarketPrice,
+      reason: `last price of ${order.symbol} is ${age} ms old; max ${limits.maxPriceAgeMs} ms`,
+      limit: money(String(limits.maxPriceAgeMs)),
+      measured: money(String(age)),
+    };
+  },
+};
+
+export const maxNotionalRule: RiskRule = {
+  reasonCode: RiskReasonCode.MaxNotionalExceeded,
+  check: (ctx) => {
+    const ref = referencePriceOf(ctx);
+    if (!ref) return undefined;
+    const notional = money(ctx.order.quantity).times(ref.price);
+    const max = ctx.limits.maxOrderNotional;
+    if (notional.lte(max)) return undefined;
+    return {
+      reasonCode: RiskReasonCode.MaxNotionalExceeded,
+      reason:
+        `notional ${showAmount(notional)} exceeds max ${toWire(max)} ` +
+        `(${ctx.order.quantity} at ${ref.source} price ${toWire(ref.price)})`,
+      limit: max,
+      notional,
+      referencePrice: ref.price,
+    };
+  },
+};
+
+/** At least two decimals ("65000.00") but never rounded, so a reason never shows a misleading amount. */
+function showAmount(value: Money): string {
+  return value.decimalPlaces() < 2 ? value.toFixed(2) : toWire(value);
+}
+
+/** The basic pre-trade checks, in the order their failures are reported. Later rules slot in here. */
+export const BASIC_RULES: readonly RiskRule[] = [
+  unknownSymbolRule,
+  quantityPositiveRule,
+  pricePositiveRule,
+  limitPriceRequiredRule,
+  precisionRule,
+  marketPriceRule,
+  maxNotionalRule,
+];

@@ -1,0 +1,20 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { JobName, QueueName } from '@desk/contracts';
+import { JobValidator } from '@desk/platform';
+import { PositionsService } from './positions.service';
+
+@Processor(QueueName.Executions, { concurrency: 4 })
+export class ExecutionReportedProcessor extends WorkerHost {
+  constructor(
+    @Inject(JobValidator) private readonly jobs: JobValidator,
+    @Inject(PositionsService) private readonly positions: PositionsService,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<{ applied: boolean }> {
+    return this.positions.handle(await this.jobs.parse(JobName.ExecutionReported, job));
+  }
+}
