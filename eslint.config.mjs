@@ -2,6 +2,7 @@
 // order), exhaustive switches, no `any`, and module boundaries (an app never imports another app; libs
 // never import apps).
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const APPS = ['gateway', 'agent-analysis', 'risk', 'execution', 'audit'];
@@ -12,11 +13,27 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.mts', 'scripts/*.mjs', 'scripts/lib/*.mjs', 'test/*.ts', 'test/e2e/*.ts', 'bench/*.ts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: [
+            '*.mjs',
+            '*.mts',
+            'scripts/*.mjs',
+            'scripts/lib/*.mjs',
+            'test/*.ts',
+            'test/e2e/*.ts',
+            'bench/*.ts',
+          ],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
@@ -31,7 +48,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: APPS.filter((a) => a !== app).map((a) => `@desk/${a}`), message: 'an app never imports another app' },
+            {
+              group: APPS.filter((a) => a !== app).map((a) => `@desk/${a}`),
+              message: 'an app never imports another app',
+            },
             { group: ['**/apps/*/**', '../../*/src/**'], message: 'an app never imports another app' },
           ],
         },
@@ -43,20 +63,32 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: APPS.map((a) => `@desk/${a}`).concat(['**/apps/**']), message: 'libs never import apps' }] },
+        {
+          patterns: [
+            {
+              group: APPS.map((a) => `@desk/${a}`).concat(['**/apps/**']),
+              message: 'libs never import apps',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['**/*.mjs', 'scripts/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {
+      // Tests read untyped JSON responses; production code keeps these rules.
+      '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },

@@ -5,7 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLocalInfra } from './lib/local-infra.mjs';
-import { APPS, ROOT, appEntry, build, ensureInstalled, fail, log, migrateAll, serviceEnv } from './lib/workspace.mjs';
+import {
+  APPS,
+  ROOT,
+  appEntry,
+  build,
+  ensureInstalled,
+  fail,
+  log,
+  migrateAll,
+  serviceEnv,
+} from './lib/workspace.mjs';
 
 const COLORS = { audit: 35, risk: 33, execution: 32, 'agent-analysis': 34, gateway: 36 };
 const PORT_VARS = {
@@ -105,11 +115,15 @@ async function waitReady(baseEnv) {
   const pending = new Set(APPS);
   while (pending.size && Date.now() < deadline) {
     for (const app of [...pending]) {
-      const host = app === 'gateway' ? (baseEnv.GATEWAY_HOST ?? '127.0.0.1') : (baseEnv.SERVICE_HOST ?? '127.0.0.1');
+      const host =
+        app === 'gateway' ? (baseEnv.GATEWAY_HOST ?? '127.0.0.1') : (baseEnv.SERVICE_HOST ?? '127.0.0.1');
       const port = baseEnv[PORT_VARS[app]] ?? DEFAULT_PORTS[app];
-      const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+      const probeHost =
+        host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
       try {
-        const res = await fetch(`http://${probeHost}:${port}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`http://${probeHost}:${port}/health/ready`, {
+          signal: AbortSignal.timeout(1000),
+        });
         if (res.ok) pending.delete(app);
       } catch {
         /* not up yet */

@@ -12,7 +12,12 @@ function docTable(): string[][] {
     .trim()
     .split('\n')
     .slice(2)
-    .map((line) => line.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 }
 
 function sources(dir: string): string[] {
@@ -25,10 +30,10 @@ function sources(dir: string): string[] {
 
 /** Queues each app consumes, read from its `@Processor(QueueName.X` decorators. */
 function consumedQueues(app: string): string[] {
-  const enumKeyToValue = new Map(Object.entries(QueueName));
+  const enumKeyToValue = new Map<string, string>(Object.entries(QueueName));
   return sources(join(ROOT, 'apps', app, 'src')).flatMap((file) =>
     [...readFileSync(file, 'utf8').matchAll(/@Processor\(\s*QueueName\.(\w+)/g)].map(
-      (m) => enumKeyToValue.get(m[1]!) ?? `unknown ${m[1]}`,
+      (m) => enumKeyToValue.get(m[1] ?? '') ?? `unknown ${m[1]}`,
     ),
   );
 }

@@ -8,7 +8,9 @@ import { parseEnv } from 'node:util';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const APPS = ['audit', 'risk', 'execution', 'agent-analysis', 'gateway'];
-const PNPM_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
+const PNPM_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).packageManager.split(
+  '@',
+)[1];
 
 export function log(message) {
   process.stdout.write(`\x1b[36m[desk]\x1b[0m ${message}\n`);
@@ -26,7 +28,8 @@ export function run(command, args, options = {}) {
     stdio: 'inherit',
     env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...options.env },
   });
-  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+  if (result.status !== 0)
+    fail(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
 }
 
 /** Installs dependencies when node_modules is missing or older than the lockfile. */

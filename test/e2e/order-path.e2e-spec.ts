@@ -81,10 +81,15 @@ describe('order path end to end (five services as processes, paper mode)', () =>
     for (const port of Object.values(platform.ports)) {
       expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
-      expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+      expect(await ready.json()).toMatchObject({
+        status: 'ok',
+        info: { postgres: { status: 'up' }, redis: { status: 'up' } },
+      });
     }
     const spec = await fetch(`${platform.baseUrl}/docs/openapi.json`).then((r) => r.json());
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/orders', '/v1/orders/{id}', '/v1/positions', '/v1/signals']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/v1/orders', '/v1/orders/{id}', '/v1/positions', '/v1/signals']),
+    );
     expect((await fetch(`${platform.baseUrl}/docs`)).status).toBe(200);
   });
 
@@ -105,7 +110,12 @@ describe('order path end to end (five services as processes, paper mode)', () =>
     const id: string = submitted.body.id;
 
     const filled = await orderUntil(id, 'FILLED');
-    expect(filled.history.map((h: { status: string }) => h.status)).toEqual(['RECEIVED', 'ACCEPTED', 'SUBMITTED', 'FILLED']);
+    expect(filled.history.map((h: { status: string }) => h.status)).toEqual([
+      'RECEIVED',
+      'ACCEPTED',
+      'SUBMITTED',
+      'FILLED',
+    ]);
     expect(filled.fills).toHaveLength(1);
     expect(filled.fills[0]).toMatchObject({ quantity: '0.5', feeCurrency: 'USDT' });
     expect(filled.filledQuantity).toBe('0.5');
@@ -126,7 +136,9 @@ describe('order path end to end (five services as processes, paper mode)', () =>
       { what: 'the audit trail of the order' },
     );
     const actions = audit.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['order.received', 'order.accepted', 'order.submitted', 'order.filled']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['order.received', 'order.accepted', 'order.submitted', 'order.filled']),
+    );
     expect(audit.find((e: { action: string }) => e.action === 'order.received').actor).toMatchObject({
       type: 'operator',
       keyId: 'env',
@@ -138,12 +150,22 @@ describe('order path end to end (five services as processes, paper mode)', () =>
     const order = { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '1000' };
     const first = await api('POST', '/v1/orders', order, { 'idempotency-key': key });
     // Same order, keys in another order: the same request.
-    const again = await api('POST', '/v1/orders', { price: '1000', quantity: '0.001', type: 'limit', side: 'buy', symbol: 'BTC/USDT' }, { 'idempotency-key': key });
+    const again = await api(
+      'POST',
+      '/v1/orders',
+      { price: '1000', quantity: '0.001', type: 'limit', side: 'buy', symbol: 'BTC/USDT' },
+      { 'idempotency-key': key },
+    );
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    const different = await api('POST', '/v1/orders', { ...order, quantity: '0.002' }, { 'idempotency-key': key });
+    const different = await api(
+      'POST',
+      '/v1/orders',
+      { ...order, quantity: '0.002' },
+      { 'idempotency-key': key },
+    );
     expect(different.status).toBe(422);
     expect(different.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     // A limit far below the market rests.
@@ -153,11 +175,19 @@ describe('order path end to end (five services as processes, paper mode)', () =>
   });
 
   it('rejects an order over the max notional with a stable reason code', async () => {
-    const r = await api('POST', '/v1/orders', { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '5', price: '60000' }, { 'idempotency-key': randomUUID() });
+    const r = await api(
+      'POST',
+      '/v1/orders',
+      { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '5', price: '60000' },
+      { 'idempotency-key': randomUUID() },
+    );
     expect(r.status).toBe(202);
     const rejected = await orderUntil(r.body.id, 'REJECTED');
     expect(rejected.reasonCode).toBe('MAX_NOTIONAL_EXCEEDED');
-    expect(rejected.history.at(-1)).toMatchObject({ status: 'REJECTED', reasonCode: 'MAX_NOTIONAL_EXCEEDED' });
+    expect(rejected.history.at(-1)).toMatchObject({
+      status: 'REJECTED',
+      reasonCode: 'MAX_NOTIONAL_EXCEEDED',
+    });
     expect(rejected.fills).toEqual([]);
   });
 
@@ -171,11 +201,20 @@ describe('order path end to end (five services as processes, paper mode)', () =>
     );
     const detail = await api('GET', `/v1/orders/${agentOrder.id}`);
     expect(detail.body.source).toBe('agent');
-    expect(detail.body.history.map((h: { status: string }) => h.status)).toEqual(['RECEIVED', 'ACCEPTED', 'SUBMITTED', 'FILLED']);
+    expect(detail.body.history.map((h: { status: string }) => h.status)).toEqual([
+      'RECEIVED',
+      'ACCEPTED',
+      'SUBMITTED',
+      'FILLED',
+    ]);
     const signals = await api('GET', '/v1/signals?limit=200');
     const agents = new Set(signals.body.items.map((s: { agent: string }) => s.agent));
     expect(agents.size).toBeGreaterThanOrEqual(3);
-    expect(signals.body.items.some((s: { decision: { intentId: string | null } }) => s.decision.intentId === agentOrder.id)).toBe(true);
+    expect(
+      signals.body.items.some(
+        (s: { decision: { intentId: string | null } }) => s.decision.intentId === agentOrder.id,
+      ),
+    ).toBe(true);
   });
 
   it('pages through orders with a cursor, newest first, without repeats', async () => {

@@ -11,7 +11,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: ServiceName.Audit, config, configToken: AUDIT_CONFIG, schema: AUDIT_SCHEMA }),
+        PlatformModule.forRoot({
+          service: ServiceName.Audit,
+          config,
+          configToken: AUDIT_CONFIG,
+          schema: AUDIT_SCHEMA,
+        }),
         AuditLogModule,
       ],
     };

@@ -4,5 +4,9 @@ import { loadAuditConfig } from './config';
 
 runService(async () => {
   const config = loadAuditConfig();
-  await createService(AppModule.forRoot(config), { service: 'audit', host: config.SERVICE_HOST, port: config.AUDIT_PORT });
+  await createService(AppModule.forRoot(config), {
+    service: 'audit',
+    host: config.SERVICE_HOST,
+    port: config.AUDIT_PORT,
+  });
 });

@@ -12,7 +12,12 @@ import { loadAuditConfig } from '../src/config';
 describe('audit service consuming the audit queue (real Redis and PostgreSQL)', () => {
   const env = testEnv();
   const prefix = uniquePrefix(env.redisPrefix);
-  const config = loadAuditConfig({ DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
+  const config = loadAuditConfig({
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+  });
   let close: () => Promise<void>;
   let queue: Queue;
   const pg = new Client({ connectionString: env.databaseUrl });
@@ -49,11 +54,16 @@ describe('audit service consuming the audit queue (real Redis and PostgreSQL)', 
     await queue.add(JobName.AuditEvent, e, { jobId: `${e.eventId}-a` });
     await queue.add(JobName.AuditEvent, e, { jobId: `${e.eventId}-b` });
     const rows = await waitFor(async () => {
-      const r = await pg.query('select action, payload, subject_id from audit.audit_events where event_id = $1', [e.eventId]);
+      const r = await pg.query(
+        'select action, payload, subject_id from audit.audit_events where event_id = $1',
+        [e.eventId],
+      );
       const done = await queue.getJobCounts('completed');
       return r.rowCount === 1 && (done.completed ?? 0) >= 2 ? r.rows : undefined;
     });
-    expect(rows).toEqual([{ action: 'order.accepted', payload: '{"notional":"1234.5"}', subject_id: e.subject.id }]);
+    expect(rows).toEqual([
+      { action: 'order.accepted', payload: '{"notional":"1234.5"}', subject_id: e.subject.id },
+    ]);
   });
 
   it('fails a malformed job terminally and records why', async () => {
@@ -71,6 +81,9 @@ describe('audit service consuming the audit queue (real Redis and PostgreSQL)', 
       );
       return r.rows[0] as { payload: string } | undefined;
     });
-    expect(JSON.parse(rejection.payload)).toMatchObject({ queue: 'audit', reason: expect.stringMatching(/eventId/) });
+    expect(JSON.parse(rejection.payload)).toMatchObject({
+      queue: 'audit',
+      reason: expect.stringMatching(/eventId/),
+    });
   });
 });

@@ -4,5 +4,9 @@ import { loadExecutionConfig } from './config';
 
 runService(async () => {
   const config = loadExecutionConfig();
-  await createService(AppModule.forRoot(config), { service: 'execution', host: config.SERVICE_HOST, port: config.EXECUTION_PORT });
+  await createService(AppModule.forRoot(config), {
+    service: 'execution',
+    host: config.SERVICE_HOST,
+    port: config.EXECUTION_PORT,
+  });
 });

@@ -15,7 +15,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: ServiceName.Gateway, config, configToken: GATEWAY_CONFIG, schema: GATEWAY_SCHEMA }),
+        PlatformModule.forRoot({
+          service: ServiceName.Gateway,
+          config,
+          configToken: GATEWAY_CONFIG,
+          schema: GATEWAY_SCHEMA,
+        }),
         AuthModule,
         OrdersModule,
         PositionsModule,

@@ -68,7 +68,12 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
     ['a symbol that is not a symbol', { ...valid, symbol: 'BTC/USDT\u202e' }, 'symbol', /BTC\/USDT/],
     ['a zero quantity', { ...valid, quantity: '0' }, 'quantity', /greater than 0/],
     ['a negative quantity', { ...valid, quantity: '-1' }, 'quantity', /non-negative decimal/],
-    ['a limit order without a price', { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '1' }, 'price', /required/],
+    [
+      'a limit order without a price',
+      { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '1' },
+      'price',
+      /required/,
+    ],
     ['a market order with a price', { ...valid, type: 'market' }, 'price', /omitted/],
     ['too many quantity decimals', { ...valid, quantity: '0.0000001' }, 'quantity', /at most 6 decimals/],
     ['too many price decimals', { ...valid, price: '50000.001' }, 'price', /at most 2 decimals/],
@@ -77,20 +82,25 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
     ['an exponent', { ...valid, quantity: '1e3' }, 'quantity', /decimal string/],
     ['an unknown side', { ...valid, side: 'hold' }, 'side', /./],
     ['a missing symbol', { side: 'buy', type: 'market', quantity: '1' }, 'symbol', /required/],
-  ])('answers 400 naming the field for %s, and stores and enqueues nothing', async (_, body, field, reason) => {
-    const before = await stored();
-    const res = await post(body);
-    expect(res.statusCode).toBe(400);
-    const error = res.json().error;
-    expect(error.requestId).toEqual(expect.any(String));
-    if (field === '(body)' && error.code === 'MALFORMED_BODY') {
-      expect(error.message).toMatch(reason);
-    } else {
-      expect(error.code).toBe('VALIDATION_FAILED');
-      expect(error.details).toEqual(expect.arrayContaining([{ field, reason: expect.stringMatching(reason) }]));
-    }
-    expect(await stored()).toBe(before);
-  });
+  ])(
+    'answers 400 naming the field for %s, and stores and enqueues nothing',
+    async (_, body, field, reason) => {
+      const before = await stored();
+      const res = await post(body);
+      expect(res.statusCode).toBe(400);
+      const error = res.json().error;
+      expect(error.requestId).toEqual(expect.any(String));
+      if (field === '(body)' && error.code === 'MALFORMED_BODY') {
+        expect(error.message).toMatch(reason);
+      } else {
+        expect(error.code).toBe('VALIDATION_FAILED');
+        expect(error.details).toEqual(
+          expect.arrayContaining([{ field, reason: expect.stringMatching(reason) }]),
+        );
+      }
+      expect(await stored()).toBe(before);
+    },
+  );
 
   it('requires an Idempotency-Key to submit an order', async () => {
     const before = await stored();
@@ -119,26 +129,51 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
     const id = res.json().id as string;
     await app.get(Outbox).flush();
     const job = await intents.getJob(id);
-    expect(job?.data).toMatchObject({ intentId: id, source: 'operator', order: valid, actor: { type: 'operator', keyId: 'env' } });
-    const view = await app.inject({ method: 'GET', url: `/v1/orders/${id}`, headers: { authorization: `Bearer ${apiKey}` } });
+    expect(job?.data).toMatchObject({
+      intentId: id,
+      source: 'operator',
+      order: valid,
+      actor: { type: 'operator', keyId: 'env' },
+    });
+    const view = await app.inject({
+      method: 'GET',
+      url: `/v1/orders/${id}`,
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
     expect(view.json()).toMatchObject({ id, status: 'RECEIVED', history: [{ status: 'RECEIVED' }] });
   });
 
   it('answers 404 for an unknown or malformed order id, and 400 for bad list queries', async () => {
     const auth = { authorization: `Bearer ${apiKey}` };
-    expect((await app.inject({ method: 'GET', url: `/v1/orders/${randomUUID()}`, headers: auth })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/v1/orders/%E2%80%AEabc', headers: auth })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'GET', url: `/v1/orders/${randomUUID()}`, headers: auth })).statusCode,
+    ).toBe(404);
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/orders/%E2%80%AEabc', headers: auth })).statusCode,
+    ).toBe(404);
     const unknownParam = await app.inject({ method: 'GET', url: '/v1/orders?colour=red', headers: auth });
     expect(unknownParam.statusCode).toBe(400);
     expect(unknownParam.json().error.details).toEqual([{ field: 'colour', reason: 'unknown field' }]);
     const badCursor = await app.inject({ method: 'GET', url: '/v1/orders?cursor=zzz', headers: auth });
     expect(badCursor.statusCode).toBe(400);
-    expect((await app.inject({ method: 'GET', url: '/v1/orders?limit=0', headers: auth })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: '/v1/orders?limit=0', headers: auth })).statusCode).toBe(
+      400,
+    );
   });
 
   it('gives the same generic 401 for a missing, malformed or wrong key', async () => {
-    for (const authorization of [undefined, 'Basic abc', `Bearer ${apiKey}x`, 'Bearer short', `Bearer ${'a'.repeat(5000)}`]) {
-      const res = await app.inject({ method: 'GET', url: '/v1/orders', headers: authorization ? { authorization } : {} });
+    for (const authorization of [
+      undefined,
+      'Basic abc',
+      `Bearer ${apiKey}x`,
+      'Bearer short',
+      `Bearer ${'a'.repeat(5000)}`,
+    ]) {
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1/orders',
+        headers: authorization ? { authorization } : {},
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json().error).toMatchObject({ code: 'UNAUTHORIZED', message: 'missing or invalid API key' });
     }

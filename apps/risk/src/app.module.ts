@@ -12,7 +12,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: ServiceName.Risk, config, configToken: RISK_CONFIG, schema: RISK_SCHEMA }),
+        PlatformModule.forRoot({
+          service: ServiceName.Risk,
+          config,
+          configToken: RISK_CONFIG,
+          schema: RISK_SCHEMA,
+        }),
         IntentsModule,
         PositionsModule,
       ],

@@ -4,5 +4,9 @@ import { loadRiskConfig } from './config';
 
 runService(async () => {
   const config = loadRiskConfig();
-  await createService(AppModule.forRoot(config), { service: 'risk', host: config.SERVICE_HOST, port: config.RISK_PORT });
+  await createService(AppModule.forRoot(config), {
+    service: 'risk',
+    host: config.SERVICE_HOST,
+    port: config.RISK_PORT,
+  });
 });

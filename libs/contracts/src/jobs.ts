@@ -100,7 +100,14 @@ export const controlCommandSchema = z
 
 /** JSON-safe payload: nothing but plain data (money as decimal strings). Never a secret. */
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
 );
 
 export const auditEventSchema = z

@@ -13,9 +13,30 @@ export interface MarketSpec {
 }
 
 export const MARKET_CATALOG: readonly MarketSpec[] = [
-  { symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', pricePrecision: 2, quantityPrecision: 6, referencePrice: '65000' },
-  { symbol: 'ETH/USDT', base: 'ETH', quote: 'USDT', pricePrecision: 2, quantityPrecision: 4, referencePrice: '3200' },
-  { symbol: 'SOL/USDT', base: 'SOL', quote: 'USDT', pricePrecision: 3, quantityPrecision: 2, referencePrice: '150' },
+  {
+    symbol: 'BTC/USDT',
+    base: 'BTC',
+    quote: 'USDT',
+    pricePrecision: 2,
+    quantityPrecision: 6,
+    referencePrice: '65000',
+  },
+  {
+    symbol: 'ETH/USDT',
+    base: 'ETH',
+    quote: 'USDT',
+    pricePrecision: 2,
+    quantityPrecision: 4,
+    referencePrice: '3200',
+  },
+  {
+    symbol: 'SOL/USDT',
+    base: 'SOL',
+    quote: 'USDT',
+    pricePrecision: 3,
+    quantityPrecision: 2,
+    referencePrice: '150',
+  },
 ];
 
 export const SYMBOL_RE = /^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/;

@@ -5,7 +5,12 @@ import { z } from 'zod';
  * Money and quantities are never JavaScript numbers: decimal strings on the wire, `numeric` in
  * PostgreSQL, `Decimal` in code. One configured Decimal constructor for the whole platform.
  */
-export const Money = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -30, toExpPos: 40 });
+export const Money = Decimal.clone({
+  precision: 40,
+  rounding: Decimal.ROUND_HALF_EVEN,
+  toExpNeg: -30,
+  toExpPos: 40,
+});
 export type Money = Decimal;
 
 const DECIMAL_RE = /^-?(0|[1-9]\d{0,19})(\.\d{1,18})?$/;

@@ -21,13 +21,21 @@ describe('orderMarketProblems', () => {
     expect(orderMarketProblems(order({ symbol: 'SOL/USDT' }), enabled)).toEqual([
       expect.objectContaining({ field: 'symbol', code: RiskReasonCode.UnknownSymbol }),
     ]);
-    expect(orderMarketProblems(order({ symbol: 'DOGE/USDT' }), enabled)[0]?.code).toBe(RiskReasonCode.UnknownSymbol);
+    expect(orderMarketProblems(order({ symbol: 'DOGE/USDT' }), enabled)[0]?.code).toBe(
+      RiskReasonCode.UnknownSymbol,
+    );
   });
 
   it('refuses zero quantity and too many decimals', () => {
-    expect(orderMarketProblems(order({ quantity: '0' }), enabled)[0]?.code).toBe(RiskReasonCode.QuantityNotPositive);
+    expect(orderMarketProblems(order({ quantity: '0' }), enabled)[0]?.code).toBe(
+      RiskReasonCode.QuantityNotPositive,
+    );
     expect(orderMarketProblems(order({ quantity: '0.0000001' }), enabled)).toEqual([
-      { field: 'quantity', code: RiskReasonCode.PrecisionExceeded, reason: 'BTC/USDT allows at most 6 decimals' },
+      {
+        field: 'quantity',
+        code: RiskReasonCode.PrecisionExceeded,
+        reason: 'BTC/USDT allows at most 6 decimals',
+      },
     ]);
   });
 

@@ -16,12 +16,20 @@ export function orderMarketProblems(order: OrderParams, enabledSymbols: readonly
   const market = findMarket(order.symbol, enabledSymbols);
   if (!market) {
     return [
-      { field: 'symbol', code: RiskReasonCode.UnknownSymbol, reason: `unknown symbol; known: ${enabledSymbols.join(', ')}` },
+      {
+        field: 'symbol',
+        code: RiskReasonCode.UnknownSymbol,
+        reason: `unknown symbol; known: ${enabledSymbols.join(', ')}`,
+      },
     ];
   }
   const problems: OrderProblem[] = [];
   if (money(order.quantity).lte(0)) {
-    problems.push({ field: 'quantity', code: RiskReasonCode.QuantityNotPositive, reason: 'must be greater than 0' });
+    problems.push({
+      field: 'quantity',
+      code: RiskReasonCode.QuantityNotPositive,
+      reason: 'must be greater than 0',
+    });
   } else if (decimalPlaces(order.quantity) > market.quantityPrecision) {
     problems.push({
       field: 'quantity',
@@ -31,9 +39,17 @@ export function orderMarketProblems(order: OrderParams, enabledSymbols: readonly
   }
   if (order.type === OrderType.Limit) {
     if (order.price === undefined) {
-      problems.push({ field: 'price', code: RiskReasonCode.LimitPriceMissing, reason: 'is required for limit orders' });
+      problems.push({
+        field: 'price',
+        code: RiskReasonCode.LimitPriceMissing,
+        reason: 'is required for limit orders',
+      });
     } else if (money(order.price).lte(0)) {
-      problems.push({ field: 'price', code: RiskReasonCode.PriceNotPositive, reason: 'must be greater than 0' });
+      problems.push({
+        field: 'price',
+        code: RiskReasonCode.PriceNotPositive,
+        reason: 'must be greater than 0',
+      });
     } else if (decimalPlaces(order.price) > market.pricePrecision) {
       problems.push({
         field: 'price',

@@ -11,6 +11,7 @@ export interface TestEnv {
 export function testEnv(): TestEnv {
   const databaseUrl = process.env.DESK_TEST_DATABASE_URL;
   const redisPrefix = process.env.DESK_TEST_REDIS_PREFIX;
-  if (!databaseUrl || !redisPrefix) throw new Error('test environment not set up: run tests through `npm test`');
+  if (!databaseUrl || !redisPrefix)
+    throw new Error('test environment not set up: run tests through `npm test`');
   return { databaseUrl, redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', redisPrefix };
 }

@@ -20,7 +20,9 @@ export class CreateAuditEvents1732406400000 implements MigrationInterface {
         payload        text NOT NULL,
         correlation_id text NOT NULL
       )`);
-    await q.query(`CREATE INDEX audit_events_subject_idx ON audit.audit_events (subject_type, subject_id, seq)`);
+    await q.query(
+      `CREATE INDEX audit_events_subject_idx ON audit.audit_events (subject_type, subject_id, seq)`,
+    );
     await q.query(`CREATE INDEX audit_events_action_idx ON audit.audit_events (action, seq)`);
     await q.query(`CREATE INDEX audit_events_correlation_idx ON audit.audit_events (correlation_id)`);
     for (const sql of createOutboxTableSql('audit')) await q.query(sql);

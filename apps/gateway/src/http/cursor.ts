@@ -8,7 +8,11 @@ export function encodeCursor(parts: readonly string[]): string {
 export function decodeCursor(cursor: string, arity: number): string[] {
   try {
     const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string' && p.length < 100)) {
+    if (
+      Array.isArray(parts) &&
+      parts.length === arity &&
+      parts.every((p) => typeof p === 'string' && p.length < 100)
+    ) {
       return parts as string[];
     }
   } catch {

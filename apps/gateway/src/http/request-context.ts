@@ -14,6 +14,6 @@ export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionCont
 });
 
 /** The request id (X-Request-Id), used as the correlation id of everything the request causes. */
-export const RequestId = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): string => String(ctx.switchToHttp().getRequest<FastifyRequest>().id),
+export const RequestId = createParamDecorator((_: unknown, ctx: ExecutionContext): string =>
+  String(ctx.switchToHttp().getRequest<FastifyRequest>().id),
 );

@@ -7,7 +7,8 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
   for (const issue of error.issues) {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ field: base ? `${base}.${key}` : key, reason: 'unknown field' });
+      for (const key of issue.keys)
+        out.push({ field: base ? `${base}.${key}` : key, reason: 'unknown field' });
     } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
       out.push({ field: base || '(body)', reason: 'is required' });
     } else if (issue.code === 'invalid_type') {

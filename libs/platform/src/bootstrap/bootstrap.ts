@@ -28,7 +28,10 @@ export async function createService(
 }
 
 /** The configured application without listening (tests drive it with `inject`). */
-export async function buildApp(module: unknown, options: Omit<BootstrapOptions, 'host' | 'port'>): Promise<NestFastifyApplication> {
+export async function buildApp(
+  module: unknown,
+  options: Omit<BootstrapOptions, 'host' | 'port'>,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     routerOptions: { maxParamLength: 200 },
@@ -46,10 +49,9 @@ export async function buildApp(module: unknown, options: Omit<BootstrapOptions, 
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: anything else is a 415, not a string body for the handler to guess at.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify
-    .addHook('onSend', async (request, reply) => {
-      reply.header('x-request-id', String(request.id));
-    });
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+  });
   if (options.openApi) {
     const builder = new DocumentBuilder()
       .setTitle(options.openApi.title)
@@ -71,7 +73,9 @@ export function runService(start: () => Promise<unknown>): void {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
     } else {
-      process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exit(1);
   });

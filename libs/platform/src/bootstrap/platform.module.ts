@@ -32,7 +32,10 @@ export class PlatformModule {
       imports: [
         ConfigModule.forRoot(options.service, config, options.configToken),
         LoggerModule.forRoot(loggerParams(options.service, config.LOG_LEVEL)),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.DATABASE_URL, options.schema), autoLoadEntities: false }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(config.DATABASE_URL, options.schema),
+          autoLoadEntities: false,
+        }),
         RedisModule.forRoot(config),
         QueueModule.forRoot(config),
         MarketModule,

@@ -6,7 +6,11 @@ import type { PlatformConfig } from './load-config';
 @Global()
 @Module({})
 export class ConfigModule {
-  static forRoot<C extends PlatformConfig>(service: string, config: C, token: symbol | string): DynamicModule {
+  static forRoot<C extends PlatformConfig>(
+    service: string,
+    config: C,
+    token: symbol | string,
+  ): DynamicModule {
     return {
       module: ConfigModule,
       providers: [

@@ -5,7 +5,13 @@ import { AppError, type FieldProblem } from './app-error';
 import { ErrorCode, httpStatusOf } from './error-code';
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; requestId: string; details?: readonly FieldProblem[]; errorId?: string };
+  error: {
+    code: ErrorCode;
+    message: string;
+    requestId: string;
+    details?: readonly FieldProblem[];
+    errorId?: string;
+  };
 }
 
 /**
@@ -33,7 +39,9 @@ export function toErrorBody(
   if (exception instanceof AppError) {
     return {
       status: httpStatusOf(exception.code),
-      body: { error: { code: exception.code, message: exception.message, requestId, details: exception.details } },
+      body: {
+        error: { code: exception.code, message: exception.message, requestId, details: exception.details },
+      },
     };
   }
   const known = fromFrameworkError(exception);

@@ -71,16 +71,15 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
         );
         for (const row of rows) await this.jobs.publish(row.job_name, row.payload);
         if (rows.length) {
-          await tx.query(`UPDATE "${this.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
-            rows.map((r) => r.id),
-          ]);
+          await tx.query(
+            `UPDATE "${this.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`,
+            [rows.map((r) => r.id)],
+          );
         }
         return rows.length;
       });
       if (published < 200) break;
     }
-    await this.db.query(
-      `DELETE FROM "${this.schema}".outbox WHERE published_at < now() - interval '1 day'`,
-    );
+    await this.db.query(`DELETE FROM "${this.schema}".outbox WHERE published_at < now() - interval '1 day'`);
   }
 }

@@ -2,7 +2,11 @@ import { ConfigError } from '../config/load-config';
 import { migrate, type ServiceSchema } from './data-source-options';
 
 /** Entry point body for each app's `dist/migrate.js`. */
-export async function runMigrationsCli(service: string, loadUrl: () => string, schema: ServiceSchema): Promise<void> {
+export async function runMigrationsCli(
+  service: string,
+  loadUrl: () => string,
+  schema: ServiceSchema,
+): Promise<void> {
   try {
     const applied = await migrate(loadUrl(), schema);
     process.stdout.write(

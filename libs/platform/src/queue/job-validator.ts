@@ -39,18 +39,24 @@ export class JobValidator {
       actor: serviceActor(this.service),
       action: AuditAction.JobRejected,
       subject: { type: 'job', id: jobKey.slice(0, 200) },
-      payload: { queue: job.queueName, jobName: String(job.name).slice(0, 100), reason: reason.slice(0, 2000) },
+      payload: {
+        queue: job.queueName,
+        jobName: String(job.name).slice(0, 100),
+        reason: reason.slice(0, 2000),
+      },
       correlationId: String(job.id ?? 'unknown').slice(0, 100),
     });
     throw new UnrecoverableError(`invalid ${String(job.name)} job: ${reason}`);
   }
 
   private check(expected: JobName, job: Job): string | undefined {
-    if (job.name !== String(expected)) return `unexpected job name "${String(job.name)}" (expected "${expected}")`;
+    if (job.name !== String(expected))
+      return `unexpected job name "${String(job.name)}" (expected "${expected}")`;
     const data: unknown = job.data;
     if (typeof data === 'object' && data !== null && 'schemaVersion' in data) {
       const v = data.schemaVersion;
-      if (v !== SCHEMA_VERSION) return `unsupported schemaVersion ${JSON.stringify(v)} (supported: ${SCHEMA_VERSION})`;
+      if (v !== SCHEMA_VERSION)
+        return `unsupported schemaVersion ${JSON.stringify(v)} (supported: ${SCHEMA_VERSION})`;
     }
     const result = JOB_SCHEMAS[expected].safeParse(data);
     return result.success ? undefined : describeIssues(result.error);

@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationShutdown,
+  type DynamicModule,
+} from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { PlatformConfig } from '../config/load-config';
 import { redisOptions } from './redis-connection';
@@ -24,7 +31,8 @@ export class RedisModule {
       providers: [
         {
           provide: REDIS_CLIENT,
-          useFactory: () => new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 3, lazyConnect: false }),
+          useFactory: () =>
+            new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 3, lazyConnect: false }),
         },
         { provide: REDIS_PREFIX, useValue: config.REDIS_PREFIX },
         RedisCloser,

@@ -9,7 +9,9 @@ export class AuditTrailController {
   constructor(@Inject(AuditTrailService) private readonly audit: AuditTrailService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Audit records, oldest first (filters: subjectType, subjectId, action, actorId, correlationId)' })
+  @ApiOperation({
+    summary: 'Audit records, oldest first (filters: subjectType, subjectId, action, actorId, correlationId)',
+  })
   list(@Query() query: unknown) {
     return this.audit.list(query);
   }

@@ -25,10 +25,10 @@ export class IdempotencyRepository {
    * the primary key until the first transaction ends, then sees its row).
    */
   async claim(tx: EntityManager, c: IdempotencyClaim): Promise<StoredResponse | undefined> {
-    await tx.query(`DELETE FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 AND expires_at < now()`, [
-      c.actorId,
-      c.key,
-    ]);
+    await tx.query(
+      `DELETE FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 AND expires_at < now()`,
+      [c.actorId, c.key],
+    );
     const inserted: unknown[] = await tx.query(
       `INSERT INTO gateway.idempotency_keys
          (actor_id, key, method, path, request_hash, response_status, response_body, expires_at)

@@ -59,30 +59,36 @@ export class IdempotencyService {
     const requestHash = createHash('sha256')
       .update(`${request.method} ${request.path}\n${canonicalJson(request.canonicalBody)}`)
       .digest('hex');
-    const outcome = await this.db.transaction(async (tx) => {
-      const response = await work(tx);
-      const earlier = await this.repository.claim(tx, {
-        actorId: request.actorId,
-        key,
-        method: request.method,
-        path: request.path,
-        requestHash,
-        response: { status: response.status, body: JSON.stringify(response.body) },
-        ttlHours: this.config.IDEMPOTENCY_TTL_HOURS,
+    const outcome = await this.db
+      .transaction(async (tx) => {
+        const response = await work(tx);
+        const earlier = await this.repository.claim(tx, {
+          actorId: request.actorId,
+          key,
+          method: request.method,
+          path: request.path,
+          requestHash,
+          response: { status: response.status, body: JSON.stringify(response.body) },
+          ttlHours: this.config.IDEMPOTENCY_TTL_HOURS,
+        });
+        if (earlier === undefined) return { status: response.status, body: response.body, replayed: false };
+        // Someone used this key first: undo this attempt's work and answer from the record.
+        throw new Replay(earlier);
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Replay)) throw error;
+        if (error.stored.requestHash !== requestHash) {
+          throw new AppError(
+            ErrorCode.IdempotencyKeyReused,
+            'this Idempotency-Key was already used with a different request',
+          );
+        }
+        return {
+          status: error.stored.status,
+          body: JSON.parse(error.stored.body) as unknown,
+          replayed: true,
+        };
       });
-      if (earlier === undefined) return { status: response.status, body: response.body, replayed: false };
-      // Someone used this key first: undo this attempt's work and answer from the record.
-      throw new Replay(earlier);
-    }).catch((error: unknown) => {
-      if (!(error instanceof Replay)) throw error;
-      if (error.stored.requestHash !== requestHash) {
-        throw new AppError(
-          ErrorCode.IdempotencyKeyReused,
-          'this Idempotency-Key was already used with a different request',
-        );
-      }
-      return { status: error.stored.status, body: JSON.parse(error.stored.body) as unknown, replayed: true };
-    });
     if (!outcome.replayed) void this.outbox.flush();
     return outcome;
   }

@@ -60,12 +60,16 @@ export class OrderQueryRepository {
         `SELECT status, detail, at FROM execution.order_events WHERE order_id = $1 ORDER BY at, id`,
         [id],
       ),
-      this.db.query<{ id: string; price: string; quantity: string; fee: string; fee_currency: string; at: Date }[]>(
+      this.db.query<
+        { id: string; price: string; quantity: string; fee: string; fee_currency: string; at: Date }[]
+      >(
         `SELECT id, price::text, quantity::text, fee::text, fee_currency, at FROM execution.fills WHERE order_id = $1 ORDER BY at, id`,
         [id],
       ),
     ]);
-    const history: OrderHistoryEntry[] = [{ status: OrderStatus.Received, at: row.submitted_at.toISOString() }];
+    const history: OrderHistoryEntry[] = [
+      { status: OrderStatus.Received, at: row.submitted_at.toISOString() },
+    ];
     if (row.risk_status && row.decided_at) {
       history.push({
         status: row.risk_status as OrderStatus,

@@ -19,8 +19,14 @@ export class OrdersController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Submit an order; 202 with its id. Risk decides, execution fills (paper by default).' })
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Same key + same body replays the response' })
+  @ApiOperation({
+    summary: 'Submit an order; 202 with its id. Risk decides, execution fills (paper by default).',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: 'Same key + same body replays the response',
+  })
   @ApiBody({ schema: openApiSchema(submitOrderSchema) })
   async submit(
     @CurrentActor() actor: Actor,
@@ -35,7 +41,9 @@ export class OrdersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List orders, newest first (filters: symbol, side, type, status, source; cursor pagination)' })
+  @ApiOperation({
+    summary: 'List orders, newest first (filters: symbol, side, type, status, source; cursor pagination)',
+  })
   list(@Query() query: unknown) {
     return this.orders.list(query);
   }
