@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MARKET_CATALOG, money, unsignedDecimalString } from '@desk/contracts';
+import { money, unsignedDecimalString } from '@desk/contracts';
 import { env, loadConfig, platformEnvSchema } from '@desk/platform';
 import { AGENT_NAMES, type AgentName } from './modules/agents/agent';
 
@@ -85,15 +85,6 @@ export const agentAnalysisEnvSchema = platformEnvSchema
         path: ['MARKET_FEED_CSV_PATH'],
         message: 'is required when MARKET_FEED=csv',
       });
-    }
-    for (const symbol of c.TRADING_SYMBOLS) {
-      if (!MARKET_CATALOG.some((m) => m.symbol === symbol)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['TRADING_SYMBOLS'],
-          message: `"${symbol}" is not in the market catalog`,
-        });
-      }
     }
   });
 

@@ -1,5 +1,4 @@
 import { runMigrationsCli } from '@desk/platform';
-import { loadAuditConfig } from './config';
 import { AUDIT_SCHEMA } from './schema';
 
-void runMigrationsCli('audit', () => loadAuditConfig().DATABASE_URL, AUDIT_SCHEMA);
+void runMigrationsCli('audit', AUDIT_SCHEMA);

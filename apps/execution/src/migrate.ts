@@ -1,5 +1,4 @@
 import { runMigrationsCli } from '@desk/platform';
-import { loadExecutionConfig } from './config';
 import { EXECUTION_SCHEMA } from './schema';
 
-void runMigrationsCli('execution', () => loadExecutionConfig().DATABASE_URL, EXECUTION_SCHEMA);
+void runMigrationsCli('execution', EXECUTION_SCHEMA);

@@ -1,5 +1,4 @@
 import { runMigrationsCli } from '@desk/platform';
-import { loadRiskConfig } from './config';
 import { RISK_SCHEMA } from './schema';
 
-void runMigrationsCli('risk', () => loadRiskConfig().DATABASE_URL, RISK_SCHEMA);
+void runMigrationsCli('risk', RISK_SCHEMA);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MARKET_CATALOG } from '@desk/contracts';
 
 /** Thrown at boot when the environment is invalid; its message lists every problem, one per line. */
 export class ConfigError extends Error {
@@ -72,7 +73,18 @@ export const platformEnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _')
     .default('desk'),
-  TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT'),
+  /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
+  TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
+    if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });
+    for (const symbol of symbols) {
+      if (!MARKET_CATALOG.some((m) => m.symbol === symbol)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${symbol}" is not in the market catalog (${MARKET_CATALOG.map((m) => m.symbol).join(', ')})`,
+        });
+      }
+    }
+  }),
 });
 
 export type PlatformConfig = z.infer<typeof platformEnvSchema>;

@@ -18,6 +18,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private lastWarning = 0;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -51,7 +52,12 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       return this.running;
     }
     this.running = this.drain()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox relay failed; will retry'))
+      .catch((error: unknown) => {
+        // Retried every tick; say so at most every 30 s while the cause (database or Redis down) lasts.
+        if (Date.now() - this.lastWarning < 30_000) return;
+        this.lastWarning = Date.now();
+        this.logger.warn({ err: error }, 'outbox relay failed; retrying every 250 ms');
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {

@@ -1,14 +1,18 @@
-import { ConfigError } from '../config/load-config';
+import { ConfigError, loadConfig, platformEnvSchema } from '../config/load-config';
 import { migrate, type ServiceSchema } from './data-source-options';
 
-/** Entry point body for each app's `dist/migrate.js`. */
+/**
+ * Entry point body for each app's `dist/migrate.js`. Migrating needs only the shared configuration
+ * (DATABASE_URL), never a service's secrets or trading settings.
+ */
 export async function runMigrationsCli(
   service: string,
-  loadUrl: () => string,
   schema: ServiceSchema,
+  source: Record<string, string | undefined> = process.env,
 ): Promise<void> {
   try {
-    const applied = await migrate(loadUrl(), schema);
+    const { DATABASE_URL } = loadConfig(service, platformEnvSchema, source);
+    const applied = await migrate(DATABASE_URL, schema);
     process.stdout.write(
       `${service}: ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}\n`,
     );
