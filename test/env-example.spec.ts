@@ -35,7 +35,7 @@ describe('.env.example', () => {
       [...text.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
     );
     for (const [service, schema] of Object.entries(schemas)) {
-      const result = schema.safeParse({ ...values, GATEWAY_API_KEY: 'k'.repeat(40) });
+      const result = schema.safeParse(values);
       expect(result.success ? 'ok' : `${service}: ${result.error.message}`).toBe('ok');
     }
   });

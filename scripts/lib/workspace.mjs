@@ -41,9 +41,17 @@ export function ensureInstalled() {
   run('npx', ['--yes', `pnpm@${PNPM_VERSION}`, 'install', '--frozen-lockfile']);
 }
 
-export function build() {
-  log('building');
-  run(join(ROOT, 'node_modules', '.bin', 'turbo'), ['run', 'build', '--output-logs=errors-only']);
+export function build({ quiet = false } = {}) {
+  if (!quiet) log('building');
+  const args = ['run', 'build', '--output-logs=errors-only'];
+  if (!quiet) return run(join(ROOT, 'node_modules', '.bin', 'turbo'), args);
+  // The console's own output must stay clean: show turbo's only when the build fails.
+  const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'turbo'), args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  });
+  if (result.status !== 0) fail(`build failed:\n${result.stdout}${result.stderr}`);
 }
 
 /** The environment for the services: real environment over .env.local over .env. */

@@ -23,6 +23,7 @@ describe('order path end to end (five services as processes, paper mode)', () =>
   let db: { name: string; url: string };
   let platform: RunningPlatform;
   let redis: Redis;
+  let traderKey: string;
 
   beforeAll(async () => {
     db = await createDatabase('e2e');
@@ -40,6 +41,19 @@ describe('order path end to end (five services as processes, paper mode)', () =>
         EXECUTION_TICK_MS: '200',
       },
     });
+    // As an admin would: an operator, and a trader key for them.
+    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
+    const operator = await fetch(`${platform.baseUrl}/v1/operators`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: 'Dana Trader' }),
+    }).then((r) => r.json());
+    const issued = await fetch(`${platform.baseUrl}/v1/operators/${operator.id}/keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ roles: ['trader'], label: 'e2e' }),
+    }).then((r) => r.json());
+    traderKey = issued.key;
   });
 
   afterAll(async () => {
@@ -58,7 +72,7 @@ describe('order path end to end (five services as processes, paper mode)', () =>
     const res = await fetch(`${platform.baseUrl}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${platform.apiKey}`,
+        authorization: `Bearer ${traderKey}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },
@@ -141,7 +155,7 @@ describe('order path end to end (five services as processes, paper mode)', () =>
     );
     expect(audit.find((e: { action: string }) => e.action === 'order.received').actor).toMatchObject({
       type: 'operator',
-      keyId: 'env',
+      keyId: expect.stringMatching(/^kid_[0-9a-f]{16}$/),
     });
   });
 
@@ -215,6 +229,16 @@ describe('order path end to end (five services as processes, paper mode)', () =>
         (s: { decision: { intentId: string | null } }) => s.decision.intentId === agentOrder.id,
       ),
     ).toBe(true);
+  });
+
+  it('keeps a hash-chained audit log that verifies, with signed checkpoints', async () => {
+    const verify = await api('GET', '/v1/audit/verify');
+    expect(verify.status).toBe(200);
+    expect(verify.body).toMatchObject({ ok: true, keysTrusted: true });
+    expect(Number(verify.body.head.seq)).toBeGreaterThan(5);
+    const page = await api('GET', '/v1/audit?limit=2');
+    expect(page.body.items[1].prevHash).toBe(page.body.items[0].hash);
+    expect((await api('GET', '/v1/audit/checkpoints')).status).toBe(200);
   });
 
   it('pages through orders with a cursor, newest first, without repeats', async () => {

@@ -13,7 +13,8 @@ export class AppModule {
       imports: [
         PlatformModule.forRoot({
           service: ServiceName.Audit,
-          config,
+          // The service connects as its own role (INSERT and SELECT on the log), never as the owner.
+          config: { ...config, DATABASE_URL: config.auditDatabaseUrl },
           configToken: AUDIT_CONFIG,
           schema: AUDIT_SCHEMA,
         }),

@@ -1,81 +1,59 @@
-import { randomUUID } from 'node:crypto';
-import { Test } from '@nestjs/testing';
-import { Queue } from 'bullmq';
-import { Client } from 'pg';
+import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditAction, JobName, QueueName, SCHEMA_VERSION, type AuditEvent } from '@desk/contracts';
-import { redisOptions } from '@desk/platform';
-import { testEnv, uniquePrefix, waitFor } from '@desk/testing';
-import { AppModule } from '../src/app.module';
-import { loadAuditConfig } from '../src/config';
+import { JobName, QueueName, SCHEMA_VERSION } from '@desk/contracts';
+import { waitFor } from '@desk/testing';
+import { AuditLogRepository } from '../src/modules/audit-log/audit-log.repository';
+import { AuditHarness, auditEvent, events } from './audit-harness';
 
 describe('audit service consuming the audit queue (real Redis and PostgreSQL)', () => {
-  const env = testEnv();
-  const prefix = uniquePrefix(env.redisPrefix);
-  const config = loadAuditConfig({
-    DATABASE_URL: env.databaseUrl,
-    REDIS_URL: env.redisUrl,
-    REDIS_PREFIX: prefix,
-    LOG_LEVEL: 'silent',
-  });
-  let close: () => Promise<void>;
-  let queue: Queue;
-  const pg = new Client({ connectionString: env.databaseUrl });
+  let h: AuditHarness;
+  let service: TestingModule | undefined;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-    await moduleRef.init();
-    close = () => moduleRef.close();
-    queue = new Queue(QueueName.Audit, { connection: redisOptions(env.redisUrl), prefix });
-    await pg.connect();
+    h = await AuditHarness.create();
+    service = await h.start();
   });
 
   afterAll(async () => {
-    await queue.close();
-    await close();
-    await pg.end();
+    await service?.close();
+    await h.close();
   });
 
-  function event(): AuditEvent {
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-      actor: { type: 'service', id: 'risk' },
-      action: AuditAction.OrderAccepted,
-      subject: { type: 'order', id: randomUUID() },
-      payload: { notional: '1234.5' },
-      correlationId: randomUUID(),
-    };
-  }
-
   it('records an event once even when the same event is delivered twice', async () => {
-    const e = event();
-    await queue.add(JobName.AuditEvent, e, { jobId: `${e.eventId}-a` });
-    await queue.add(JobName.AuditEvent, e, { jobId: `${e.eventId}-b` });
+    const e = auditEvent();
+    await h.queue.add(JobName.AuditEvent, e, { jobId: `${e.eventId}-a` });
+    await h.queue.add(JobName.AuditEvent, e, { jobId: `${e.eventId}-b` });
     const rows = await waitFor(async () => {
-      const r = await pg.query(
+      const r = await h.pg.query(
         'select action, payload, subject_id from audit.audit_events where event_id = $1',
         [e.eventId],
       );
-      const done = await queue.getJobCounts('completed');
+      const done = await h.queue.getJobCounts('completed');
       return r.rowCount === 1 && (done.completed ?? 0) >= 2 ? r.rows : undefined;
     });
     expect(rows).toEqual([
       { action: 'order.accepted', payload: '{"notional":"1234.5"}', subject_id: e.subject.id },
     ]);
+    const second = await h.queue.getJob(`${e.eventId}-b`);
+    const first = await h.queue.getJob(`${e.eventId}-a`);
+    expect([first?.returnvalue, second?.returnvalue]).toEqual(
+      expect.arrayContaining([{ recorded: true }, { recorded: false }]),
+    );
   });
 
   it('fails a malformed job terminally and records why', async () => {
-    const job = await queue.add(JobName.AuditEvent, { schemaVersion: SCHEMA_VERSION, eventId: 'not-a-uuid' });
+    const job = await h.queue.add(JobName.AuditEvent, {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: 'not-a-uuid',
+    });
     const failed = await waitFor(async () => {
-      const j = await queue.getJob(String(job.id));
+      const j = await h.queue.getJob(String(job.id));
       return j && (await j.isFailed()) ? j : undefined;
     });
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/eventId/);
     const rejection = await waitFor(async () => {
-      const r = await pg.query(
+      const r = await h.pg.query(
         `select payload from audit.audit_events where action = 'job.rejected' and subject_id = $1`,
         [`${QueueName.Audit}/${job.id}`],
       );
@@ -85,5 +63,110 @@ describe('audit service consuming the audit queue (real Redis and PostgreSQL)', 
       queue: 'audit',
       reason: expect.stringMatching(/eventId/),
     });
+  });
+
+  it('fails an event PostgreSQL cannot store alone, and records the rest of its batch', async () => {
+    const bad = auditEvent({ correlationId: 'nul\u0000inside' });
+    const good = events(5);
+    await h.send([...good.slice(0, 2), bad, ...good.slice(2)]);
+    await waitFor(async () => ((await h.stored(good.map((e) => e.eventId))) === 5 ? true : undefined));
+    const job = await waitFor(async () => {
+      const j = await h.queue.getJob(bad.eventId);
+      return j && (await j.isFailed()) ? j : undefined;
+    });
+    expect(job.failedReason).toMatch(/NUL/);
+    expect(job.attemptsMade).toBe(1);
+    expect(await h.verify()).toMatchObject({ ok: true });
+  });
+
+  it('loses nothing while the service is stopped and records nothing twice when it restarts', async () => {
+    const all = events(300);
+    const ids = all.map((e) => e.eventId);
+    // Events keep arriving while the running service is stopped part-way …
+    let stopped = false;
+    const producing = (async () => {
+      for (let i = 0; i < all.length; i += 10) {
+        await h.send(all.slice(i, i + 10));
+        await new Promise((r) => setTimeout(r, 5));
+        // Keep the last 100 until the service is down, so some surely arrive while it is.
+        if (i === 190) await waitFor(async () => (stopped ? true : undefined));
+      }
+    })();
+    await waitFor(async () => ((await h.stored(ids.slice(0, 50))) === 50 ? true : undefined));
+    await service!.close();
+    service = undefined;
+    stopped = true;
+    await producing;
+    const whileDown = await h.pg.query(
+      `select count(*)::int as n from audit.audit_events where event_id = any($1::uuid[])`,
+      [ids],
+    );
+    expect(whileDown.rows[0].n).toBeLessThanOrEqual(200);
+    expect(await h.queue.getWaitingCount()).toBeGreaterThanOrEqual(100);
+
+    // … and a new instance records every one exactly once.
+    service = await h.start();
+    expect(
+      await waitFor(() => h.stored(ids).then((n) => (Number.isNaN(n) ? undefined : n)), {
+        timeoutMs: 30_000,
+      }),
+    ).toBe(300);
+
+    // Re-delivering every event (a producer replaying after a crash) adds nothing.
+    const completed = async () => (await h.queue.getJobCounts('completed')).completed ?? 0;
+    const before = await completed();
+    await h.queue.addBulk(
+      all.map((e) => ({ name: JobName.AuditEvent, data: e, opts: { jobId: `${e.eventId}-again` } })),
+    );
+    await waitFor(async () => ((await completed()) >= before + 300 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect((await h.queue.getJob(`${all[7]!.eventId}-again`))?.returnvalue).toEqual({ recorded: false });
+    expect(await h.stored(ids)).toBe(300);
+
+    const result = await h.verify();
+    expect(result).toMatchObject({ ok: true });
+    const count = await h.pg.query(
+      `select count(*)::text as n, max(seq)::text as max from audit.audit_events`,
+    );
+    expect(result.ok && result.head.seq).toBe(count.rows[0].max);
+    expect(count.rows[0].n).toBe(count.rows[0].max); // gap-free: seq 1..n
+    // The stopped instance signed its last head on the way down.
+    expect(result.ok && result.latestCheckpoint).not.toBeNull();
+  });
+
+  it('keeps the chain gap-free and valid with two instances appending at once', async () => {
+    const second = await h.start({ AUDIT_BATCH_SIZE: '25', AUDIT_BATCH_WAIT_MS: '2' });
+    const appended = [0, 0];
+    for (const [i, ref] of [service!, second].entries()) {
+      const repo = ref.get(AuditLogRepository);
+      const append = repo.appendBatch.bind(repo);
+      repo.appendBatch = async (batch) => {
+        appended[i]! += batch.length;
+        return append(batch);
+      };
+    }
+    try {
+      const all = events(600);
+      for (let i = 0; i < all.length; i += 50) await h.send(all.slice(i, i + 50));
+      expect(
+        await waitFor(
+          () => h.stored(all.map((e) => e.eventId)).then((n) => (Number.isNaN(n) ? undefined : n)),
+          {
+            timeoutMs: 30_000,
+          },
+        ),
+      ).toBe(600);
+      expect(appended[0]).toBeGreaterThan(0);
+      expect(appended[1]).toBeGreaterThan(0);
+      const result = await h.verify();
+      expect(result).toMatchObject({ ok: true });
+      const count = await h.pg.query(
+        `select count(*)::text as n, max(seq)::text as max from audit.audit_events`,
+      );
+      expect(count.rows[0].n).toBe(count.rows[0].max);
+    } finally {
+      await second.close();
+    }
   });
 });

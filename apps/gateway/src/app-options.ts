@@ -1,3 +1,5 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import type { BootstrapOptions } from '@desk/platform';
 import type { GatewayConfig } from './config';
 
@@ -6,12 +8,35 @@ export function gatewayAppOptions(config: GatewayConfig): Omit<BootstrapOptions,
   return {
     service: 'gateway',
     bodyLimitBytes: config.GATEWAY_BODY_LIMIT_BYTES,
+    trustedProxies: config.GATEWAY_TRUSTED_PROXIES,
     openApi: {
       title: 'Trading desk API',
       description:
-        'The only door to the platform. Authenticate with `Authorization: Bearer <key>`. Money is always a decimal string.',
+        'The only door to the platform. Authenticate with `Authorization: Bearer <key>` (never in the query string). ' +
+        'Money is always a decimal string. Mutating requests accept an `Idempotency-Key` (required to submit an order).',
       version: '1',
       bearer: true,
+    },
+    configure: async (app) => {
+      // The Swagger UI at /docs needs inline scripts and styles; everything else gets the strict defaults.
+      await app.register(helmet, {
+        contentSecurityPolicy: {
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'", "'unsafe-inline'"],
+            styleSrc: ["'self'", "'unsafe-inline'"],
+            imgSrc: ["'self'", 'data:'],
+          },
+        },
+      });
+      await app.register(cors, {
+        origin: config.GATEWAY_CORS_ORIGINS.length
+          ? config.GATEWAY_CORS_ORIGINS.map((o) => new URL(o).origin)
+          : false,
+        methods: ['GET', 'POST', 'PUT', 'DELETE'],
+        allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+        exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+      });
     },
   };
 }

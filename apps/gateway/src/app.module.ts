@@ -3,7 +3,9 @@ import { ServiceName } from '@desk/contracts';
 import { PlatformModule } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuditTrailModule } from './modules/audit-trail/audit-trail.module';
-import { AuthModule } from './modules/auth/auth.module';
+import { AccessModule } from './modules/access/access.module';
+import { KeysModule } from './modules/keys/keys.module';
+import { OperatorsModule } from './modules/operators/operators.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { PositionsModule } from './modules/positions/positions.module';
 import { SignalsModule } from './modules/signals/signals.module';
@@ -21,7 +23,9 @@ export class AppModule {
           configToken: GATEWAY_CONFIG,
           schema: GATEWAY_SCHEMA,
         }),
-        AuthModule,
+        AccessModule,
+        OperatorsModule,
+        KeysModule,
         OrdersModule,
         PositionsModule,
         SignalsModule,

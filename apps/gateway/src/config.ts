@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePublicKey } from '@desk/audit-chain';
 import { env, loadConfig, platformEnvSchema } from '@desk/platform';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -7,12 +8,33 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
   /** The gateway is the only service reachable from outside; it binds to loopback unless told otherwise. */
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: env.port(3000),
-  /** Bearer key for the API until the operator and key model lands. `npm start` generates one into .env.local. */
-  GATEWAY_API_KEY: z
-    .string({ message: 'is not set (npm start generates one into .env.local)' })
-    .min(32, 'must be at least 32 characters')
-    .max(256, 'must be at most 256 characters')
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the peer address is the client. */
+  GATEWAY_TRUSTED_PROXIES: env.list(''),
+  /** Browser origins allowed by CORS; empty: no cross-origin access at all. */
+  GATEWAY_CORS_ORIGINS: env
+    .list('')
+    .pipe(
+      z.array(z.url({ protocol: /^https?$/, message: 'must be an origin such as https://desk.example.com' })),
+    ),
+  /** Requests per key and per client IP in each window; order submission has its own, tighter limit. */
+  THROTTLE_TTL_MS: env.int(60_000, 1000, 3_600_000),
+  THROTTLE_LIMIT: env.int(100, 1, 1_000_000),
+  THROTTLE_IP_LIMIT: env.int(100, 1, 1_000_000),
+  THROTTLE_ORDER_LIMIT: env.int(20, 1, 1_000_000),
+  /**
+   * Public keys (base64 SPKI DER or PEM, comma-separated) whose audit checkpoints GET /v1/audit/verify
+   * trusts; never taken from the database. Empty: checkpoints are reported as unverified.
+   */
+  AUDIT_SIGNING_PUBLIC_KEY: env.list('').transform((texts, ctx) => {
+    try {
+      return texts.map((t) => parsePublicKey(t));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be Ed25519 public keys (base64 SPKI DER or PEM)' });
+      return z.NEVER;
+    }
+  }),
+  /** After a rotation, the old key keeps working this long (capped by its own expiry). */
+  KEY_ROTATION_OVERLAP_SECONDS: env.int(86_400, 0, 30 * 86_400),
   GATEWAY_BODY_LIMIT_BYTES: env.int(65_536, 1024, 10 * 1024 * 1024),
   /** How long an Idempotency-Key and its stored response are kept. */
   IDEMPOTENCY_TTL_HOURS: env.int(24, 1, 24 * 30),

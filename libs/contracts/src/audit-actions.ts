@@ -11,4 +11,12 @@ export enum AuditAction {
   SignalEmitted = 'signal.emitted',
   IntentEmitted = 'agent.intent_emitted',
   JobRejected = 'job.rejected',
+  OperatorCreated = 'operator.created',
+  OperatorDisabled = 'operator.disabled',
+  KeyCreated = 'key.created',
+  KeyRevoked = 'key.revoked',
+  KeyRotated = 'key.rotated',
+  AuthFailed = 'auth.failed',
+  AccessDenied = 'access.denied',
+  RequestThrottled = 'request.throttled',
 }

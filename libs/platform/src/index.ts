@@ -21,3 +21,4 @@ export * from './queue/redis.module';
 export * from './outbox/outbox';
 export * from './outbox/outbox.module';
 export * from './outbox/outbox.sql';
+export * from './health/health.controller';

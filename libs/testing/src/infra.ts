@@ -99,16 +99,18 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
-/** Deletes every Redis key under a prefix. */
+/** Deletes every Redis key under a prefix (also `{prefix…}` keys, as the throttler's storage names them). */
 export async function clearRedisPrefix(prefix: string): Promise<void> {
   const r = new Redis(TEST_REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
+    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await r.del(...keys);
+      } while (cursor !== '0');
+    }
   } finally {
     r.disconnect();
   }

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { APPS, REPO_ROOT, type AppName } from './infra';
@@ -15,7 +15,8 @@ const PORT_VARS: Record<AppName, string> = {
 
 export interface RunningPlatform {
   baseUrl: string;
-  apiKey: string;
+  /** The first admin key, from the console bootstrap (as `npm start` does it). */
+  adminKey: string;
   ports: Record<AppName, number>;
   /** Everything each service printed, for failure messages. */
   output: Record<AppName, string[]>;
@@ -46,7 +47,7 @@ export async function startPlatform(options: {
   redisPrefix: string;
   env?: Record<string, string>;
 }): Promise<RunningPlatform> {
-  const apiKey = `e2e_${randomBytes(24).toString('base64url')}`;
+  const signing = generateKeyPairSync('ed25519');
   const ports = {} as Record<AppName, number>;
   for (const app of APPS) ports[app] = await freePort();
   const env: Record<string, string> = {
@@ -56,10 +57,22 @@ export async function startPlatform(options: {
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: options.redisPrefix,
-    GATEWAY_API_KEY: apiKey,
+    // The audit checkpoint signing key (a secret: from the environment fallback here) and its public half.
+    AUDIT_SIGNING_KEY: signing.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+    AUDIT_SIGNING_PUBLIC_KEY: signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     ...Object.fromEntries(APPS.map((app) => [PORT_VARS[app], String(ports[app])])),
     ...options.env,
   };
+  const issued = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
+      {
+        env,
+        encoding: 'utf8',
+      },
+    ),
+  ) as { key: string };
   const children = new Map<AppName, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
   for (const app of APPS) {
@@ -115,5 +128,5 @@ export async function startPlatform(options: {
     await stop();
     throw error;
   }
-  return { baseUrl: `http://127.0.0.1:${ports.gateway}`, apiKey, ports, output, stop };
+  return { baseUrl: `http://127.0.0.1:${ports.gateway}`, adminKey: issued.key, ports, output, stop };
 }

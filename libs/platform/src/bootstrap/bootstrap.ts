@@ -4,7 +4,11 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from '../config/load-config';
-import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
+import { AllExceptionsFilter, toErrorBody } from '../errors/all-exceptions.filter';
+import { AppError } from '../errors/app-error';
+import { ErrorCode } from '../errors/error-code';
+
+const MAX_URL_LENGTH = 4096;
 import { requestIdOf } from './logging';
 
 export interface BootstrapOptions {
@@ -12,6 +16,8 @@ export interface BootstrapOptions {
   host: string;
   port: number;
   bodyLimitBytes?: number;
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  trustedProxies?: readonly string[];
   openApi?: { title: string; description: string; version: string; bearer?: boolean };
   /** Extra setup on the Fastify app before listening (security headers, CORS …). */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
@@ -35,7 +41,7 @@ export async function buildApp(
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     routerOptions: { maxParamLength: 200 },
-    trustProxy: false,
+    trustProxy: options.trustedProxies?.length ? [...options.trustedProxies] : false,
     genReqId: (req: import('node:http').IncomingMessage) => requestIdOf(req),
     requestIdHeader: false,
   });
@@ -49,6 +55,18 @@ export async function buildApp(
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: anything else is a 415, not a string body for the handler to guess at.
   fastify.removeContentTypeParser(['text/plain']);
+  // Long URLs are refused before routing (ids and filters are short; nothing legitimate needs more).
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.url.length > MAX_URL_LENGTH) {
+      const { status, body } = toErrorBody(
+        new AppError(ErrorCode.UriTooLong, 'request URL too long'),
+        String(request.id),
+        app.get(Logger),
+      );
+      return reply.status(status).send(body);
+    }
+    return undefined;
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });

@@ -11,6 +11,9 @@ export enum ErrorCode {
   IdempotencyKeyMissing = 'IDEMPOTENCY_KEY_MISSING',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   IdempotencyKeyInFlight = 'IDEMPOTENCY_KEY_IN_FLIGHT',
+  CredentialsInQuery = 'CREDENTIALS_IN_QUERY',
+  Conflict = 'CONFLICT',
+  UriTooLong = 'URI_TOO_LONG',
   RateLimited = 'RATE_LIMITED',
   NotReady = 'NOT_READY',
   Internal = 'INTERNAL',
@@ -21,6 +24,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.ValidationFailed:
     case ErrorCode.MalformedBody:
     case ErrorCode.IdempotencyKeyMissing:
+    case ErrorCode.CredentialsInQuery:
       return 400;
     case ErrorCode.Unauthorized:
       return 401;
@@ -31,9 +35,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.MethodNotAllowed:
       return 405;
     case ErrorCode.IdempotencyKeyInFlight:
+    case ErrorCode.Conflict:
       return 409;
     case ErrorCode.PayloadTooLarge:
       return 413;
+    case ErrorCode.UriTooLong:
+      return 414;
     case ErrorCode.UnsupportedMediaType:
       return 415;
     case ErrorCode.IdempotencyKeyReused:

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { JOB_SCHEMAS, type JobData, type JobName } from '@desk/contracts';
+import { randomUUID } from 'node:crypto';
+import { JOB_SCHEMAS, JobName, SCHEMA_VERSION, type JobData } from '@desk/contracts';
+import type { AuditRecord } from '../queue/audit-publisher';
 import { JobPublisher } from '../queue/job-publisher';
 
 export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
@@ -33,6 +35,20 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       name,
       JSON.stringify(payload),
     ]);
+  }
+
+  /** Adds an audit event inside the caller's transaction (the event exists exactly when the change does). */
+  async addAudit(tx: EntityManager, record: AuditRecord): Promise<void> {
+    await this.add(tx, JobName.AuditEvent, {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: record.eventId ?? randomUUID(),
+      occurredAt: (record.occurredAt ?? new Date()).toISOString(),
+      actor: record.actor,
+      action: record.action,
+      subject: record.subject,
+      payload: record.payload,
+      correlationId: record.correlationId,
+    });
   }
 
   onApplicationBootstrap(): void {

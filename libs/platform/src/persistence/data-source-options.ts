@@ -50,3 +50,19 @@ export function isUniqueViolation(error: unknown): boolean {
       (error as { driverError?: { code?: unknown } }).driverError?.code === PG_UNIQUE_VIOLATION)
   );
 }
+
+/**
+ * The rows of `UPDATE/DELETE … RETURNING`. TypeORM's postgres driver answers those with
+ * `[rows, affectedCount]` but answers SELECT and INSERT with the rows alone.
+ */
+export function returnedRows<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
+}

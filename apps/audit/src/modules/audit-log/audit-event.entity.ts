@@ -1,9 +1,12 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** One audit record. The payload is stored as text (the exact bytes written), never rewritten. */
+/**
+ * One audit record, a link of the hash chain. The payload is stored as text (the exact bytes written),
+ * never rewritten; seq is assigned by the audit service at append, gap-free.
+ */
 @Entity({ name: 'audit_events' })
 export class AuditEventEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryColumn({ type: 'bigint' })
   seq!: string;
 
   @Column({ name: 'event_id', type: 'uuid', unique: true })
@@ -38,4 +41,10 @@ export class AuditEventEntity {
 
   @Column({ name: 'correlation_id', type: 'text' })
   correlationId!: string;
+
+  @Column({ name: 'prev_hash', type: 'text' })
+  prevHash!: string;
+
+  @Column({ type: 'text' })
+  hash!: string;
 }

@@ -1,12 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
 import type { AuditEvent } from '@desk/contracts';
+import { AUDIT_CONFIG, type AuditConfig } from '../../config';
 import { AuditLogRepository } from './audit-log.repository';
+import { Batcher } from './batcher';
+import { UnstorableEventError, prepareEvent, type PreparedEvent } from './prepared-event';
 
+/**
+ * Appends audit events to the hash chain, in batches: each job waits until the batch holding its event
+ * has committed, so a job completes only once its event is stored (or was stored before).
+ */
 @Injectable()
 export class AuditLogService {
-  constructor(@Inject(AuditLogRepository) private readonly repository: AuditLogRepository) {}
+  private readonly batcher: Batcher<PreparedEvent, boolean>;
+
+  constructor(
+    @Inject(AuditLogRepository) private readonly repository: AuditLogRepository,
+    @Inject(AUDIT_CONFIG) config: AuditConfig,
+  ) {
+    this.batcher = new Batcher({
+      maxSize: config.AUDIT_BATCH_SIZE,
+      maxWaitMs: config.AUDIT_BATCH_WAIT_MS,
+      write: (events) => this.repository.appendBatch(events),
+    });
+  }
 
   async append(event: AuditEvent): Promise<{ recorded: boolean }> {
-    return { recorded: await this.repository.append(event) };
+    let prepared: PreparedEvent;
+    try {
+      prepared = prepareEvent(event);
+    } catch (error) {
+      if (error instanceof UnstorableEventError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+    return { recorded: await this.batcher.submit(prepared) };
   }
 }

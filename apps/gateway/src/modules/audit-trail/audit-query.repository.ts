@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import {
+  readCheckpoints,
+  verifyStoredChain,
+  type Checkpoint,
+  type StoredVerifyResult,
+} from '@desk/audit-chain';
+import type { KeyObject } from 'node:crypto';
 import { AppError } from '@desk/platform';
 import { decodeCursor, encodeCursor, type Page } from '../../http/cursor';
 import type { AuditRecordView, ListAuditQuery } from './audit-trail.dto';
@@ -18,7 +25,12 @@ interface AuditRow {
   subject_id: string;
   payload: string;
   correlation_id: string;
+  prev_hash: string;
+  hash: string;
 }
+
+const badCursor = () =>
+  AppError.validation([{ field: 'cursor', reason: 'is not a cursor returned by this API' }]);
 
 /** Reads the audit log (the audit service is its only writer). Oldest first, as a log reads. */
 @Injectable()
@@ -28,30 +40,30 @@ export class AuditQueryRepository {
   async list(query: ListAuditQuery): Promise<Page<AuditRecordView>> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (column: string, value: string | undefined) => {
+    const add = (sql: string, value: unknown) => {
       if (value === undefined) return;
       params.push(value);
-      where.push(`${column} = $${params.length}`);
+      where.push(sql.replace('?', `$${params.length}`));
     };
-    add('subject_type', query.subjectType);
-    add('subject_id', query.subjectId);
-    add('action', query.action);
-    add('actor_id', query.actorId);
-    add('correlation_id', query.correlationId);
+    add('e.actor_id = ?', query.actorId);
+    add('e.action = ?', query.action);
+    add('e.subject_type = ?', query.subjectType);
+    add('e.subject_id = ?', query.subjectId);
+    add('e.correlation_id = ?', query.correlationId);
+    add('e.occurred_at >= ?::timestamptz', query.from);
+    add('e.occurred_at < ?::timestamptz', query.to);
     if (query.cursor) {
       const [seq] = decodeCursor(query.cursor, 1) as [string];
-      if (!/^\d{1,18}$/.test(seq)) {
-        throw AppError.validation([{ field: 'cursor', reason: 'is not a cursor returned by this API' }]);
-      }
-      params.push(seq);
-      where.push(`seq > $${params.length}::bigint`);
+      if (!/^\d{1,18}$/.test(seq)) throw badCursor();
+      add('e.seq > ?::bigint', seq);
     }
     params.push(query.limit + 1);
+    // Order by the bigint column itself (ordering by its text form would put 10 before 2).
     const rows: AuditRow[] = await this.db.query(
-      `SELECT seq::text, event_id, occurred_at, recorded_at, actor_type, actor_id, actor_key_id, action,
-              subject_type, subject_id, payload, correlation_id
-         FROM audit.audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY seq LIMIT $${params.length}`,
+      `SELECT e.seq::text AS seq, e.event_id, e.occurred_at, e.recorded_at, e.actor_type, e.actor_id, e.actor_key_id,
+              e.action, e.subject_type, e.subject_id, e.payload, e.correlation_id, e.prev_hash, e.hash
+         FROM audit.audit_events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY e.seq LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, query.limit);
@@ -67,8 +79,36 @@ export class AuditQueryRepository {
         subject: { type: r.subject_type, id: r.subject_id },
         payload: JSON.parse(r.payload) as unknown,
         correlationId: r.correlation_id,
+        prevHash: r.prev_hash,
+        hash: r.hash,
       })),
       nextCursor: rows.length > query.limit && last ? encodeCursor([last.seq]) : null,
     };
+  }
+
+  async checkpoints(limit: number, cursor: string | undefined): Promise<Page<Checkpoint>> {
+    let afterSeq: string | undefined;
+    if (cursor) {
+      const [seq] = decodeCursor(cursor, 1) as [string];
+      if (!/^\d{1,18}$/.test(seq)) throw badCursor();
+      afterSeq = seq;
+    }
+    const rows = await readCheckpoints((sql, p) => this.db.query(sql, p), { afterSeq, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page, nextCursor: rows.length > limit && last ? encodeCursor([last.seq]) : null };
+  }
+
+  /** Verifies on one connection: the library reads the whole range in one read-only snapshot. */
+  async verify(
+    range: { from?: string; to?: string },
+    trustedKeys: readonly KeyObject[],
+  ): Promise<StoredVerifyResult> {
+    const runner = this.db.createQueryRunner();
+    try {
+      return await verifyStoredChain((sql, p) => runner.query(sql, p), { ...range, trustedKeys });
+    } finally {
+      await runner.release();
+    }
   }
 }

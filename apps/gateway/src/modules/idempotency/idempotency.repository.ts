@@ -1,49 +1,107 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
-export interface StoredResponse {
-  requestHash: string;
-  status: number;
-  body: string;
-}
-
-export interface IdempotencyClaim {
+export interface IdempotencyScope {
   actorId: string;
   key: string;
-  method: string;
-  path: string;
-  requestHash: string;
-  response: { status: number; body: string };
-  ttlHours: number;
 }
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; token: string }
+  | { kind: 'completed'; requestHash: string; status: number; body: string }
+  | { kind: 'in-flight'; requestHash: string };
 
 @Injectable()
 export class IdempotencyRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
   /**
-   * Stores the key with its response inside the caller's transaction. Returns undefined when this call
-   * claimed the key; otherwise the response stored by the earlier request (a concurrent duplicate waits on
-   * the primary key until the first transaction ends, then sees its row).
+   * Claims (actor, key) for one request, in its own short transaction so that a concurrent duplicate
+   * sees the claim at once. An in-flight claim whose lock has run out (its request died) is taken over.
    */
-  async claim(tx: EntityManager, c: IdempotencyClaim): Promise<StoredResponse | undefined> {
-    await tx.query(
-      `DELETE FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 AND expires_at < now()`,
-      [c.actorId, c.key],
+  async claim(
+    scope: IdempotencyScope,
+    request: { method: string; path: string; requestHash: string },
+    token: string,
+    lockSeconds: number,
+    ttlHours: number,
+  ): Promise<ClaimOutcome> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(
+        `DELETE FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 AND expires_at < now()`,
+        [scope.actorId, scope.key],
+      );
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO gateway.idempotency_keys
+           (actor_id, key, method, path, request_hash, claim_token, locked_until, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), now() + make_interval(hours => $8))
+         ON CONFLICT (actor_id, key) DO NOTHING
+         RETURNING key`,
+        [
+          scope.actorId,
+          scope.key,
+          request.method,
+          request.path,
+          request.requestHash,
+          token,
+          lockSeconds,
+          ttlHours,
+        ],
+      );
+      if (inserted.length > 0) return { kind: 'claimed', token };
+      const rows: {
+        request_hash: string;
+        response_status: number | null;
+        response_body: string | null;
+        locked: boolean;
+      }[] = await tx.query(
+        `SELECT request_hash, response_status, response_body, locked_until > now() AS locked
+           FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 FOR UPDATE`,
+        [scope.actorId, scope.key],
+      );
+      const row = rows[0];
+      if (!row) throw new Error('idempotency record vanished during claim');
+      if (row.response_status !== null && row.response_body !== null) {
+        return {
+          kind: 'completed',
+          requestHash: row.request_hash,
+          status: row.response_status,
+          body: row.response_body,
+        };
+      }
+      if (row.locked || row.request_hash !== request.requestHash) {
+        return { kind: 'in-flight', requestHash: row.request_hash };
+      }
+      await tx.query(
+        `UPDATE gateway.idempotency_keys SET claim_token = $3, locked_until = now() + make_interval(secs => $4)
+          WHERE actor_id = $1 AND key = $2`,
+        [scope.actorId, scope.key, token, lockSeconds],
+      );
+      return { kind: 'claimed', token };
+    });
+  }
+
+  /** Stores the response inside the work's transaction; fails if the claim was lost meanwhile. */
+  async complete(
+    tx: EntityManager,
+    scope: IdempotencyScope,
+    token: string,
+    response: { status: number; body: string },
+  ): Promise<void> {
+    const updated: [unknown[], number] = await tx.query(
+      `UPDATE gateway.idempotency_keys SET response_status = $4, response_body = $5, claim_token = NULL
+        WHERE actor_id = $1 AND key = $2 AND claim_token = $3`,
+      [scope.actorId, scope.key, token, response.status, response.body],
     );
-    const inserted: unknown[] = await tx.query(
-      `INSERT INTO gateway.idempotency_keys
-         (actor_id, key, method, path, request_hash, response_status, response_body, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(hours => $8))
-       ON CONFLICT (actor_id, key) DO NOTHING
-       RETURNING key`,
-      [c.actorId, c.key, c.method, c.path, c.requestHash, c.response.status, c.response.body, c.ttlHours],
+    if (updated[1] !== 1) throw new Error('idempotency claim lost before completion');
+  }
+
+  /** Gives the key back after a request that changed nothing (a validation error, a crash). */
+  async release(scope: IdempotencyScope, token: string): Promise<void> {
+    await this.db.query(
+      `DELETE FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 AND claim_token = $3`,
+      [scope.actorId, scope.key, token],
     );
-    if (inserted.length > 0) return undefined;
-    const rows: { request_hash: string; response_status: number; response_body: string }[] = await tx.query(
-      `SELECT request_hash, response_status, response_body FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2`,
-      [c.actorId, c.key],
-    );
-    const row = rows[0];
-    if (!row) throw new Error('idempotency record vanished during claim');
-    return { requestHash: row.request_hash, status: row.response_status, body: row.response_body };
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -7,26 +7,38 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { IdempotencyRepository } from './idempotency.repository';
 
 const KEY_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** How long a request may hold its key before a retry may take it over (it died). */
+const LOCK_SECONDS = 30;
 
 export interface IdempotentRequest {
   actorId: string;
   key: string | undefined;
+  /** Order submission requires a key; other mutating endpoints honour one when given. */
+  required: boolean;
   method: string;
   path: string;
-  /** The validated request, canonicalised: the same order sent twice hashes the same. */
+  /** The validated request, canonicalised: the same request sent twice hashes the same. */
   canonicalBody: unknown;
 }
 
-export interface IdempotentResponse {
+export interface IdempotentResponse<T = unknown> {
   status: number;
-  body: unknown;
+  body: T;
   replayed: boolean;
 }
 
+export interface WorkResult<T> {
+  status: number;
+  body: T;
+  /** What to keep for replays, when the live body holds something never to be stored (a new API key). */
+  storedBody?: unknown;
+}
+
 /**
- * Idempotency-Key semantics (IETF draft): the same key with the same request returns the stored response
- * and changes nothing; the same key with a different request is a 422. The state change, its outbox jobs
- * and the stored response commit together, so a response is stored exactly when its effect happened.
+ * Idempotency-Key, with the semantics of the IETF draft: the same key with the same request returns the
+ * stored response and changes nothing; with a different request, 422; while the first is still in flight,
+ * 409. Keys are scoped per operator and kept IDEMPOTENCY_TTL_HOURS. The state change, its outbox jobs and
+ * the stored response commit in one transaction.
  */
 @Injectable()
 export class IdempotencyService {
@@ -37,8 +49,10 @@ export class IdempotencyService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  static requireKey(key: string | undefined): string {
+  /** Validates the header up front, so a bad key is refused before any other work. */
+  static checkKey(key: string | undefined, required: boolean): void {
     if (key === undefined || key === '') {
+      if (!required) return;
       throw new AppError(ErrorCode.IdempotencyKeyMissing, 'the Idempotency-Key header is required', [
         { field: 'Idempotency-Key', reason: 'is required' },
       ]);
@@ -48,56 +62,69 @@ export class IdempotencyService {
         { field: 'Idempotency-Key', reason: 'must be 1-128 characters of A-Z a-z 0-9 _ . : -' },
       ]);
     }
-    return key;
   }
 
-  async execute(
+  async execute<T>(
     request: IdempotentRequest,
-    work: (tx: EntityManager) => Promise<{ status: number; body: unknown }>,
+    work: (tx: EntityManager) => Promise<WorkResult<T>>,
   ): Promise<IdempotentResponse> {
-    const key = IdempotencyService.requireKey(request.key);
+    IdempotencyService.checkKey(request.key, request.required);
+    if (!request.key) {
+      const result = await this.db.transaction(work);
+      void this.outbox.flush();
+      return { status: result.status, body: result.body, replayed: false };
+    }
+    const scope = { actorId: request.actorId, key: request.key };
     const requestHash = createHash('sha256')
       .update(`${request.method} ${request.path}\n${canonicalJson(request.canonicalBody)}`)
       .digest('hex');
-    const outcome = await this.db
-      .transaction(async (tx) => {
-        const response = await work(tx);
-        const earlier = await this.repository.claim(tx, {
-          actorId: request.actorId,
-          key,
-          method: request.method,
-          path: request.path,
-          requestHash,
-          response: { status: response.status, body: JSON.stringify(response.body) },
-          ttlHours: this.config.IDEMPOTENCY_TTL_HOURS,
+    const claim = await this.repository.claim(
+      scope,
+      { method: request.method, path: request.path, requestHash },
+      randomUUID(),
+      LOCK_SECONDS,
+      this.config.IDEMPOTENCY_TTL_HOURS,
+    );
+    switch (claim.kind) {
+      case 'completed':
+        if (claim.requestHash !== requestHash) throw reused();
+        return { status: claim.status, body: JSON.parse(claim.body) as unknown, replayed: true };
+      case 'in-flight':
+        if (claim.requestHash !== requestHash) throw reused();
+        throw new AppError(
+          ErrorCode.IdempotencyKeyInFlight,
+          'a request with this Idempotency-Key is still being processed',
+        );
+      case 'claimed':
+        break;
+      default: {
+        const unreachable: never = claim;
+        throw new Error(`unknown claim ${String(unreachable)}`);
+      }
+    }
+    try {
+      const result = await this.db.transaction(async (tx) => {
+        const done = await work(tx);
+        await this.repository.complete(tx, scope, claim.token, {
+          status: done.status,
+          body: JSON.stringify(done.storedBody ?? done.body),
         });
-        if (earlier === undefined) return { status: response.status, body: response.body, replayed: false };
-        // Someone used this key first: undo this attempt's work and answer from the record.
-        throw new Replay(earlier);
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof Replay)) throw error;
-        if (error.stored.requestHash !== requestHash) {
-          throw new AppError(
-            ErrorCode.IdempotencyKeyReused,
-            'this Idempotency-Key was already used with a different request',
-          );
-        }
-        return {
-          status: error.stored.status,
-          body: JSON.parse(error.stored.body) as unknown,
-          replayed: true,
-        };
+        return done;
       });
-    if (!outcome.replayed) void this.outbox.flush();
-    return outcome;
+      void this.outbox.flush();
+      return { status: result.status, body: result.body, replayed: false };
+    } catch (error) {
+      await this.repository.release(scope, claim.token).catch(() => undefined);
+      throw error;
+    }
   }
 }
 
-class Replay extends Error {
-  constructor(readonly stored: { requestHash: string; status: number; body: string }) {
-    super('idempotent replay');
-  }
+function reused(): AppError {
+  return new AppError(
+    ErrorCode.IdempotencyKeyReused,
+    'this Idempotency-Key was already used with a different request',
+  );
 }
 
 /** JSON with object keys sorted, so key order in the client's body does not change the hash. */

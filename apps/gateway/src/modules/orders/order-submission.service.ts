@@ -38,7 +38,7 @@ export class OrderSubmissionService {
   ) {}
 
   async submit(command: SubmitOrderCommand): Promise<IdempotentResponse> {
-    IdempotencyService.requireKey(command.idempotencyKey);
+    IdempotencyService.checkKey(command.idempotencyKey, true);
     const order: OrderParams = parseInput(submitOrderSchema, command.body);
     const problems = orderMarketProblems(order, this.config.TRADING_SYMBOLS);
     if (problems.length) throw AppError.validation(problems.map(({ field, reason }) => ({ field, reason })));
@@ -47,6 +47,7 @@ export class OrderSubmissionService {
       {
         actorId: command.actor.id,
         key: command.idempotencyKey,
+        required: true,
         method: 'POST',
         path: '/v1/orders',
         canonicalBody: order,

@@ -4,7 +4,9 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestj
 import type { FastifyReply } from 'fastify';
 import type { Actor } from '@desk/contracts';
 import { openApiSchema } from '../../http/openapi';
-import { CurrentActor, RequestId } from '../../http/request-context';
+import { OrderSubmissionLimit, RequireRole } from '../access/require-role.decorator';
+import { Role } from '../access/role';
+import { CurrentActor, RequestId, sendIdempotent } from '../../http/request-context';
 import { OrderSubmissionService } from './order-submission.service';
 import { submitOrderSchema } from './orders.dto';
 import { OrdersService } from './orders.service';
@@ -19,6 +21,8 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @RequireRole(Role.Trader)
+  @OrderSubmissionLimit()
   @ApiOperation({
     summary: 'Submit an order; 202 with its id. Risk decides, execution fills (paper by default).',
   })
@@ -35,12 +39,14 @@ export class OrdersController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    const outcome = await this.submission.submit({ actor, idempotencyKey, body, correlationId: requestId });
-    void reply.status(outcome.status).header('idempotent-replayed', String(outcome.replayed));
-    return outcome.body;
+    return sendIdempotent(
+      reply,
+      await this.submission.submit({ actor, idempotencyKey, body, correlationId: requestId }),
+    );
   }
 
   @Get()
+  @RequireRole(Role.Viewer)
   @ApiOperation({
     summary: 'List orders, newest first (filters: symbol, side, type, status, source; cursor pagination)',
   })
@@ -49,6 +55,7 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @RequireRole(Role.Viewer)
   @ApiOperation({ summary: 'One order with its status history and fills' })
   get(@Param('id') id: string) {
     return this.orders.get(id);

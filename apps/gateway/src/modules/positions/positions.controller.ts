@@ -1,4 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { RequireRole } from '../access/require-role.decorator';
+import { Role } from '../access/role';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PositionsService } from './positions.service';
 
@@ -9,6 +11,7 @@ export class PositionsController {
   constructor(@Inject(PositionsService) private readonly positions: PositionsService) {}
 
   @Get()
+  @RequireRole(Role.Viewer)
   @ApiOperation({ summary: 'Positions: quantity, average price, unrealized P&L at the last market price' })
   list() {
     return this.positions.list();

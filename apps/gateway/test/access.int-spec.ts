@@ -1,0 +1,326 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { Job } from 'bullmq';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueName } from '@desk/contracts';
+import { createDatabase, dropDatabase, migrateAll, testEnv, waitFor } from '@desk/testing';
+import { startGateway, type Gateway } from './gateway-harness';
+
+const UNAUTHORIZED = { code: 'UNAUTHORIZED', message: 'missing or invalid API key' };
+
+describe('gateway access control (real PostgreSQL and Redis)', () => {
+  let gw: Gateway;
+  const pg = new Client({ connectionString: testEnv().databaseUrl });
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await pg.end();
+  });
+
+  const as = (
+    key: string | undefined,
+    method: 'GET' | 'POST',
+    url: string,
+    payload?: object,
+    headers: Record<string, string> = {},
+  ) =>
+    gw.app.inject({
+      method,
+      url,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      ...(payload ? { payload } : {}),
+    });
+
+  const auditJobs = async (action: string): Promise<Job[]> => {
+    const jobs = await gw
+      .queue(QueueName.Audit)
+      .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 5000);
+    return jobs.filter((j) => j.data?.action === action);
+  };
+
+  it('answers every kind of bad credential with the same generic 401, and audits why without the key', async () => {
+    const revoked = await gw.issueKey(['viewer']);
+    await as(gw.adminKey, 'POST', `/v1/keys/${revoked.keyId}/revoke`);
+    const expiring = await gw.issueKey(['viewer'], { expiresAt: new Date(Date.now() + 1500).toISOString() });
+    const disabled = await gw.issueKey(['viewer']);
+    await as(gw.adminKey, 'POST', `/v1/operators/${disabled.operatorId}/disable`);
+    await new Promise((r) => setTimeout(r, 1600));
+
+    const attempts: Record<string, string | undefined> = {
+      missing: undefined,
+      malformed: 'Basic dXNlcjpwYXNz',
+      'wrong length': 'Bearer dsk_short',
+      'far too long': `Bearer dsk_${'A'.repeat(5000)}`,
+      unknown: `Bearer dsk_${'A'.repeat(43)}`,
+      revoked: `Bearer ${revoked.key}`,
+      expired: `Bearer ${expiring.key}`,
+      'operator disabled': `Bearer ${disabled.key}`,
+    };
+    for (const [what, authorization] of Object.entries(attempts)) {
+      const res = await gw.app.inject({
+        method: 'GET',
+        url: '/v1/orders',
+        headers: authorization ? { authorization } : {},
+      });
+      expect({ what, status: res.statusCode, error: res.json().error }).toMatchObject({
+        what,
+        status: 401,
+        error: UNAUTHORIZED,
+      });
+    }
+    const failures = await waitFor(async () => {
+      const jobs = await auditJobs('auth.failed');
+      return jobs.length >= 8 ? jobs : undefined;
+    });
+    const reasons = failures.map((j) => j.data.payload.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'missing',
+        'malformed',
+        'unknown_key',
+        'revoked',
+        'expired',
+        'operator_disabled',
+      ]),
+    );
+    const revokedFailure = failures.find((j) => j.data.payload.reason === 'revoked');
+    expect(revokedFailure?.data.payload.keyId).toBe(revoked.keyId);
+    const serialized = JSON.stringify(failures.map((j) => j.data));
+    for (const k of [revoked.key, expiring.key, disabled.key])
+      expect(serialized).not.toContain(k.slice(4, 20));
+  });
+
+  it('refuses a key sent in the query string', async () => {
+    const { key } = await gw.issueKey(['viewer']);
+    for (const param of ['api_key', 'key', 'token', 'access_token']) {
+      const res = await gw.app.inject({ method: 'GET', url: `/v1/orders?${param}=${key}` });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('CREDENTIALS_IN_QUERY');
+      expect(res.body).not.toContain(key);
+    }
+  });
+
+  it('answers 403 for a key without the role, audits the denial, and lets a viewer change nothing', async () => {
+    const viewer = await gw.issueKey(['viewer']);
+    const trader = await gw.issueKey(['trader']);
+    const order = { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.01', price: '100' };
+    const denied = await as(viewer.key, 'POST', '/v1/orders', order, { 'idempotency-key': randomUUID() });
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().error.code).toBe('FORBIDDEN');
+    expect((await as(viewer.key, 'POST', '/v1/operators', { name: 'mallory' })).statusCode).toBe(403);
+    expect((await as(trader.key, 'POST', '/v1/operators', { name: 'mallory' })).statusCode).toBe(403);
+    expect((await as(trader.key, 'GET', '/v1/keys')).statusCode).toBe(403);
+    expect((await as(viewer.key, 'GET', '/v1/orders')).statusCode).toBe(200);
+    const submissions = await pg.query(
+      `SELECT count(*)::int AS n FROM gateway.operators WHERE name = 'mallory'`,
+    );
+    expect(submissions.rows[0].n).toBe(0);
+    const denials = await waitFor(async () => {
+      const jobs = (await auditJobs('access.denied')).filter((j) => j.data.actor.keyId === viewer.keyId);
+      return jobs.length >= 2 ? jobs : undefined;
+    });
+    expect(denials[0]!.data.payload).toMatchObject({ held: ['viewer'] });
+  });
+
+  it('tells a caller who they are', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const k = await gw.issueKey(['trader', 'viewer'], { expiresAt });
+    const me = await as(k.key, 'GET', '/v1/me');
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({
+      operator: { id: k.operatorId, status: 'active' },
+      keyId: k.keyId,
+      roles: ['trader', 'viewer'],
+      expiresAt,
+    });
+  });
+
+  it('shows a key once, lists keys without them, and revocation takes effect on the next request', async () => {
+    const k = await gw.issueKey(['viewer']);
+    expect(k.key).toMatch(/^dsk_[A-Za-z0-9_-]{43}$/);
+    const list = await as(gw.adminKey, 'GET', `/v1/keys?operatorId=${k.operatorId}`);
+    expect(list.json().items).toEqual([
+      expect.objectContaining({ keyId: k.keyId, status: 'active', roles: ['viewer'] }),
+    ]);
+    expect(list.body).not.toContain(k.key.slice(4, 16));
+    expect((await as(k.key, 'GET', '/v1/me')).statusCode).toBe(200);
+    const revoked = await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/revoke`);
+    expect(revoked.json()).toMatchObject({ keyId: k.keyId, status: 'revoked' });
+    expect((await as(k.key, 'GET', '/v1/me')).statusCode).toBe(401);
+    const events = await waitFor(async () => {
+      const jobs = (await auditJobs('key.revoked')).filter((j) => j.data.subject.id === k.keyId);
+      return jobs.length ? jobs : undefined;
+    });
+    expect(events[0]!.data.actor.type).toBe('operator');
+  });
+
+  it('revocation on one gateway instance is refused at once by another', async () => {
+    const other = await startGateway({}, { prefix: gw.prefix, adminKey: gw.adminKey });
+    try {
+      const k = await gw.issueKey(['viewer']);
+      expect(
+        (
+          await other.app.inject({
+            method: 'GET',
+            url: '/v1/me',
+            headers: { authorization: `Bearer ${k.key}` },
+          })
+        ).statusCode,
+      ).toBe(200);
+      await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/revoke`);
+      expect(
+        (
+          await other.app.inject({
+            method: 'GET',
+            url: '/v1/me',
+            headers: { authorization: `Bearer ${k.key}` },
+          })
+        ).statusCode,
+      ).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('rotation issues a new key and keeps the old one valid for the overlap only', async () => {
+    const k = await gw.issueKey(['viewer']);
+    const rotated = await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/rotate`, { overlapSeconds: 2 });
+    expect(rotated.statusCode).toBe(201);
+    const fresh = rotated.json();
+    expect(fresh.key).toMatch(/^dsk_/);
+    expect(fresh.roles).toEqual(['viewer']);
+    expect(fresh.previous).toMatchObject({ keyId: k.keyId, rotatedTo: fresh.keyId });
+    expect((await as(fresh.key, 'GET', '/v1/me')).json().keyId).toBe(fresh.keyId);
+    expect((await as(k.key, 'GET', '/v1/me')).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await as(k.key, 'GET', '/v1/me')).statusCode).toBe(401);
+    expect((await as(fresh.key, 'GET', '/v1/me')).statusCode).toBe(200);
+    expect((await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/rotate`, {})).statusCode).toBe(409);
+  });
+
+  it('never lets the last admin key or the last admin go (own database, one admin)', async () => {
+    const db = await createDatabase('lastadmin');
+    migrateAll(db.url);
+    const solo = await startGateway({ DATABASE_URL: db.url });
+    try {
+      const me = (
+        await solo.app.inject({
+          method: 'GET',
+          url: '/v1/me',
+          headers: { authorization: `Bearer ${solo.adminKey}` },
+        })
+      ).json();
+      const revoke = await solo.app.inject({
+        method: 'POST',
+        url: `/v1/keys/${me.keyId}/revoke`,
+        headers: { authorization: `Bearer ${solo.adminKey}` },
+      });
+      expect(revoke.statusCode).toBe(409);
+      expect(revoke.json().error).toMatchObject({
+        code: 'CONFLICT',
+        message: 'this would leave no active admin key',
+      });
+      const disable = await solo.app.inject({
+        method: 'POST',
+        url: `/v1/operators/${me.operator.id}/disable`,
+        headers: { authorization: `Bearer ${solo.adminKey}` },
+      });
+      expect(disable.statusCode).toBe(409);
+      expect(
+        (
+          await solo.app.inject({
+            method: 'GET',
+            url: '/v1/me',
+            headers: { authorization: `Bearer ${solo.adminKey}` },
+          })
+        ).statusCode,
+      ).toBe(200);
+      // With a second admin, the first can go.
+      const second = await solo.issueKey(['admin']);
+      expect(
+        (
+          await solo.app.inject({
+            method: 'POST',
+            url: `/v1/keys/${me.keyId}/revoke`,
+            headers: { authorization: `Bearer ${second.key}` },
+          })
+        ).statusCode,
+      ).toBe(200);
+    } finally {
+      await solo.close();
+      await dropDatabase(db.name);
+    }
+  });
+
+  it('keeps no key material in the database: a full dump contains none of the keys issued', async () => {
+    const keys = [
+      await gw.issueKey(['viewer']),
+      await gw.issueKey(['trader']),
+      await gw.issueKey(['admin']),
+    ].map((k) => k.key);
+    const dump = execFileSync('pg_dump', ['--data-only', '--no-owner', testEnv().databaseUrl], {
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+    });
+    expect(dump).toContain('kid_');
+    for (const key of [...keys, gw.adminKey]) {
+      const secret = key.slice(4);
+      // No 8-character window of the secret part, in any encoding PostgreSQL would use for text.
+      for (let i = 0; i + 8 <= secret.length; i += 4) expect(dump).not.toContain(secret.slice(i, i + 8));
+    }
+  });
+
+  it('answers 404, and nothing more, for ids that do not exist or are not ids', async () => {
+    for (const url of [
+      `/v1/orders/${randomUUID()}`,
+      '/v1/orders/..%2F..%2Fetc',
+      '/v1/orders/%F0%9F%92%A5',
+      '/v1/orders/a%E2%80%AEb',
+    ]) {
+      const res = await as(gw.adminKey, 'GET', url);
+      expect(res.statusCode).toBe(404);
+      expect(Object.keys(res.json().error).sort()).toEqual(['code', 'message', 'requestId']);
+    }
+    expect((await as(gw.adminKey, 'POST', '/v1/keys/kid_%F0%9F%92%A5/revoke')).statusCode).toBe(404);
+    expect((await as(gw.adminKey, 'POST', `/v1/operators/${randomUUID()}/disable`)).statusCode).toBe(404);
+  });
+
+  it('sets security headers and answers CORS only for configured origins', async () => {
+    const res = await as(gw.adminKey, 'GET', '/v1/me');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBeDefined();
+    expect(res.headers['strict-transport-security']).toBeDefined();
+    const preflight = await gw.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/orders',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+    const allowed = await startGateway(
+      { GATEWAY_CORS_ORIGINS: 'https://desk.example.com' },
+      { prefix: gw.prefix, adminKey: gw.adminKey },
+    );
+    try {
+      const ok = await allowed.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/orders',
+        headers: { origin: 'https://desk.example.com', 'access-control-request-method': 'POST' },
+      });
+      expect(ok.headers['access-control-allow-origin']).toBe('https://desk.example.com');
+      const other = await allowed.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/orders',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await allowed.close();
+    }
+  });
+});

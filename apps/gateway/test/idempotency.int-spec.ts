@@ -1,0 +1,144 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEnv } from '@desk/testing';
+import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
+import { canonicalJson } from '../src/modules/idempotency/idempotency.service';
+import { startGateway, type Gateway } from './gateway-harness';
+
+describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
+  let gw: Gateway;
+  let trader: string;
+  const pg = new Client({ connectionString: testEnv().databaseUrl });
+  const order = { symbol: 'ETH/USDT', side: 'sell', type: 'limit', quantity: '0.5', price: '9999' };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    trader = (await gw.issueKey(['trader'])).key;
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await pg.end();
+  });
+
+  const submit = (key: string, idem: string, body: object = order) =>
+    gw.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { authorization: `Bearer ${key}`, 'idempotency-key': idem },
+      payload: body,
+    });
+
+  const ordersUnder = async (idem: string) =>
+    (
+      await pg.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM gateway.submissions WHERE idempotency_key = $1`,
+        [idem],
+      )
+    ).rows[0]!.n;
+
+  it('lets a burst of identical requests create exactly one order; the others replay it or are told it is in flight', async () => {
+    const idem = randomUUID();
+    const results = await Promise.all(Array.from({ length: 12 }, () => submit(trader, idem)));
+    const ids = new Set(results.filter((r) => r.statusCode === 202).map((r) => r.json().id as string));
+    expect(ids.size).toBe(1);
+    for (const r of results) expect([202, 409]).toContain(r.statusCode);
+    const inFlight = results.find((r) => r.statusCode === 409);
+    if (inFlight) expect(inFlight.json().error.code).toBe('IDEMPOTENCY_KEY_IN_FLIGHT');
+    expect(await ordersUnder(idem)).toBe(1);
+    const later = await submit(trader, idem);
+    expect(later.statusCode).toBe(202);
+    expect(later.headers['idempotent-replayed']).toBe('true');
+    expect(later.json().id).toBe([...ids][0]);
+  });
+
+  it('answers 409 while the first request with the key is still in flight, and 422 if the body differs', async () => {
+    const idem = randomUUID();
+    const me = (
+      await gw.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${trader}` } })
+    ).json();
+    // The first request has claimed the key and is still working: its response is not stored yet.
+    const requestHash = createHash('sha256')
+      .update(`POST /v1/orders\n${canonicalJson(order)}`)
+      .digest('hex');
+    await gw.app
+      .get(IdempotencyRepository)
+      .claim(
+        { actorId: me.operator.id, key: idem },
+        { method: 'POST', path: '/v1/orders', requestHash },
+        randomUUID(),
+        30,
+        24,
+      );
+    const duplicate = await submit(trader, idem);
+    expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.json().error.code).toBe('IDEMPOTENCY_KEY_IN_FLIGHT');
+    expect((await submit(trader, idem, { ...order, price: '1' })).statusCode).toBe(422);
+    expect(await ordersUnder(idem)).toBe(0);
+  });
+
+  it('refuses the same key with a different body (422) and changes nothing', async () => {
+    const idem = randomUUID();
+    expect((await submit(trader, idem)).statusCode).toBe(202);
+    const other = await submit(trader, idem, { ...order, quantity: '0.6' });
+    expect(other.statusCode).toBe(422);
+    expect(other.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await ordersUnder(idem)).toBe(1);
+  });
+
+  it('scopes keys per operator: two operators may use the same key', async () => {
+    const idem = randomUUID();
+    const other = (await gw.issueKey(['trader'])).key;
+    const first = await submit(trader, idem);
+    const second = await submit(other, idem);
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(202);
+    expect(second.json().id).not.toBe(first.json().id);
+  });
+
+  it('gives the key back when the request fails validation, so a corrected request can use it', async () => {
+    const idem = randomUUID();
+    expect((await submit(trader, idem, { ...order, symbol: 'NOPE/USDT' })).statusCode).toBe(400);
+    expect((await submit(trader, idem)).statusCode).toBe(202);
+  });
+
+  it('honours a key on admin actions too, and never stores a new API key in the replay', async () => {
+    const admin = { authorization: `Bearer ${gw.adminKey}`, 'idempotency-key': randomUUID() };
+    const op = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/operators',
+      headers: admin,
+      payload: { name: `idem-${randomUUID()}` },
+    });
+    const again = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/operators',
+      headers: admin,
+      payload: { name: op.json().name },
+    });
+    expect(again.statusCode).toBe(201);
+    expect(again.json().id).toBe(op.json().id);
+    const keyHeaders = { authorization: `Bearer ${gw.adminKey}`, 'idempotency-key': randomUUID() };
+    const issued = await gw.app.inject({
+      method: 'POST',
+      url: `/v1/operators/${op.json().id}/keys`,
+      headers: keyHeaders,
+      payload: { roles: ['viewer'] },
+    });
+    expect(issued.json().key).toMatch(/^dsk_/);
+    const replay = await gw.app.inject({
+      method: 'POST',
+      url: `/v1/operators/${op.json().id}/keys`,
+      headers: keyHeaders,
+      payload: { roles: ['viewer'] },
+    });
+    expect(replay.statusCode).toBe(201);
+    expect(replay.json()).toMatchObject({ keyId: issued.json().keyId, key: null });
+    const stored = await pg.query(`SELECT response_body FROM gateway.idempotency_keys WHERE key = $1`, [
+      keyHeaders['idempotency-key'],
+    ]);
+    expect(stored.rows[0].response_body).not.toContain(issued.json().key);
+  });
+});

@@ -1,0 +1,4 @@
+export * from './canonical';
+export * from './checkpoint';
+export * from './postgres';
+export * from './verify';
