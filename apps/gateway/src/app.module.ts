@@ -4,10 +4,12 @@ import { PlatformModule } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuditTrailModule } from './modules/audit-trail/audit-trail.module';
 import { AccessModule } from './modules/access/access.module';
+import { ApprovalsModule } from './modules/approvals/approvals.module';
 import { KeysModule } from './modules/keys/keys.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { PositionsModule } from './modules/positions/positions.module';
+import { RiskControlModule } from './modules/risk-control/risk-control.module';
 import { SignalsModule } from './modules/signals/signals.module';
 import { GATEWAY_SCHEMA } from './schema';
 
@@ -24,6 +26,8 @@ export class AppModule {
           schema: GATEWAY_SCHEMA,
         }),
         AccessModule,
+        ApprovalsModule,
+        RiskControlModule,
         OperatorsModule,
         KeysModule,
         OrdersModule,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parsePublicKey } from '@desk/audit-chain';
-import { env, loadConfig, platformEnvSchema } from '@desk/platform';
+import { ConfigError, env, loadConfig, platformEnvSchema } from '@desk/platform';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
@@ -33,6 +33,14 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
       return z.NEVER;
     }
   }),
+  /** Two-man rule: distinct approvers (never the requester) needed to release a critical action. */
+  APPROVAL_REQUIRED_APPROVALS: env.int(2, 1, 10),
+  /** An approval request not decided in this time expires and never executes. */
+  APPROVAL_TTL_SECONDS: env.int(900, 10, 7 * 86_400),
+  /** Optional: POSTed (HMAC-SHA256 signed) when an approval request is created, e.g. to route it to chat. */
+  APPROVAL_WEBHOOK_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  /** Secret for the webhook signature (required when APPROVAL_WEBHOOK_URL is set). */
+  APPROVAL_WEBHOOK_SECRET: z.string().default(''),
   /** After a rotation, the old key keeps working this long (capped by its own expiry). */
   KEY_ROTATION_OVERLAP_SECONDS: env.int(86_400, 0, 30 * 86_400),
   GATEWAY_BODY_LIMIT_BYTES: env.int(65_536, 1024, 10 * 1024 * 1024),
@@ -42,7 +50,19 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
 
+/** Cross-field rules (kept out of the object schema so its fields stay listable). */
+function checkGatewayConfig(c: GatewayConfig): string[] {
+  const problems: string[] = [];
+  if (c.APPROVAL_WEBHOOK_URL && c.APPROVAL_WEBHOOK_SECRET.length < 32) {
+    problems.push('APPROVAL_WEBHOOK_SECRET: must be at least 32 characters when APPROVAL_WEBHOOK_URL is set');
+  }
+  return problems;
+}
+
 /** The only place this service reads the environment. */
 export function loadGatewayConfig(source: Record<string, string | undefined> = process.env): GatewayConfig {
-  return loadConfig('gateway', gatewayEnvSchema, source);
+  const config = loadConfig('gateway', gatewayEnvSchema, source);
+  const problems = checkGatewayConfig(config);
+  if (problems.length) throw new ConfigError('gateway', problems);
+  return config;
 }

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '@desk/testing';
 import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
-import { canonicalJson } from '../src/modules/idempotency/idempotency.service';
+import { canonicalJson } from '@desk/contracts';
 import { startGateway, type Gateway } from './gateway-harness';
 
 describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {

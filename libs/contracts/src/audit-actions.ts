@@ -19,4 +19,11 @@ export enum AuditAction {
   AuthFailed = 'auth.failed',
   AccessDenied = 'access.denied',
   RequestThrottled = 'request.throttled',
+  ApprovalRequested = 'approval.requested',
+  ApprovalApproved = 'approval.approved',
+  ApprovalDenied = 'approval.denied',
+  ApprovalExpired = 'approval.expired',
+  ApprovalExecuted = 'approval.executed',
+  ApprovalRefused = 'approval.refused',
+  ControlIssued = 'control.issued',
 }

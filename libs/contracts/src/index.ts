@@ -5,3 +5,4 @@ export * from './money';
 export * from './orders';
 export * from './queues';
 export * from './order-rules';
+export * from './approvals';

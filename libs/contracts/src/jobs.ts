@@ -45,6 +45,8 @@ export const orderAcceptedSchema = z
     actor: actorSchema,
     order: orderParamsSchema,
     acceptedAt: isoTime,
+    /** Set for a critical order; execution checks the approval record itself, never this claim alone. */
+    approvalId: id.optional(),
   })
   .strict();
 
@@ -76,28 +78,6 @@ export const executionReportedSchema = z
   })
   .strict();
 
-export const approvalRequestedSchema = z
-  .object({
-    ...envelope,
-    intentId: id,
-    actor: actorSchema,
-    order: orderParamsSchema,
-    reasonCode: z.string().min(1).max(64),
-    requestedAt: isoTime,
-  })
-  .strict();
-
-export const controlCommandSchema = z
-  .object({
-    ...envelope,
-    commandId: id,
-    command: z.enum(['kill', 'resume']),
-    actor: actorSchema,
-    reason: z.string().min(1).max(500),
-    issuedAt: isoTime,
-  })
-  .strict();
-
 /** JSON-safe payload: nothing but plain data (money as decimal strings). Never a secret. */
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
@@ -109,6 +89,57 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
     z.record(z.string(), jsonValue),
   ]),
 );
+
+/** Risk found an order critical: the gateway holds it for the two-man rule. */
+export const approvalRequestedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    /** Who proposed the order (the requester: may not approve it). */
+    actor: actorSchema,
+    order: orderParamsSchema,
+    reasonCode: z.string().min(1).max(64),
+    /** The numbers an approver needs: notional, threshold, reference price … (decimal strings). */
+    context: z.record(z.string(), jsonValue),
+    requestedAt: isoTime,
+  })
+  .strict();
+
+/** An approved critical order goes back through risk (limits may have changed) before execution. */
+export const intentApprovedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    approvalId: id,
+    actor: actorSchema,
+    order: orderParamsSchema,
+    approvedAt: isoTime,
+  })
+  .strict();
+
+export enum ControlCommandKind {
+  Kill = 'kill',
+  Resume = 'resume',
+  SetLimits = 'limits.set',
+}
+
+/** Commands from people to risk: kill (never gated), resume and limit raises (after approval). */
+export const controlCommandSchema = z
+  .object({
+    ...envelope,
+    commandId: id,
+    command: z.enum(ControlCommandKind),
+    actor: actorSchema,
+    reason: z.string().min(1).max(500),
+    issuedAt: isoTime,
+    /** kill: also close positions with reduce-only orders. */
+    flatten: z.boolean().optional(),
+    /** limits.set: the new values, by limit name, as decimal strings. */
+    limits: z.record(z.string().max(64), unsignedDecimalString).optional(),
+    /** resume and raising limits: the approval that released this command. */
+    approvalId: id.optional(),
+  })
+  .strict();
 
 export const auditEventSchema = z
   .object({
@@ -122,6 +153,18 @@ export const auditEventSchema = z
   })
   .strict();
 
+/** Tell people an approval request waits (outbound webhook); retried, never blocking the request. */
+export const approvalNotifySchema = z
+  .object({
+    ...envelope,
+    approvalId: id,
+    kind: z.string().min(1).max(50),
+    summary: z.string().min(1).max(500),
+    requiredApprovals: z.number().int().min(1).max(10),
+    expiresAt: isoTime,
+  })
+  .strict();
+
 /** One run of the agents, fired by agent-analysis's BullMQ job scheduler. */
 export const agentRunSchema = z.object({ ...envelope }).strict();
 
@@ -130,9 +173,11 @@ export const JOB_SCHEMAS = {
   [JobName.OrderAccepted]: orderAcceptedSchema,
   [JobName.ExecutionReported]: executionReportedSchema,
   [JobName.ApprovalRequested]: approvalRequestedSchema,
+  [JobName.IntentApproved]: intentApprovedSchema,
   [JobName.ControlCommand]: controlCommandSchema,
   [JobName.AuditEvent]: auditEventSchema,
   [JobName.AgentRun]: agentRunSchema,
+  [JobName.ApprovalNotify]: approvalNotifySchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
@@ -140,9 +185,11 @@ export type IntentSubmitted = JobData<JobName.IntentSubmitted>;
 export type OrderAccepted = JobData<JobName.OrderAccepted>;
 export type ExecutionReported = JobData<JobName.ExecutionReported>;
 export type ApprovalRequested = JobData<JobName.ApprovalRequested>;
+export type IntentApproved = JobData<JobName.IntentApproved>;
 export type ControlCommand = JobData<JobName.ControlCommand>;
 export type AuditEvent = JobData<JobName.AuditEvent>;
 export type AgentRun = JobData<JobName.AgentRun>;
+export type ApprovalNotify = JobData<JobName.ApprovalNotify>;
 
 /**
  * The BullMQ job id of each job. The intent id is the job id on every hop, so adding the same job twice
@@ -158,10 +205,14 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
       const r = data as ExecutionReported;
       return r.fill ? `${r.intentId}.${r.status}.${r.fill.fillId}` : `${r.intentId}.${r.status}`;
     }
+    case JobName.IntentApproved:
+      return `${(data as IntentApproved).intentId}.approved`;
     case JobName.ControlCommand:
       return (data as ControlCommand).commandId;
     case JobName.AuditEvent:
       return (data as AuditEvent).eventId;
+    case JobName.ApprovalNotify:
+      return `${(data as ApprovalNotify).approvalId}.notify`;
     case JobName.AgentRun:
       return data.correlationId;
     default: {

@@ -44,6 +44,32 @@ export enum RiskReasonCode {
   LimitPriceMissing = 'LIMIT_PRICE_MISSING',
   NoMarketPrice = 'NO_MARKET_PRICE',
   MaxNotionalExceeded = 'MAX_NOTIONAL_EXCEEDED',
+  MaxPositionExceeded = 'MAX_POSITION_EXCEEDED',
+  MaxGrossExposureExceeded = 'MAX_GROSS_EXPOSURE_EXCEEDED',
+  DailyLossLimit = 'DAILY_LOSS_LIMIT',
+  MaxOrdersPerDay = 'MAX_ORDERS_PER_DAY',
+  SubmitRateExceeded = 'SUBMIT_RATE_EXCEEDED',
+  PriceBandExceeded = 'PRICE_BAND_EXCEEDED',
+  SymbolNotAllowed = 'SYMBOL_NOT_ALLOWED',
+  ReduceOnly = 'REDUCE_ONLY',
+  TradingHalted = 'TRADING_HALTED',
+  /** Critical (two-man rule): the order waits in PENDING_APPROVAL. */
+  ApprovalRequired = 'APPROVAL_REQUIRED',
+  /** Execution found no valid approval record for a critical order. */
+  ApprovalInvalid = 'APPROVAL_INVALID',
+  /** An approver denied the order (final). */
+  ApprovalDenied = 'APPROVAL_DENIED',
+  /** Nobody approved it in time: it never executes. */
+  ApprovalExpired = 'APPROVAL_EXPIRED',
+}
+
+/** The desk's trading state, owned by risk. */
+export enum TradingState {
+  Active = 'ACTIVE',
+  /** Only orders that reduce exposure. */
+  Reducing = 'REDUCING',
+  /** Nothing new; cancels still pass. */
+  Halted = 'HALTED',
 }
 
 export enum IntentSource {

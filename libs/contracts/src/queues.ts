@@ -10,16 +10,19 @@ export enum QueueName {
   Control = 'control',
   Audit = 'audit',
   AgentSchedule = 'agent-schedule',
+  Notifications = 'notifications',
 }
 
 export enum JobName {
   IntentSubmitted = 'intent.submitted',
+  IntentApproved = 'intent.approved',
   OrderAccepted = 'order.accepted',
   ExecutionReported = 'execution.reported',
   ApprovalRequested = 'approval.requested',
   ControlCommand = 'control.command',
   AuditEvent = 'audit.event',
   AgentRun = 'agent.run',
+  ApprovalNotify = 'approval.notify',
 }
 
 export enum ServiceName {
@@ -43,7 +46,7 @@ export interface QueueRoute {
 export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
   {
     queue: QueueName.Intents,
-    jobs: [JobName.IntentSubmitted],
+    jobs: [JobName.IntentSubmitted, JobName.IntentApproved],
     producers: [ServiceName.Gateway, ServiceName.AgentAnalysis],
     consumers: [ServiceName.Risk],
   },
@@ -64,14 +67,12 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
     jobs: [JobName.ApprovalRequested],
     producers: [ServiceName.Risk],
     consumers: [ServiceName.Gateway],
-    planned: 'two-man rule',
   },
   {
     queue: QueueName.Control,
     jobs: [JobName.ControlCommand],
     producers: [ServiceName.Gateway],
     consumers: [ServiceName.Risk],
-    planned: 'kill switch',
   },
   {
     queue: QueueName.Audit,
@@ -90,6 +91,12 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
     jobs: [JobName.AgentRun],
     producers: [ServiceName.AgentAnalysis],
     consumers: [ServiceName.AgentAnalysis],
+  },
+  {
+    queue: QueueName.Notifications,
+    jobs: [JobName.ApprovalNotify],
+    producers: [ServiceName.Gateway],
+    consumers: [ServiceName.Gateway],
   },
 ];
 

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { canonicalJson } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -125,16 +126,4 @@ function reused(): AppError {
     ErrorCode.IdempotencyKeyReused,
     'this Idempotency-Key was already used with a different request',
   );
-}
-
-/** JSON with object keys sorted, so key order in the client's body does not change the hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -22,10 +22,26 @@ const ORDERS_SQL = `
       FROM gateway.submissions s
      WHERE NOT EXISTS (SELECT 1 FROM risk.intents i WHERE i.id = s.id)
   )
-  SELECT b.*, COALESCE(o.status, b.risk_status, 'RECEIVED') AS status,
+  SELECT b.id, b.source, b.symbol, b.side, b.type, b.quantity, b.price, b.submitted_at, b.risk_status, b.decided_at,
+         b.reason,
+         COALESCE(o.status,
+                  CASE WHEN a.status IN ('denied', 'expired') THEN 'REJECTED' END,
+                  b.risk_status, 'RECEIVED') AS status,
+         CASE WHEN o.status IS NULL AND a.status = 'denied' THEN 'APPROVAL_DENIED'
+              WHEN o.status IS NULL AND a.status = 'expired' THEN 'APPROVAL_EXPIRED'
+              ELSE b.reason_code END AS reason_code,
+         a.id AS approval_id, a.status AS approval_status, a.decided_at AS approval_decided_at,
+         a.required_approvals, a.valid_approvals,
          COALESCE(o.filled_quantity, 0)::text AS filled_quantity, o.average_fill_price, COALESCE(o.fees, 0)::text AS fees,
          to_char(b.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS submitted_at_text
-    FROM base b LEFT JOIN execution.orders o ON o.id = b.id`;
+    FROM base b
+    LEFT JOIN execution.orders o ON o.id = b.id
+    LEFT JOIN LATERAL (
+      SELECT v.id, v.status, v.required_approvals, v.valid_approvals, r.decided_at
+        FROM gateway.approval_validity v JOIN gateway.approval_requests r ON r.id = v.id
+       WHERE v.kind = 'order' AND v.subject_id = b.id::text
+       ORDER BY r.created_at DESC LIMIT 1
+    ) a ON true`;
 
 interface OrderRow {
   id: string;
@@ -42,6 +58,11 @@ interface OrderRow {
   reason: string | null;
   decided_at: Date | null;
   status: OrderStatus;
+  approval_id: string | null;
+  approval_status: string | null;
+  approval_decided_at: Date | null;
+  required_approvals: number | null;
+  valid_approvals: number | null;
   filled_quantity: string;
   average_fill_price: string | null;
   fees: string;
@@ -55,7 +76,11 @@ export class OrderQueryRepository {
     const rows: OrderRow[] = await this.db.query(`SELECT * FROM (${ORDERS_SQL}) v WHERE v.id = $1`, [id]);
     const row = rows[0];
     if (!row) return undefined;
-    const [events, fills] = await Promise.all([
+    const [decisions, events, fills] = await Promise.all([
+      this.db.query<{ status: OrderStatus; reason_code: string | null; reason: string | null; at: Date }[]>(
+        `SELECT status, reason_code, reason, at FROM risk.intent_events WHERE intent_id = $1 ORDER BY at, id`,
+        [id],
+      ),
       this.db.query<{ status: OrderStatus; detail: string | null; at: Date }[]>(
         `SELECT status, detail, at FROM execution.order_events WHERE order_id = $1 ORDER BY at, id`,
         [id],
@@ -70,12 +95,19 @@ export class OrderQueryRepository {
     const history: OrderHistoryEntry[] = [
       { status: OrderStatus.Received, at: row.submitted_at.toISOString() },
     ];
-    if (row.risk_status && row.decided_at) {
+    for (const d of decisions) {
       history.push({
-        status: row.risk_status as OrderStatus,
-        at: row.decided_at.toISOString(),
-        ...(row.reason_code ? { reasonCode: row.reason_code } : {}),
-        ...(row.reason ? { detail: row.reason } : {}),
+        status: d.status,
+        at: d.at.toISOString(),
+        ...(d.reason_code ? { reasonCode: d.reason_code } : {}),
+        ...(d.reason ? { detail: d.reason } : {}),
+      });
+    }
+    if ((row.approval_status === 'denied' || row.approval_status === 'expired') && row.approval_decided_at) {
+      history.push({
+        status: OrderStatus.Rejected,
+        at: row.approval_decided_at.toISOString(),
+        reasonCode: row.approval_status === 'denied' ? 'APPROVAL_DENIED' : 'APPROVAL_EXPIRED',
       });
     }
     for (const e of events) {
@@ -89,7 +121,11 @@ export class OrderQueryRepository {
       feeCurrency: f.fee_currency,
       at: f.at.toISOString(),
     }));
-    return { ...toView(row), history, fills: fillViews };
+    history.sort((a, b) => a.at.localeCompare(b.at));
+    const approval = row.approval_id
+      ? { id: row.approval_id, status: row.approval_status, requiredApprovals: row.required_approvals, validApprovals: row.valid_approvals }
+      : null;
+    return { ...toView(row), history, fills: fillViews, approval };
   }
 
   async list(query: ListOrdersQuery): Promise<Page<OrderView>> {

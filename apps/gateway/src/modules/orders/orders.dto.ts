@@ -50,4 +50,6 @@ export interface OrderView {
   submittedAt: string;
   history?: OrderHistoryEntry[];
   fills?: FillView[];
+  /** For a critical order: its two-man approval request. */
+  approval?: { id: string; status: string | null; requiredApprovals: number | null; validApprovals: number | null } | null;
 }

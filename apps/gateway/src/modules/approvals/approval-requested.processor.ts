@@ -1,0 +1,20 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { JobName, QueueName } from '@desk/contracts';
+import { JobValidator } from '@desk/platform';
+import { ApprovalsService } from './approvals.service';
+
+@Processor(QueueName.Approvals)
+export class ApprovalRequestedProcessor extends WorkerHost {
+  constructor(
+    @Inject(JobValidator) private readonly jobs: JobValidator,
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<void> {
+    await this.approvals.requestForOrder(await this.jobs.parse(JobName.ApprovalRequested, job));
+  }
+}

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  ApprovalKind,
+  AuditAction,
+  JobName,
+  SCHEMA_VERSION,
+  actionHash,
+  canonicalJson,
+  orderAction,
+  serviceActor,
+  ServiceName,
+  type Actor,
+  type ApprovalRequested,
+} from '@desk/contracts';
+import { AppError, ErrorCode, Outbox } from '@desk/platform';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
+import { decodeCursor, encodeCursor, type Page } from '../../http/cursor';
+import { parseInput } from '../../http/zod-input';
+import { ApprovalExecutor, ACTION_SCHEMAS, isExecutable } from './approval-executor';
+import { denySchema, listApprovalsQuerySchema, type ApprovalView } from './approvals.dto';
+import { ApprovalsRepository, type ApprovalRecord } from './approvals.repository';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface NewApproval {
+  kind: ApprovalKind;
+  subjectId: string;
+  action: unknown;
+  context: Record<string, unknown>;
+  requester: Actor;
+  correlationId: string;
+}
+
+/** A refusal to record before answering (the audit event must commit even though the request fails). */
+class Refusal {
+  constructor(readonly error: AppError) {}
+}
+
+/**
+ * The two-man rule. A request stores the exact action and its hash; only approvers decide; the requester
+ * never approves their own; one operator counts once whatever key they use; any denial is final; an
+ * expired request never executes; an approver whose key or operator is revoked no longer counts; and on
+ * quorum the action executes exactly once (decisions on one request are serialised by a row lock, and the
+ * release commits together with the status change).
+ */
+@Injectable()
+export class ApprovalsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ApprovalsService.name);
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(ApprovalsRepository) private readonly approvals: ApprovalsRepository,
+    @Inject(ApprovalExecutor) private readonly executor: ApprovalExecutor,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /** Creates a request inside the caller's transaction. Undefined if one is already live for the subject. */
+  async request(tx: EntityManager, a: NewApproval): Promise<ApprovalRecord | undefined> {
+    if (!isExecutable(a.kind)) throw new Error(`no executor for approval kind ${a.kind}`);
+    const action = ACTION_SCHEMAS[a.kind].parse(a.action);
+    const created = await this.approvals.insert(tx, {
+      id: randomUUID(),
+      kind: a.kind,
+      subjectId: a.subjectId,
+      action: canonicalJson(action),
+      actionHash: actionHash(a.kind, action),
+      context: canonicalJson(a.context),
+      requester: { type: a.requester.type, id: a.requester.id, keyId: a.requester.keyId ?? null },
+      requiredApprovals: this.config.APPROVAL_REQUIRED_APPROVALS,
+      correlationId: a.correlationId,
+      ttlSeconds: this.config.APPROVAL_TTL_SECONDS,
+    });
+    if (!created) return undefined;
+    await this.outbox.addAudit(tx, {
+      actor: a.requester,
+      action: AuditAction.ApprovalRequested,
+      subject: { type: 'approval', id: created.id },
+      payload: { kind: a.kind, subjectId: a.subjectId, actionHash: created.actionHash, context: a.context, requiredApprovals: created.requiredApprovals, expiresAt: created.expiresAt.toISOString() },
+      correlationId: a.correlationId,
+    });
+    if (this.config.APPROVAL_WEBHOOK_URL) {
+      await this.outbox.add(tx, JobName.ApprovalNotify, {
+        schemaVersion: SCHEMA_VERSION,
+        approvalId: created.id,
+        kind: a.kind,
+        summary: summarise(a.kind, action).slice(0, 500),
+        requiredApprovals: created.requiredApprovals,
+        expiresAt: created.expiresAt.toISOString(),
+        correlationId: a.correlationId,
+      });
+    }
+    return created;
+  }
+
+  /** Risk found an order critical: hold it. A redelivered job finds the live request and adds nothing. */
+  async requestForOrder(job: ApprovalRequested): Promise<void> {
+    await this.db.transaction((tx) =>
+      this.request(tx, {
+        kind: ApprovalKind.Order,
+        subjectId: job.intentId,
+        action: orderAction(job.intentId, job.order),
+        context: { ...job.context, reasonCode: job.reasonCode, order: job.order },
+        requester: job.actor,
+        correlationId: job.correlationId,
+      }),
+    );
+    void this.outbox.flush();
+  }
+
+  async approve(actor: Actor & { keyId: string }, id: string, correlationId: string): Promise<ApprovalView> {
+    return this.decide(actor, id, correlationId, async (tx, r) => {
+      if (r.requester.type === 'operator' && r.requester.id === actor.id) {
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, { reason: 'requester may not approve their own request' });
+        throw new Refusal(new AppError(ErrorCode.Forbidden, 'you requested this action: another approver must decide'));
+      }
+      const counted = await this.approvals.decide(tx, { requestId: r.id, operatorId: actor.id, keyId: actor.keyId, decision: 'approve', reason: null });
+      if (counted) await this.audit(tx, actor, AuditAction.ApprovalApproved, r, correlationId, {});
+      const valid = await this.approvals.validApprovals(tx, r.id);
+      if (valid < r.requiredApprovals) return;
+      // Quorum: the action must still be exactly what was approved.
+      const action: unknown = JSON.parse(r.action);
+      if (!isExecutable(r.kind) || canonicalJson(action) !== r.action || actionHash(r.kind, action) !== r.actionHash) {
+        await this.approvals.setStatus(tx, r.id, 'refused', 'the action no longer matches the approved hash');
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, { reason: 'action hash mismatch' });
+        return;
+      }
+      await this.executor.execute(tx, r, action);
+      await this.approvals.setStatus(tx, r.id, 'executed', null);
+      await this.audit(tx, serviceActor(ServiceName.Gateway), AuditAction.ApprovalExecuted, r, correlationId, { validApprovals: valid });
+    });
+  }
+
+  async deny(actor: Actor & { keyId: string }, id: string, body: unknown, correlationId: string): Promise<ApprovalView> {
+    const { reason } = parseInput(denySchema, body);
+    return this.decide(actor, id, correlationId, async (tx, r) => {
+      await this.approvals.decide(tx, { requestId: r.id, operatorId: actor.id, keyId: actor.keyId, decision: 'deny', reason });
+      await this.approvals.setStatus(tx, r.id, 'denied', reason);
+      await this.audit(tx, actor, AuditAction.ApprovalDenied, r, correlationId, { reason });
+    });
+  }
+
+  private async decide(
+    actor: Actor,
+    id: string,
+    correlationId: string,
+    work: (tx: EntityManager, r: ApprovalRecord) => Promise<void>,
+  ): Promise<ApprovalView> {
+    if (!UUID_RE.test(id)) throw AppError.notFound('approval');
+    let refusal: AppError | undefined;
+    await this.db.transaction(async (tx) => {
+      const r = await this.approvals.lock(tx, id);
+      if (!r) throw AppError.notFound('approval');
+      if (r.status !== 'pending') throw new AppError(ErrorCode.Conflict, `this request is already ${r.status}`);
+      if (r.expired) {
+        await this.expire(tx, r);
+        refusal = new AppError(ErrorCode.Conflict, 'this request has expired');
+        return;
+      }
+      try {
+        await work(tx, r);
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error;
+        refusal = error.error;
+      }
+    });
+    void this.outbox.flush();
+    if (refusal) throw refusal;
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<ApprovalView> {
+    const r = UUID_RE.test(id) ? await this.approvals.find(id) : undefined;
+    if (!r) throw AppError.notFound('approval');
+    return this.view(r);
+  }
+
+  async list(query: unknown): Promise<Page<ApprovalView>> {
+    const q = parseInput(listApprovalsQuerySchema, query, '(query)');
+    let before: { at: string; id: string } | undefined;
+    if (q.cursor) {
+      const [at, cid] = decodeCursor(q.cursor, 2) as [string, string];
+      if (Number.isNaN(Date.parse(at)) || !UUID_RE.test(cid)) {
+        throw AppError.validation([{ field: 'cursor', reason: 'is not a cursor returned by this API' }]);
+      }
+      before = { at, id: cid };
+    }
+    const rows = await this.approvals.list(q.status, q.limit + 1, before);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      items: await Promise.all(page.map((r) => this.view(r))),
+      nextCursor: rows.length > q.limit && last ? encodeCursor([last.cursorAt, last.id]) : null,
+    };
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => void this.expireDue(), 2000);
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Marks pending requests past their expiry as expired (and audits it); they can never execute. */
+  async expireDue(): Promise<number> {
+    try {
+      const n = await this.db.transaction(async (tx) => {
+        const due = await this.approvals.lockExpired(tx, 100);
+        for (const r of due) await this.expire(tx, r);
+        return due.length;
+      });
+      if (n) void this.outbox.flush();
+      return n;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not expire approval requests');
+      return 0;
+    }
+  }
+
+  private async expire(tx: EntityManager, r: ApprovalRecord): Promise<void> {
+    await this.approvals.setStatus(tx, r.id, 'expired', 'nobody approved it in time');
+    await this.audit(tx, serviceActor(ServiceName.Gateway), AuditAction.ApprovalExpired, r, r.correlationId, {});
+  }
+
+  private audit(tx: EntityManager, actor: Actor, action: AuditAction, r: ApprovalRecord, correlationId: string, payload: Record<string, unknown>) {
+    return this.outbox.addAudit(tx, {
+      actor,
+      action,
+      subject: { type: 'approval', id: r.id },
+      payload: { kind: r.kind, subjectId: r.subjectId, ...payload },
+      correlationId,
+    });
+  }
+
+  private async view(r: ApprovalRecord): Promise<ApprovalView> {
+    const decisions = await this.approvals.decisions(r.id);
+    const denial = decisions.find((d) => d.decision === 'deny');
+    return {
+      id: r.id,
+      kind: r.kind,
+      status: r.status === 'pending' && r.expired ? 'expired' : r.status,
+      statusReason: r.statusReason,
+      subjectId: r.subjectId,
+      action: JSON.parse(r.action) as unknown,
+      context: JSON.parse(r.context) as unknown,
+      requester: r.requester,
+      requiredApprovals: r.requiredApprovals,
+      approvals: decisions
+        .filter((d) => d.decision === 'approve')
+        .map((d) => ({ operatorId: d.operatorId, keyId: d.keyId, at: d.decidedAt.toISOString() })),
+      denial: denial ? { operatorId: denial.operatorId, keyId: denial.keyId, reason: denial.reason, at: denial.decidedAt.toISOString() } : null,
+      createdAt: r.createdAt.toISOString(),
+      expiresAt: r.expiresAt.toISOString(),
+      decidedAt: r.decidedAt ? r.decidedAt.toISOString() : null,
+      executedAt: r.executedAt ? r.executedAt.toISOString() : null,
+    };
+  }
+}
+
+function summarise(kind: ApprovalKind, action: unknown): string {
+  const a = action as Record<string, unknown>;
+  switch (kind) {
+    case ApprovalKind.Order: {
+      const o = (a.order ?? {}) as Record<string, string>;
+      return `order ${o.side} ${o.quantity} ${o.symbol} ${o.type}${o.price ? ` @ ${o.price}` : ''}`;
+    }
+    case ApprovalKind.TradingResume:
+      return `resume trading: ${String(a.reason)}`;
+    case ApprovalKind.RaiseLimits:
+      return `raise risk limits: ${JSON.stringify(a.limits)}`;
+    case ApprovalKind.EnableLiveVenue:
+    case ApprovalKind.AdminKey:
+      return kind;
+    default: {
+      const unreachable: never = kind;
+      return String(unreachable);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { unsignedDecimalString } from '@desk/contracts';
+
+const reason = z.string().trim().min(1, 'is required').max(500);
+
+export const killSchema = z.object({ reason, flatten: z.boolean().default(false) }).strict();
+export const resumeSchema = z.object({ reason }).strict();
+export const putLimitsSchema = z
+  .object({
+    limits: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'must be a limit name'), unsignedDecimalString)
+      .refine((l) => Object.keys(l).length > 0, 'must name at least one limit'),
+    reason,
+  })
+  .strict();
+
+export interface TradingStateView {
+  state: string;
+  reason: string;
+  setBy: { type: string; id: string; keyId: string | null };
+  source: string;
+  setAt: string;
+}
+
+export interface LimitView {
+  name: string;
+  value: string;
+  updatedAt: string;
+  updatedBy: string;
+}

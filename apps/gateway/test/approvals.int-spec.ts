@@ -1,0 +1,231 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  JobName,
+  OrderSide,
+  OrderType,
+  QueueName,
+  SCHEMA_VERSION,
+  type ApprovalRequested,
+} from '@desk/contracts';
+import { testEnv, waitFor } from '@desk/testing';
+import { startGateway, type Gateway } from './gateway-harness';
+
+describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
+  let gw: Gateway;
+  let webhook: Server;
+  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+  let failFirst = true;
+  const secret = 'w'.repeat(40);
+  const pg = new Client({ connectionString: testEnv().databaseUrl });
+
+  beforeAll(async () => {
+    webhook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        // The first delivery fails: it must be retried, and must not block the request.
+        if (failFirst) {
+          failFirst = false;
+          res.writeHead(503).end();
+          return;
+        }
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+    gw = await startGateway({
+      APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+      APPROVAL_WEBHOOK_SECRET: secret,
+    });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await pg.end();
+    await new Promise((r) => webhook.close(r));
+  });
+
+  const as = (key: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+    gw.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) });
+
+  /** What risk does for a critical order: an approval.requested job. */
+  async function criticalOrder(requesterOperatorId: string): Promise<{ intentId: string; approvalId: string }> {
+    const intentId = randomUUID();
+    const job: ApprovalRequested = {
+      schemaVersion: SCHEMA_VERSION,
+      intentId,
+      actor: { type: 'operator', id: requesterOperatorId, keyId: 'kid_0000000000000000' },
+      order: { symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Limit, quantity: '1', price: '60000' },
+      reasonCode: 'APPROVAL_REQUIRED',
+      context: { notional: '60000', threshold: '25000', referencePrice: '60000' },
+      requestedAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+    };
+    await gw.queue(QueueName.Approvals).add(JobName.ApprovalRequested, job, { jobId: intentId });
+    const approval = await waitFor(async () => {
+      const list = await as(gw.adminKey, 'GET', '/v1/approvals?status=pending&limit=200');
+      return (list.json().items as { id: string; subjectId: string }[]).find((a) => a.subjectId === intentId);
+    });
+    return { intentId, approvalId: approval.id };
+  }
+
+  const approvedJobs = async (intentId: string) => {
+    await new Promise((r) => setTimeout(r, 300));
+    const job = await gw.queue(QueueName.Intents).getJob(`${intentId}.approved`);
+    return job ? [job] : [];
+  };
+
+  it('holds a critical order with everything an approver needs, and notifies a signed webhook (retried)', async () => {
+    const trader = await gw.issueKey(['trader']);
+    const { intentId, approvalId } = await criticalOrder(trader.operatorId);
+    const view = (await as(gw.adminKey, 'GET', `/v1/approvals/${approvalId}`)).json();
+    expect(view).toMatchObject({
+      kind: 'order',
+      status: 'pending',
+      subjectId: intentId,
+      action: { intentId, order: { symbol: 'BTC/USDT', quantity: '1', price: '60000' } },
+      context: { notional: '60000', threshold: '25000' },
+      requester: { type: 'operator', id: trader.operatorId },
+      requiredApprovals: 2,
+    });
+    expect(Date.parse(view.expiresAt) - Date.parse(view.createdAt)).toBe(900_000);
+    const delivered = await waitFor(async () => received.find((r) => r.body.includes(approvalId)), { timeoutMs: 15_000 });
+    const ts = String(delivered.headers['x-desk-timestamp']);
+    expect(delivered.headers['x-desk-signature']).toBe(`sha256=${createHmac('sha256', secret).update(`${ts}.${delivered.body}`).digest('hex')}`);
+    expect(JSON.parse(delivered.body)).toMatchObject({ type: 'approval.requested', approvalId, kind: 'order' });
+  });
+
+  it('refuses self-approval (403, audited), counts one operator once, and releases on the second distinct approver', async () => {
+    const requester = await gw.issueKey(['trader', 'approver']);
+    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const self = await as(requester.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(self.statusCode).toBe(403);
+    const a = await gw.issueKey(['approver']);
+    // A second key of the same operator.
+    const aAgain = await as(gw.adminKey, 'POST', `/v1/operators/${a.operatorId}/keys`, { roles: ['approver'] });
+    expect((await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`)).json().status).toBe('pending');
+    const twice = await as(aAgain.json().key as string, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(twice.json()).toMatchObject({ status: 'pending', approvals: [{ operatorId: a.operatorId }] });
+    expect(await approvedJobs(intentId)).toHaveLength(0);
+    const b = await gw.issueKey(['approver']);
+    const done = await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(done.json()).toMatchObject({ status: 'executed' });
+    const [job] = await waitFor(async () => {
+      const jobs = await approvedJobs(intentId);
+      return jobs.length ? jobs : undefined;
+    });
+    expect(job!.data).toMatchObject({ intentId, approvalId, actor: { id: requester.operatorId }, order: { quantity: '1' } });
+    const audit = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
+    const actions = audit.filter((j) => j.data?.subject?.id === approvalId).map((j) => j.data.action);
+    expect(actions).toEqual(expect.arrayContaining(['approval.requested', 'approval.refused', 'approval.approved', 'approval.executed']));
+  });
+
+  it('only approver keys decide', async () => {
+    const requester = await gw.issueKey(['trader']);
+    const { approvalId } = await criticalOrder(requester.operatorId);
+    const trader = await gw.issueKey(['trader']);
+    expect((await as(trader.key, 'POST', `/v1/approvals/${approvalId}/approve`)).statusCode).toBe(403);
+    expect((await as(gw.adminKey, 'POST', `/v1/approvals/${approvalId}/approve`)).statusCode).toBe(403);
+  });
+
+  it('releases exactly once under many concurrent final approvals', async () => {
+    const requester = await gw.issueKey(['trader']);
+    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const first = await gw.issueKey(['approver']);
+    await as(first.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    const approvers = await Promise.all(Array.from({ length: 8 }, () => gw.issueKey(['approver'])));
+    const results = await Promise.all(approvers.map((k) => as(k.key, 'POST', `/v1/approvals/${approvalId}/approve`)));
+    expect(results.filter((r) => r.statusCode === 200 && r.json().status === 'executed').length).toBeGreaterThanOrEqual(1);
+    for (const r of results) expect([200, 409]).toContain(r.statusCode);
+    const executed = await pg.query(`SELECT count(*)::int AS n FROM gateway.outbox WHERE job_name = 'intent.approved' AND payload->>'intentId' = $1`, [intentId]);
+    expect(executed.rows[0].n).toBe(1);
+  });
+
+  it('makes a denial final, and never executes an expired request', async () => {
+    const requester = await gw.issueKey(['trader']);
+    const a = await gw.issueKey(['approver']);
+    const b = await gw.issueKey(['approver']);
+    const denied = await criticalOrder(requester.operatorId);
+    expect((await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, {})).statusCode).toBe(400);
+    const deny = await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, { reason: 'too large for today' });
+    expect(deny.json()).toMatchObject({ status: 'denied', statusReason: 'too large for today' });
+    expect((await as(b.key, 'POST', `/v1/approvals/${denied.approvalId}/approve`)).statusCode).toBe(409);
+
+    const late = await criticalOrder(requester.operatorId);
+    await as(a.key, 'POST', `/v1/approvals/${late.approvalId}/approve`);
+    await pg.query(`UPDATE gateway.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1`, [late.approvalId]);
+    const tooLate = await as(b.key, 'POST', `/v1/approvals/${late.approvalId}/approve`);
+    expect(tooLate.statusCode).toBe(409);
+    expect(tooLate.json().error.message).toMatch(/expired/);
+    expect((await as(gw.adminKey, 'GET', `/v1/approvals/${late.approvalId}`)).json().status).toBe('expired');
+    expect(await approvedJobs(late.intentId)).toHaveLength(0);
+    expect(await approvedJobs(denied.intentId)).toHaveLength(0);
+  });
+
+  it('stops counting an approver whose key is revoked before execution', async () => {
+    const requester = await gw.issueKey(['trader']);
+    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const a = await gw.issueKey(['approver']);
+    const b = await gw.issueKey(['approver']);
+    await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    await as(gw.adminKey, 'POST', `/v1/keys/${a.keyId}/revoke`);
+    expect((await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`)).json().status).toBe('pending');
+    expect(await approvedJobs(intentId)).toHaveLength(0);
+    const c = await gw.issueKey(['approver']);
+    expect((await as(c.key, 'POST', `/v1/approvals/${approvalId}/approve`)).json().status).toBe('executed');
+  });
+
+  it('never executes an action whose stored form no longer matches the approved hash', async () => {
+    const requester = await gw.issueKey(['trader']);
+    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const a = await gw.issueKey(['approver']);
+    const b = await gw.issueKey(['approver']);
+    await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    // Someone with database access makes the order bigger after the first approval.
+    await pg.query(`UPDATE gateway.approval_requests SET action = replace(action, '"quantity":"1"', '"quantity":"100"') WHERE id = $1`, [approvalId]);
+    const last = await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(last.json()).toMatchObject({ status: 'refused' });
+    expect(await approvedJobs(intentId)).toHaveLength(0);
+  });
+
+  it('resumes trading only through two approvals', async () => {
+    const riskAdmin = await gw.issueKey(['risk-admin']);
+    const resume = await as(riskAdmin.key, 'POST', '/v1/resume', { reason: 'venue is back' });
+    expect(resume.statusCode).toBe(202);
+    const { approvalId } = resume.json();
+    const control = gw.queue(QueueName.Control);
+    const resumeJobs = async () =>
+      (await control.getJobs(['waiting', 'completed', 'active', 'delayed'], 0, 1000)).filter((j) => j.data?.approvalId === approvalId);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await resumeJobs()).toHaveLength(0);
+    const [a, b] = [await gw.issueKey(['approver']), await gw.issueKey(['approver'])];
+    await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(await resumeJobs()).toHaveLength(0);
+    await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    const [job] = await waitFor(async () => {
+      const jobs = await resumeJobs();
+      return jobs.length ? jobs : undefined;
+    });
+    expect(job!.data).toMatchObject({ command: 'resume', reason: 'venue is back', actor: { id: riskAdmin.operatorId } });
+  });
+
+  it('kills at once, without approval, and only for risk-admin keys', async () => {
+    const trader = await gw.issueKey(['trader']);
+    expect((await as(trader.key, 'POST', '/v1/kill', { reason: 'x' })).statusCode).toBe(403);
+    const riskAdmin = await gw.issueKey(['risk-admin']);
+    expect((await as(riskAdmin.key, 'POST', '/v1/kill', {})).statusCode).toBe(400);
+    const kill = await as(riskAdmin.key, 'POST', '/v1/kill', { reason: 'runaway agent', flatten: true });
+    expect(kill.statusCode).toBe(202);
+    const job = await waitFor(async () => {
+      const jobs = await gw.queue(QueueName.Control).getJobs(['waiting', 'completed', 'active'], 0, 1000);
+      return jobs.find((j) => j.data?.commandId === kill.json().commandId);
+    });
+    expect(job.data).toMatchObject({ command: 'kill', reason: 'runaway agent', flatten: true, actor: { id: riskAdmin.operatorId } });
+  });
+});
