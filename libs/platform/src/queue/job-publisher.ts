@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { JOB_SCHEMAS, jobIdOf, queueOf, type JobData, type JobName } from '@desk/contracts';
+import { JOB_OPTION_OVERRIDES } from './job-options';
 
 /**
  * Publishes a contract job: validates the payload against its schema (a producer bug fails here, not in
@@ -16,7 +17,7 @@ export class JobPublisher {
     const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
     const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name)), { strict: false });
     const jobId = jobIdOf(name, payload);
-    await queue.add(name, payload, { jobId });
+    await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
     return jobId;
   }
 }
