@@ -10,7 +10,17 @@ describe('execution config', () => {
       EXECUTION_MAX_PRICE_AGE_MS: 30_000,
       PAPER_SLIPPAGE_BPS: 5,
       PAPER_FEE_BPS: 10,
+      APPROVAL_NOTIONAL_THRESHOLD: '25000',
     });
+  });
+
+  it('takes a decimal approval threshold and refuses zero', () => {
+    expect(loadExecutionConfig({ APPROVAL_NOTIONAL_THRESHOLD: '1000.5' }).APPROVAL_NOTIONAL_THRESHOLD).toBe(
+      '1000.5',
+    );
+    expect(() => loadExecutionConfig({ APPROVAL_NOTIONAL_THRESHOLD: '0' })).toThrow(
+      /APPROVAL_NOTIONAL_THRESHOLD/,
+    );
   });
 
   it.each(['testnet', 'live'])(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsignedDecimalString } from '@desk/contracts';
 import { env, loadConfig, platformEnvSchema } from '@desk/platform';
 
 export const EXECUTION_CONFIG = Symbol('EXECUTION_CONFIG');
@@ -25,6 +26,11 @@ export const executionEnvSchema = platformEnvSchema.extend({
   PAPER_SLIPPAGE_BPS: env.int(5, 0, 10_000),
   // Paper exchange: fee in basis points of the fill notional, charged in the quote currency.
   PAPER_FEE_BPS: env.int(10, 0, 10_000),
+  // An order above this notional (quote currency) is placed only with a valid two-man approval. Same
+  // variable as risk's: execution checks the approval record itself, whatever a job claims.
+  APPROVAL_NOTIONAL_THRESHOLD: unsignedDecimalString
+    .refine((v) => /[1-9]/.test(v), 'must be greater than 0')
+    .default('25000'),
 });
 
 export type ExecutionConfig = z.infer<typeof executionEnvSchema>;

@@ -31,6 +31,8 @@ describe('execution service filling accepted orders on the paper exchange (real 
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     EXECUTION_TICK_MS: '100',
+    // These orders are not critical: the two-man rule at execution is tested in controls.int-spec.ts.
+    APPROVAL_NOTIONAL_THRESHOLD: '1000000',
   });
   let close: () => Promise<void>;
   let prices: MarketPriceStore;

@@ -52,16 +52,29 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
   });
 
   const as = (key: string, method: 'GET' | 'POST', url: string, payload?: object) =>
-    gw.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) });
+    gw.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}` },
+      ...(payload ? { payload } : {}),
+    });
 
   /** What risk does for a critical order: an approval.requested job. */
-  async function criticalOrder(requesterOperatorId: string): Promise<{ intentId: string; approvalId: string }> {
+  async function criticalOrder(
+    requesterOperatorId: string,
+  ): Promise<{ intentId: string; approvalId: string }> {
     const intentId = randomUUID();
     const job: ApprovalRequested = {
       schemaVersion: SCHEMA_VERSION,
       intentId,
       actor: { type: 'operator', id: requesterOperatorId, keyId: 'kid_0000000000000000' },
-      order: { symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Limit, quantity: '1', price: '60000' },
+      order: {
+        symbol: 'BTC/USDT',
+        side: OrderSide.Buy,
+        type: OrderType.Limit,
+        quantity: '1',
+        price: '60000',
+      },
       reasonCode: 'APPROVAL_REQUIRED',
       context: { notional: '60000', threshold: '25000', referencePrice: '60000' },
       requestedAt: new Date().toISOString(),
@@ -95,10 +108,18 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       requiredApprovals: 2,
     });
     expect(Date.parse(view.expiresAt) - Date.parse(view.createdAt)).toBe(900_000);
-    const delivered = await waitFor(async () => received.find((r) => r.body.includes(approvalId)), { timeoutMs: 15_000 });
+    const delivered = await waitFor(async () => received.find((r) => r.body.includes(approvalId)), {
+      timeoutMs: 15_000,
+    });
     const ts = String(delivered.headers['x-desk-timestamp']);
-    expect(delivered.headers['x-desk-signature']).toBe(`sha256=${createHmac('sha256', secret).update(`${ts}.${delivered.body}`).digest('hex')}`);
-    expect(JSON.parse(delivered.body)).toMatchObject({ type: 'approval.requested', approvalId, kind: 'order' });
+    expect(delivered.headers['x-desk-signature']).toBe(
+      `sha256=${createHmac('sha256', secret).update(`${ts}.${delivered.body}`).digest('hex')}`,
+    );
+    expect(JSON.parse(delivered.body)).toMatchObject({
+      type: 'approval.requested',
+      approvalId,
+      kind: 'order',
+    });
   });
 
   it('refuses self-approval (403, audited), counts one operator once, and releases on the second distinct approver', async () => {
@@ -108,7 +129,9 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     expect(self.statusCode).toBe(403);
     const a = await gw.issueKey(['approver']);
     // A second key of the same operator.
-    const aAgain = await as(gw.adminKey, 'POST', `/v1/operators/${a.operatorId}/keys`, { roles: ['approver'] });
+    const aAgain = await as(gw.adminKey, 'POST', `/v1/operators/${a.operatorId}/keys`, {
+      roles: ['approver'],
+    });
     expect((await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`)).json().status).toBe('pending');
     const twice = await as(aAgain.json().key as string, 'POST', `/v1/approvals/${approvalId}/approve`);
     expect(twice.json()).toMatchObject({ status: 'pending', approvals: [{ operatorId: a.operatorId }] });
@@ -120,10 +143,22 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       const jobs = await approvedJobs(intentId);
       return jobs.length ? jobs : undefined;
     });
-    expect(job!.data).toMatchObject({ intentId, approvalId, actor: { id: requester.operatorId }, order: { quantity: '1' } });
+    expect(job!.data).toMatchObject({
+      intentId,
+      approvalId,
+      actor: { id: requester.operatorId },
+      order: { quantity: '1' },
+    });
     const audit = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
     const actions = audit.filter((j) => j.data?.subject?.id === approvalId).map((j) => j.data.action);
-    expect(actions).toEqual(expect.arrayContaining(['approval.requested', 'approval.refused', 'approval.approved', 'approval.executed']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'approval.requested',
+        'approval.refused',
+        'approval.approved',
+        'approval.executed',
+      ]),
+    );
   });
 
   it('only approver keys decide', async () => {
@@ -140,10 +175,17 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const first = await gw.issueKey(['approver']);
     await as(first.key, 'POST', `/v1/approvals/${approvalId}/approve`);
     const approvers = await Promise.all(Array.from({ length: 8 }, () => gw.issueKey(['approver'])));
-    const results = await Promise.all(approvers.map((k) => as(k.key, 'POST', `/v1/approvals/${approvalId}/approve`)));
-    expect(results.filter((r) => r.statusCode === 200 && r.json().status === 'executed').length).toBeGreaterThanOrEqual(1);
+    const results = await Promise.all(
+      approvers.map((k) => as(k.key, 'POST', `/v1/approvals/${approvalId}/approve`)),
+    );
+    expect(
+      results.filter((r) => r.statusCode === 200 && r.json().status === 'executed').length,
+    ).toBeGreaterThanOrEqual(1);
     for (const r of results) expect([200, 409]).toContain(r.statusCode);
-    const executed = await pg.query(`SELECT count(*)::int AS n FROM gateway.outbox WHERE job_name = 'intent.approved' AND payload->>'intentId' = $1`, [intentId]);
+    const executed = await pg.query(
+      `SELECT count(*)::int AS n FROM gateway.outbox WHERE job_name = 'intent.approved' AND payload->>'intentId' = $1`,
+      [intentId],
+    );
     expect(executed.rows[0].n).toBe(1);
   });
 
@@ -153,13 +195,18 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const b = await gw.issueKey(['approver']);
     const denied = await criticalOrder(requester.operatorId);
     expect((await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, {})).statusCode).toBe(400);
-    const deny = await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, { reason: 'too large for today' });
+    const deny = await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, {
+      reason: 'too large for today',
+    });
     expect(deny.json()).toMatchObject({ status: 'denied', statusReason: 'too large for today' });
     expect((await as(b.key, 'POST', `/v1/approvals/${denied.approvalId}/approve`)).statusCode).toBe(409);
 
     const late = await criticalOrder(requester.operatorId);
     await as(a.key, 'POST', `/v1/approvals/${late.approvalId}/approve`);
-    await pg.query(`UPDATE gateway.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1`, [late.approvalId]);
+    await pg.query(
+      `UPDATE gateway.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [late.approvalId],
+    );
     const tooLate = await as(b.key, 'POST', `/v1/approvals/${late.approvalId}/approve`);
     expect(tooLate.statusCode).toBe(409);
     expect(tooLate.json().error.message).toMatch(/expired/);
@@ -188,7 +235,10 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const b = await gw.issueKey(['approver']);
     await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
     // Someone with database access makes the order bigger after the first approval.
-    await pg.query(`UPDATE gateway.approval_requests SET action = replace(action, '"quantity":"1"', '"quantity":"100"') WHERE id = $1`, [approvalId]);
+    await pg.query(
+      `UPDATE gateway.approval_requests SET action = replace(action, '"quantity":"1"', '"quantity":"100"') WHERE id = $1`,
+      [approvalId],
+    );
     const last = await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`);
     expect(last.json()).toMatchObject({ status: 'refused' });
     expect(await approvedJobs(intentId)).toHaveLength(0);
@@ -201,7 +251,9 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const { approvalId } = resume.json();
     const control = gw.queue(QueueName.Control);
     const resumeJobs = async () =>
-      (await control.getJobs(['waiting', 'completed', 'active', 'delayed'], 0, 1000)).filter((j) => j.data?.approvalId === approvalId);
+      (await control.getJobs(['waiting', 'completed', 'active', 'delayed'], 0, 1000)).filter(
+        (j) => j.data?.approvalId === approvalId,
+      );
     await new Promise((r) => setTimeout(r, 300));
     expect(await resumeJobs()).toHaveLength(0);
     const [a, b] = [await gw.issueKey(['approver']), await gw.issueKey(['approver'])];
@@ -212,7 +264,11 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       const jobs = await resumeJobs();
       return jobs.length ? jobs : undefined;
     });
-    expect(job!.data).toMatchObject({ command: 'resume', reason: 'venue is back', actor: { id: riskAdmin.operatorId } });
+    expect(job!.data).toMatchObject({
+      command: 'resume',
+      reason: 'venue is back',
+      actor: { id: riskAdmin.operatorId },
+    });
   });
 
   it('kills at once, without approval, and only for risk-admin keys', async () => {
@@ -226,6 +282,11 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       const jobs = await gw.queue(QueueName.Control).getJobs(['waiting', 'completed', 'active'], 0, 1000);
       return jobs.find((j) => j.data?.commandId === kill.json().commandId);
     });
-    expect(job.data).toMatchObject({ command: 'kill', reason: 'runaway agent', flatten: true, actor: { id: riskAdmin.operatorId } });
+    expect(job.data).toMatchObject({
+      command: 'kill',
+      reason: 'runaway agent',
+      flatten: true,
+      actor: { id: riskAdmin.operatorId },
+    });
   });
 });

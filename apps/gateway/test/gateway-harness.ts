@@ -92,7 +92,9 @@ export async function startGateway(
 /** The test database already has an admin (another file bootstrapped it): make a fresh admin key directly. */
 async function issueWithAnyAdmin(app: NestFastifyApplication): Promise<string> {
   const db = app.get(DataSource);
-  const [row] = await db.query<{ id: string }[]>(`SELECT id FROM gateway.operators WHERE name = 'test-admin'`);
+  const [row] = await db.query<{ id: string }[]>(
+    `SELECT id FROM gateway.operators WHERE name = 'test-admin'`,
+  );
   if (!row) throw new Error('no test admin operator');
   const issued = await db.transaction((tx) =>
     app.get(ApiKeysService).issue(

@@ -2,8 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
 import { PlatformModule } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from './config';
+import { ControlModule } from './modules/control/control.module';
 import { IntentsModule } from './modules/intents/intents.module';
+import { MonitorModule } from './modules/monitor/monitor.module';
 import { PositionsModule } from './modules/positions/positions.module';
+import { StateModule } from './modules/state/state.module';
 import { RISK_SCHEMA } from './schema';
 
 @Module({})
@@ -18,8 +21,11 @@ export class AppModule {
           configToken: RISK_CONFIG,
           schema: RISK_SCHEMA,
         }),
+        StateModule,
         IntentsModule,
         PositionsModule,
+        ControlModule,
+        MonitorModule,
       ],
     };
   }

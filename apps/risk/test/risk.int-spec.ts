@@ -33,6 +33,12 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     TRADING_SYMBOLS: 'BTC/USDT,ETH/USDT',
+    // Not critical here (approvals-int-spec covers the two-man rule); breakers only when asked (breakers-int-spec).
+    APPROVAL_NOTIONAL_THRESHOLD: '1000000',
+    RISK_BREAKER_INTERVAL_MS: '3600000',
+    // Nothing fills accepted orders here, so they all stay pending exposure: position limits out of the way.
+    RISK_MAX_POSITION_SHARE: '100',
+    RISK_MAX_GROSS_EXPOSURE: '100000000',
   });
   const connection = redisOptions(env.redisUrl);
   const pg = new Client({ connectionString: env.databaseUrl });
@@ -143,6 +149,13 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
       acceptedAt: expect.any(String),
     });
 
+    // The decision history the gateway shows: one ACCEPTED event.
+    const history = await pg.query(
+      `select status, reason_code from risk.intent_events where intent_id = $1`,
+      [i.intentId],
+    );
+    expect(history.rows).toEqual([{ status: 'ACCEPTED', reason_code: null }]);
+
     const events = await auditEventsOf(i.intentId, 2);
     const byAction = Object.fromEntries(events.map((e) => [e.action, e]));
     expect(Object.keys(byAction).sort()).toEqual(['order.accepted', 'order.received']);
@@ -199,21 +212,24 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     expect(await orders.getJob(i.intentId)).toBeUndefined();
   });
 
-  it('rejects a market order without a market price, and accepts a limit order on the same symbol', async () => {
+  it('rejects market and limit orders without a market price (the fat-finger band needs one), then accepts once there is one', async () => {
     const market = intent({ symbol: 'ETH/USDT', quantity: '1' });
     const limit = intent({ symbol: 'ETH/USDT', type: OrderType.Limit, quantity: '1', price: '3000' });
     await intents.add(JobName.IntentSubmitted, market, { jobId: market.intentId });
     await intents.add(JobName.IntentSubmitted, limit, { jobId: limit.intentId });
-    expect(await decided(market.intentId)).toMatchObject({
-      status: 'REJECTED',
-      reason_code: 'NO_MARKET_PRICE',
-    });
-    expect(await decided(limit.intentId)).toMatchObject({
+    for (const i of [market, limit]) {
+      expect(await decided(i.intentId)).toMatchObject({ status: 'REJECTED', reason_code: 'NO_MARKET_PRICE' });
+    }
+
+    await prices.publish([{ symbol: 'ETH/USDT', price: money('3050'), at: new Date() }]);
+    const again = intent({ symbol: 'ETH/USDT', type: OrderType.Limit, quantity: '1', price: '3000' });
+    await intents.add(JobName.IntentSubmitted, again, { jobId: again.intentId });
+    expect(await decided(again.intentId)).toMatchObject({
       status: 'ACCEPTED',
       notional: '3000',
       reference_price: '3000',
     });
-    await waitFor(() => orders.getJob(limit.intentId), { what: 'orders job of the limit order' });
+    await waitFor(() => orders.getJob(again.intentId), { what: 'orders job of the limit order' });
   });
 
   it('decides an intent delivered twice once, even when the second delivery would decide differently', async () => {
@@ -325,6 +341,61 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
         buy.fill!.fillId,
       ]);
       expect(applied.rows).toEqual([{ intent_id: buy.intentId }]);
+    });
+
+    it("keeps risk's own average price, realized P&L and fees, from fills only", async () => {
+      const eth = (side: OrderSide, quantity: string, price: string, fee: string) =>
+        report({
+          symbol: 'ETH/USDT',
+          side,
+          fill: { fillId: `fill-${randomUUID()}`, price, quantity, fee, feeCurrency: 'USDT' },
+        });
+      await deliver(eth(OrderSide.Buy, '2', '3000', '1'), 'eth-buy');
+      await deliver(eth(OrderSide.Sell, '0.5', '3100', '0.5'), 'eth-sell');
+      const r = await pg.query(
+        `select quantity::text, average_price::text, realized_pnl::text, fees_paid::text, episode
+           from risk.positions where symbol = 'ETH/USDT'`,
+      );
+      const row = r.rows[0] as Record<string, string | number>;
+      expect({
+        quantity: toWire(money(String(row.quantity))),
+        averagePrice: toWire(money(String(row.average_price))),
+        realizedPnl: toWire(money(String(row.realized_pnl))),
+        feesPaid: toWire(money(String(row.fees_paid))),
+        episode: row.episode,
+      }).toEqual({ quantity: '1.5', averagePrice: '3000', realizedPnl: '50', feesPaid: '1.5', episode: 1 });
+    });
+
+    it('follows the execution status of an accepted order (a late report never undoes FILLED) and records failures', async () => {
+      const i = intent({ quantity: '0.01' });
+      await intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
+      await decided(i.intentId);
+      const execStatus = async () =>
+        (await pg.query(`select execution_status from risk.intents where id = $1`, [i.intentId])).rows[0] as {
+          execution_status: string | null;
+        };
+      await deliver(report({ intentId: i.intentId, fill: fill('0.01') }), `${i.intentId}-filled`);
+      await deliver(report({ intentId: i.intentId, status: OrderStatus.Open }), `${i.intentId}-open`);
+      expect(await execStatus()).toEqual({ execution_status: 'FILLED' });
+
+      const failures = [
+        report({ status: OrderStatus.Unknown, reasonCode: 'VENUE_ERROR', detail: 'VENUE_ERROR: timeout' }),
+        report({ status: OrderStatus.Cancelled, reasonCode: 'APPROVAL_INVALID' }),
+        report({ status: OrderStatus.Cancelled, reasonCode: 'TRADING_HALTED' }),
+      ];
+      for (const [n, f] of failures.entries()) await deliver(f, `failure-${n}`);
+      const recorded = await pg.query(
+        `select intent_id, status, reason_code, is_error from risk.execution_reports
+          where intent_id = any($1::uuid[]) order by status, reason_code`,
+        [failures.map((f) => f.intentId)],
+      );
+      expect(
+        recorded.rows.map((row: Record<string, unknown>) => [row.status, row.reason_code, row.is_error]),
+      ).toEqual([
+        ['CANCELLED', 'APPROVAL_INVALID', true],
+        ['CANCELLED', 'TRADING_HALTED', false],
+        ['UNKNOWN', 'VENUE_ERROR', true],
+      ]);
     });
   });
 });

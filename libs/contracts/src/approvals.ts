@@ -24,7 +24,9 @@ export enum ApprovalKind {
 
 /** SHA-256 (hex) of an action's canonical form: what approvers approve, and what must still match at execution. */
 export function actionHash(kind: ApprovalKind, action: unknown): string {
-  return createHash('sha256').update(`${kind}\n${canonicalJson(action)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${kind}\n${canonicalJson(action)}`)
+    .digest('hex');
 }
 
 /** The approved form of a critical order: its id and its exact parameters. */

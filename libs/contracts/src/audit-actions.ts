@@ -26,4 +26,16 @@ export enum AuditAction {
   ApprovalExecuted = 'approval.executed',
   ApprovalRefused = 'approval.refused',
   ControlIssued = 'control.issued',
+  OrderPendingApproval = 'order.pending_approval',
+  /** Execution would not place an order (no valid approval, trading halted, not reduce-only): CANCELLED. */
+  OrderRefused = 'order.refused',
+  /** The venue failed to take an order; its fate is UNKNOWN until reconciled. */
+  OrderUnknown = 'order.unknown',
+  TradingStateChanged = 'trading.state_changed',
+  RiskLimitsChanged = 'risk.limits_changed',
+  /** Risk refused a control command (unknown limit, raise or resume without approval). */
+  ControlRefused = 'control.refused',
+  /** A breaker reached 80 % of its threshold. */
+  BreakerWarning = 'risk.breaker_warning',
+  StopLossTriggered = 'risk.stop_loss_triggered',
 }

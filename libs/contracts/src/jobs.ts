@@ -47,6 +47,25 @@ export const orderAcceptedSchema = z
     acceptedAt: isoTime,
     /** Set for a critical order; execution checks the approval record itself, never this claim alone. */
     approvalId: id.optional(),
+    /**
+     * Risk's own closing orders (kill with flatten, stop-loss): they may only reduce a position. Execution
+     * checks that against its own position and refuses (REDUCE_ONLY) an order that would not.
+     */
+    reduceOnly: z.boolean().optional(),
+  })
+  .strict();
+
+/** Risk asks execution to cancel every open order: the kill switch, or a breaker that halts the desk. */
+export const ordersCancelAllSchema = z
+  .object({
+    ...envelope,
+    /** The kill command (or breaker trip) that asked; the job id is `${commandId}.cancel_all`. */
+    commandId: id,
+    actor: actorSchema,
+    /** Shown on every cancelled order: TRADING_HALTED. */
+    reasonCode: z.string().min(1).max(64),
+    reason: z.string().min(1).max(500),
+    requestedAt: isoTime,
   })
   .strict();
 
@@ -74,6 +93,9 @@ export const executionReportedSchema = z
       OrderStatus.Unknown,
     ]),
     fill: fillSchema.optional(),
+    /** Why an order was cancelled or went UNKNOWN (TRADING_HALTED, REDUCE_ONLY, APPROVAL_INVALID, VENUE_ERROR). */
+    reasonCode: z.string().min(1).max(64).optional(),
+    detail: z.string().min(1).max(500).optional(),
     at: isoTime,
   })
   .strict();
@@ -171,6 +193,7 @@ export const agentRunSchema = z.object({ ...envelope }).strict();
 export const JOB_SCHEMAS = {
   [JobName.IntentSubmitted]: intentSubmittedSchema,
   [JobName.OrderAccepted]: orderAcceptedSchema,
+  [JobName.OrdersCancelAll]: ordersCancelAllSchema,
   [JobName.ExecutionReported]: executionReportedSchema,
   [JobName.ApprovalRequested]: approvalRequestedSchema,
   [JobName.IntentApproved]: intentApprovedSchema,
@@ -183,6 +206,7 @@ export const JOB_SCHEMAS = {
 export type JobData<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
 export type IntentSubmitted = JobData<JobName.IntentSubmitted>;
 export type OrderAccepted = JobData<JobName.OrderAccepted>;
+export type OrdersCancelAll = JobData<JobName.OrdersCancelAll>;
 export type ExecutionReported = JobData<JobName.ExecutionReported>;
 export type ApprovalRequested = JobData<JobName.ApprovalRequested>;
 export type IntentApproved = JobData<JobName.IntentApproved>;
@@ -207,6 +231,8 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
     }
     case JobName.IntentApproved:
       return `${(data as IntentApproved).intentId}.approved`;
+    case JobName.OrdersCancelAll:
+      return `${(data as OrdersCancelAll).commandId}.cancel_all`;
     case JobName.ControlCommand:
       return (data as ControlCommand).commandId;
     case JobName.AuditEvent:

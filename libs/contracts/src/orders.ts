@@ -61,6 +61,8 @@ export enum RiskReasonCode {
   ApprovalDenied = 'APPROVAL_DENIED',
   /** Nobody approved it in time: it never executes. */
   ApprovalExpired = 'APPROVAL_EXPIRED',
+  /** Execution: the venue failed to take the order (its status is UNKNOWN until reconciled). */
+  VenueError = 'VENUE_ERROR',
 }
 
 /** The desk's trading state, owned by risk. */

@@ -17,6 +17,8 @@ export enum JobName {
   IntentSubmitted = 'intent.submitted',
   IntentApproved = 'intent.approved',
   OrderAccepted = 'order.accepted',
+  /** Risk asks execution to cancel every open order (kill switch, or a breaker halting the desk). */
+  OrdersCancelAll = 'orders.cancel_all',
   ExecutionReported = 'execution.reported',
   ApprovalRequested = 'approval.requested',
   ControlCommand = 'control.command',
@@ -52,7 +54,7 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
   },
   {
     queue: QueueName.Orders,
-    jobs: [JobName.OrderAccepted],
+    jobs: [JobName.OrderAccepted, JobName.OrdersCancelAll],
     producers: [ServiceName.Risk],
     consumers: [ServiceName.Execution],
   },

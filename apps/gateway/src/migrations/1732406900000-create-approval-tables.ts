@@ -27,7 +27,9 @@ export class CreateApprovalTables1732406900000 implements MigrationInterface {
       )`);
     await q.query(`CREATE UNIQUE INDEX approval_requests_subject_idx ON gateway.approval_requests (kind, subject_id)
                      WHERE status IN ('pending', 'executed')`);
-    await q.query(`CREATE INDEX approval_requests_status_idx ON gateway.approval_requests (status, created_at)`);
+    await q.query(
+      `CREATE INDEX approval_requests_status_idx ON gateway.approval_requests (status, created_at)`,
+    );
     // One decision per operator per request: a second approval by the same person (any key) counts once.
     await q.query(`
       CREATE TABLE gateway.approval_decisions (

@@ -36,4 +36,6 @@ export interface ExchangeAdapter {
   placeOrder(order: ExchangeOrder): Promise<ExchangeOrderState>;
   /** The current state of an order already placed, looked up by its client order id. */
   fetchOrderByClientId(order: ExchangeOrder): Promise<ExchangeOrderState>;
+  /** Takes a resting order off the venue (kill switch, halted or reducing desk). */
+  cancelOrder(order: ExchangeOrder): Promise<void>;
 }

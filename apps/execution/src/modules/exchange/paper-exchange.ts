@@ -24,6 +24,11 @@ export class PaperExchange implements ExchangeAdapter {
     return this.evaluate(order);
   }
 
+  /** Nothing rests at a paper venue: execution's order rows are the book, so cancelling there is enough. */
+  cancelOrder(): Promise<void> {
+    return Promise.resolve();
+  }
+
   private async evaluate(order: ExchangeOrder): Promise<ExchangeOrderState> {
     const market = findMarket(order.symbol);
     if (!market) throw new Error(`paper exchange has no market ${order.symbol}`);

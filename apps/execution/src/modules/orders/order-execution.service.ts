@@ -2,20 +2,29 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import {
+  ApprovalKind,
   AuditAction,
   JobName,
   OrderStatus,
+  OrderType,
+  RiskReasonCode,
   SCHEMA_VERSION,
   ServiceName,
+  TradingState,
+  actionHash,
   findMarket,
   money,
+  orderAction,
   serviceActor,
   toWire,
   type AuditEvent,
   type ExecutionReported,
+  type Money,
   type OrderAccepted,
+  type OrdersCancelAll,
 } from '@desk/contracts';
-import { Outbox, uuidFromHash } from '@desk/platform';
+import { MarketPriceStore, Outbox, uuidFromHash } from '@desk/platform';
+import { EXECUTION_CONFIG, type ExecutionConfig, type ExecutionMode } from '../../config';
 import {
   EXCHANGE_ADAPTER,
   type ExchangeAdapter,
@@ -23,28 +32,63 @@ import {
   type ExchangeOrder,
   type ExchangeOrderState,
 } from '../exchange/exchange-adapter';
+import { ControlsRepository } from './controls.repository';
+import {
+  approvalProblem,
+  describeNotional,
+  isCritical,
+  notionalOf,
+  placementVerdict,
+  reasonDetail,
+  reducesPosition,
+  type Verdict,
+} from './order-guard';
 import { OrdersRepository, type OrderRecord } from './orders.repository';
 
 type ReportedStatus = ExecutionReported['status'];
+
+interface Refusal {
+  readonly reasonCode: RiskReasonCode;
+  readonly reason: string;
+  readonly figures?: Record<string, string>;
+}
 
 /**
  * The order lifecycle at execution: record an accepted order (SUBMITTED), place it at the venue, and move
  * it to OPEN or FILLED. Every transition, its fill and position change, and the jobs announcing them
  * (execution report to risk, audit events) are written in one transaction.
+ *
+ * Execution trusts no job's claims: it computes an order's criticality itself and places a critical order
+ * only under a valid approval (gateway.approval_validity), and it re-reads the trading state
+ * (risk.trading_state) before every placement and every fill, so an order queued before a kill is never
+ * executed after it.
  */
 @Injectable()
 export class OrderExecutionService {
   private readonly logger = new Logger(OrderExecutionService.name);
   private readonly actor = serviceActor(ServiceName.Execution);
+  private readonly threshold: Money;
+  /** Every order on a live venue is critical (only paper exists today). */
+  private readonly liveVenue: boolean;
 
   constructor(
+    @Inject(EXECUTION_CONFIG) config: ExecutionConfig,
     @Inject(OrdersRepository) private readonly orders: OrdersRepository,
+    @Inject(ControlsRepository) private readonly controls: ControlsRepository,
+    @Inject(MarketPriceStore) private readonly prices: MarketPriceStore,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(EXCHANGE_ADAPTER) private readonly exchange: ExchangeAdapter,
-  ) {}
+  ) {
+    this.threshold = money(config.APPROVAL_NOTIONAL_THRESHOLD);
+    this.liveVenue = isLive(config.EXECUTION_MODE);
+  }
 
-  /** Records an accepted order and places it. A redelivered job (same intent id) changes nothing. */
-  async handle(job: OrderAccepted): Promise<{ orderId: string; created: boolean }> {
+  /**
+   * Records an accepted order and places it, or refuses it (CANCELLED with the reason code) when it is
+   * critical without a valid approval or the desk is halted. A redelivered job (same intent id) changes
+   * nothing.
+   */
+  async handle(job: OrderAccepted): Promise<{ orderId: string; created: boolean; refused?: string }> {
     const orderId = job.intentId;
     // Risk refuses these already; an order that slipped through must not sit in the book forever.
     if (!findMarket(job.order.symbol)) {
@@ -56,7 +100,15 @@ export class OrderExecutionService {
     ) {
       throw new UnrecoverableError(`order ${orderId}: quantity and limit price must be positive`);
     }
-    const created = await this.orders.transaction(async (tx) => {
+    const reduceOnly = job.reduceOnly ?? false;
+    const lastPrice =
+      job.order.type === OrderType.Market ? (await this.prices.get(job.order.symbol))?.price : undefined;
+    const notional = notionalOf(job.order, lastPrice);
+    // Risk's reduce-only closes cannot add exposure (checked against our position before they are placed),
+    // so, like the kill switch itself, they are never held for approval.
+    const critical = !reduceOnly && isCritical(notional, this.threshold, this.liveVenue);
+
+    const outcome = await this.orders.transaction(async (tx) => {
       const order: OrderRecord = {
         id: orderId,
         venue: this.exchange.venue,
@@ -67,10 +119,34 @@ export class OrderExecutionService {
         price: job.order.price === undefined ? null : money(job.order.price),
         status: OrderStatus.Submitted,
         correlationId: job.correlationId,
+        reduceOnly,
+        approvalId: job.approvalId ?? null,
       };
-      if (!(await this.orders.insertOrder(tx, order))) return false;
-      await this.orders.addEvent(tx, orderId, OrderStatus.Submitted, null);
+      const refusal =
+        (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
+        (await this.haltRefusal(tx, reduceOnly));
       const at = new Date();
+      if (refusal) {
+        if (!(await this.orders.insertOrder(tx, { ...order, status: OrderStatus.Cancelled }))) {
+          return { created: false };
+        }
+        const detail = reasonDetail(refusal.reasonCode, refusal.reason);
+        await this.orders.addEvent(tx, orderId, OrderStatus.Cancelled, detail);
+        await this.report(tx, order, OrderStatus.Cancelled, at, undefined, refusal.reasonCode, detail);
+        await this.audit(tx, order, AuditAction.OrderRefused, `${AuditAction.OrderRefused}:${orderId}`, at, {
+          reasonCode: refusal.reasonCode,
+          reason: refusal.reason,
+          venue: order.venue,
+          ...job.order,
+          requestedBy: job.actor,
+          acceptedAt: job.acceptedAt,
+          ...(job.approvalId ? { approvalId: job.approvalId } : {}),
+          ...(refusal.figures ?? {}),
+        });
+        return { created: true, refused: refusal.reasonCode };
+      }
+      if (!(await this.orders.insertOrder(tx, order))) return { created: false };
+      await this.orders.addEvent(tx, orderId, OrderStatus.Submitted, null);
       await this.report(tx, order, OrderStatus.Submitted, at);
       await this.audit(
         tx,
@@ -83,12 +159,14 @@ export class OrderExecutionService {
           ...job.order,
           requestedBy: job.actor,
           acceptedAt: job.acceptedAt,
+          ...(reduceOnly ? { reduceOnly } : {}),
+          ...(job.approvalId ? { approvalId: job.approvalId } : {}),
         },
       );
-      return true;
+      return { created: true };
     });
     void this.outbox.flush();
-    if (created) {
+    if (outcome.created && !outcome.refused) {
       try {
         await this.advance(orderId);
       } catch (error) {
@@ -96,11 +174,45 @@ export class OrderExecutionService {
         this.logger.warn({ err: error, orderId }, 'placing the order failed; the tick loop will retry');
       }
     }
-    return { orderId, created };
+    return { orderId, ...outcome };
+  }
+
+  /** Why a critical order may not be placed (undefined: its approval releases exactly this order). */
+  private async approvalRefusal(
+    tx: EntityManager,
+    job: OrderAccepted,
+    notional: Money | undefined,
+  ): Promise<Refusal | undefined> {
+    const row = job.approvalId ? await this.controls.approval(tx, job.approvalId) : undefined;
+    const problem = approvalProblem(row, {
+      approvalId: job.approvalId,
+      intentId: job.intentId,
+      actionHash: actionHash(ApprovalKind.Order, orderAction(job.intentId, job.order)),
+    });
+    if (!problem) return undefined;
+    this.logger.warn(
+      { orderId: job.intentId, approvalId: job.approvalId, problem },
+      'critical order refused',
+    );
+    return {
+      reasonCode: RiskReasonCode.ApprovalInvalid,
+      reason: `${describeNotional(notional, this.threshold)}: ${problem}`,
+      figures: {
+        threshold: toWire(this.threshold),
+        ...(notional ? { notional: toWire(notional) } : {}),
+      },
+    };
+  }
+
+  /** An order accepted before a halt (waiting on the queue) is not placed after it. */
+  private async haltRefusal(tx: EntityManager, reduceOnly: boolean): Promise<Refusal | undefined> {
+    if (reduceOnly || (await this.controls.tradingState(tx)) !== TradingState.Halted) return undefined;
+    return { reasonCode: RiskReasonCode.TradingHalted, reason: 'trading is halted: the order is not placed' };
   }
 
   /**
-   * Places a SUBMITTED order or checks an OPEN one at the venue and records what changed. The row lock
+   * Places a SUBMITTED order or checks an OPEN (or UNKNOWN) one at the venue and records what changed;
+   * first re-reads the trading state and cancels an order the desk may no longer execute. The row lock
    * (SKIP LOCKED) makes sure two execution instances never work on the same order at once.
    * Returns the order's status afterwards, or undefined when it was not ours to work on.
    */
@@ -108,11 +220,28 @@ export class OrderExecutionService {
     const outcome = await this.orders.transaction(async (tx) => {
       const order = await this.orders.lockActiveOrder(tx, orderId);
       if (!order) return undefined;
+      const verdict = await this.verdict(tx, order);
+      if (!verdict.allowed) {
+        await this.cancel(
+          tx,
+          order,
+          verdict.reasonCode ?? RiskReasonCode.TradingHalted,
+          verdict.reason ?? '',
+        );
+        return { status: OrderStatus.Cancelled, changed: true };
+      }
       const request = toExchangeOrder(order);
-      const state: ExchangeOrderState =
-        order.status === OrderStatus.Submitted
-          ? await this.exchange.placeOrder(request)
-          : await this.exchange.fetchOrderByClientId(request);
+      let state: ExchangeOrderState;
+      if (order.status === OrderStatus.Submitted) {
+        try {
+          state = await this.exchange.placeOrder(request);
+        } catch (error) {
+          await this.markUnknown(tx, order, error);
+          return { status: OrderStatus.Unknown, changed: true };
+        }
+      } else {
+        state = await this.exchange.fetchOrderByClientId(request);
+      }
       switch (state.state) {
         case 'open':
           if (order.status === OrderStatus.Open) return { status: OrderStatus.Open, changed: false };
@@ -129,6 +258,91 @@ export class OrderExecutionService {
     });
     if (outcome?.changed) void this.outbox.flush();
     return outcome?.status;
+  }
+
+  /**
+   * The kill switch at execution: cancels every order that may still fill and was recorded before the
+   * kill, except risk's own reduce-only closes (a kill with flatten sends those). Each order in its own
+   * transaction; one another instance holds is left to it (it re-reads the state before acting).
+   */
+  async cancelAll(job: OrdersCancelAll): Promise<{ cancelled: number }> {
+    let cancelled = 0;
+    for (const id of await this.orders.cancellableOrderIds(new Date(job.requestedAt))) {
+      const done = await this.orders.transaction(async (tx) => {
+        const order = await this.orders.lockActiveOrder(tx, id);
+        if (!order || order.reduceOnly) return false;
+        await this.cancel(tx, order, job.reasonCode, job.reason, {
+          commandId: job.commandId,
+          requestedBy: job.actor,
+        });
+        return true;
+      });
+      if (done) cancelled += 1;
+    }
+    void this.outbox.flush();
+    if (cancelled) this.logger.warn({ commandId: job.commandId, cancelled }, 'cancelled every open order');
+    return { cancelled };
+  }
+
+  /** May this order be placed or filled now, given the trading state (and, when it matters, our position)? */
+  private async verdict(tx: EntityManager, order: OrderRecord): Promise<Verdict> {
+    const state = await this.controls.tradingState(tx);
+    if (state === TradingState.Active && !order.reduceOnly) return { allowed: true };
+    // The position row stays locked: two reduce-only orders on one symbol are judged one after the other.
+    const position = await this.orders.lockPositionQuantity(tx, order.symbol);
+    const reserved = await this.orders.reservedQuantity(tx, order, state === TradingState.Halted);
+    const reduces = reducesPosition(position, order.side, order.quantity, reserved);
+    return placementVerdict(state, order.reduceOnly, reduces);
+  }
+
+  /** Takes an order off the venue (if it was placed) and records it CANCELLED with its reason code. */
+  private async cancel(
+    tx: EntityManager,
+    order: OrderRecord,
+    reasonCode: string,
+    reason: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    const placed = order.status !== OrderStatus.Submitted;
+    if (placed) await this.exchange.cancelOrder(toExchangeOrder(order));
+    const at = new Date();
+    const detail = reasonDetail(reasonCode, reason);
+    await this.orders.setStatus(tx, order.id, OrderStatus.Cancelled);
+    await this.orders.addEvent(tx, order.id, OrderStatus.Cancelled, detail);
+    await this.report(tx, order, OrderStatus.Cancelled, at, undefined, reasonCode, detail);
+    // Never placed: refused; placed and resting: cancelled.
+    const action = placed ? AuditAction.OrderCancelled : AuditAction.OrderRefused;
+    await this.audit(tx, order, action, `${action}:${order.id}`, at, {
+      reasonCode,
+      reason,
+      previousStatus: order.status,
+      venue: order.venue,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: toWire(order.quantity),
+      ...(order.price ? { price: toWire(order.price) } : {}),
+      ...extra,
+    });
+  }
+
+  /** The venue failed to take the order: its fate is UNKNOWN until the tick loop asks the venue again. */
+  private async markUnknown(tx: EntityManager, order: OrderRecord, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn({ err: error, orderId: order.id }, 'the venue did not take the order');
+    const at = new Date();
+    const detail = reasonDetail(RiskReasonCode.VenueError, message);
+    await this.orders.setStatus(tx, order.id, OrderStatus.Unknown);
+    await this.orders.addEvent(tx, order.id, OrderStatus.Unknown, detail);
+    await this.report(tx, order, OrderStatus.Unknown, at, undefined, RiskReasonCode.VenueError, detail);
+    await this.audit(tx, order, AuditAction.OrderUnknown, `${AuditAction.OrderUnknown}:${order.id}`, at, {
+      reasonCode: RiskReasonCode.VenueError,
+      reason: message.slice(0, 500),
+      venue: order.venue,
+      symbol: order.symbol,
+      side: order.side,
+      quantity: toWire(order.quantity),
+    });
   }
 
   private async markOpen(tx: EntityManager, order: OrderRecord, detail: string): Promise<void> {
@@ -211,6 +425,8 @@ export class OrderExecutionService {
     status: ReportedStatus,
     at: Date,
     fill?: ExecutionReported['fill'],
+    reasonCode?: string,
+    detail?: string,
   ): Promise<void> {
     await this.outbox.add(tx, JobName.ExecutionReported, {
       schemaVersion: SCHEMA_VERSION,
@@ -220,6 +436,8 @@ export class OrderExecutionService {
       side: order.side,
       status,
       ...(fill ? { fill } : {}),
+      ...(reasonCode ? { reasonCode } : {}),
+      ...(detail ? { detail } : {}),
       at: at.toISOString(),
     });
   }
@@ -244,6 +462,11 @@ export class OrderExecutionService {
       correlationId: order.correlationId,
     });
   }
+}
+
+/** Only paper exists today; a live venue makes every order critical (the two-man rule). */
+function isLive(mode: ExecutionMode): boolean {
+  return mode === 'live';
 }
 
 function toExchangeOrder(order: OrderRecord): ExchangeOrder {

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ExchangeModule } from '../exchange/exchange.module';
+import { ControlsRepository } from './controls.repository';
 import { OpenOrderTicker } from './open-order-ticker';
-import { OrderAcceptedProcessor } from './order-accepted.processor';
 import { OrderExecutionService } from './order-execution.service';
+import { OrdersProcessor } from './orders.processor';
 import { OrdersRepository } from './orders.repository';
 
 @Module({
   imports: [ExchangeModule],
-  providers: [OrdersRepository, OrderExecutionService, OrderAcceptedProcessor, OpenOrderTicker],
+  providers: [OrdersRepository, ControlsRepository, OrderExecutionService, OrdersProcessor, OpenOrderTicker],
 })
 export class OrdersModule {}

@@ -15,12 +15,17 @@ export interface OrderRecord {
   readonly price: Money | null;
   readonly status: OrderStatus;
   readonly correlationId: string;
+  /** Risk's closing order: passes while halted, and only if it reduces the position. */
+  readonly reduceOnly: boolean;
+  readonly approvalId: string | null;
 }
 
-export type NewOrder = Omit<OrderRecord, 'status'>;
-
-/** Statuses in which an order is still at the venue and may fill. */
-const ACTIVE_STATUSES: readonly OrderStatus[] = [OrderStatus.Submitted, OrderStatus.Open];
+/** Statuses in which an order may still fill (UNKNOWN: the venue has to be asked). */
+const ACTIVE_STATUSES: readonly OrderStatus[] = [
+  OrderStatus.Submitted,
+  OrderStatus.Open,
+  OrderStatus.Unknown,
+];
 
 interface OrderRow {
   id: string;
@@ -32,6 +37,8 @@ interface OrderRow {
   price: string | null;
   status: OrderStatus;
   correlation_id: string;
+  reduce_only: boolean;
+  approval_id: string | null;
 }
 
 interface PositionRow {
@@ -52,10 +59,11 @@ export class OrdersRepository {
   }
 
   /** Returns false when the order already existed (a redelivered job). */
-  async insertOrder(tx: EntityManager, order: NewOrder): Promise<boolean> {
+  async insertOrder(tx: EntityManager, order: OrderRecord): Promise<boolean> {
     const rows: unknown[] = await tx.query(
-      `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, price, status, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO execution.orders
+         (id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
@@ -66,8 +74,10 @@ export class OrdersRepository {
         order.type,
         toWire(order.quantity),
         order.price ? toWire(order.price) : null,
-        OrderStatus.Submitted,
+        order.status,
         order.correlationId,
+        order.reduceOnly,
+        order.approvalId,
       ],
     );
     return rows.length > 0;
@@ -98,13 +108,41 @@ export class OrdersRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Orders a kill cancels: active, recorded before the kill, and not risk's own reduce-only closes. */
+  async cancellableOrderIds(before: Date): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM execution.orders
+        WHERE status = ANY($1::text[]) AND NOT reduce_only AND created_at <= $2
+        ORDER BY created_at, id`,
+      [[...ACTIVE_STATUSES], before],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Quantity of the other active orders in a symbol and side that may fill before this one (only risk's
+   * reduce-only closes when `reduceOnlyOnly`: while halted nothing else can fill).
+   */
+  async reservedQuantity(
+    tx: EntityManager,
+    order: Pick<OrderRecord, 'id' | 'symbol' | 'side'>,
+    reduceOnlyOnly: boolean,
+  ): Promise<Money> {
+    const rows: { quantity: string }[] = await tx.query(
+      `SELECT COALESCE(sum(quantity - filled_quantity), 0)::text AS quantity FROM execution.orders
+        WHERE symbol = $1 AND side = $2 AND id <> $3 AND status = ANY($4::text[]) AND (reduce_only OR NOT $5)`,
+      [order.symbol, order.side, order.id, [...ACTIVE_STATUSES], reduceOnlyOnly],
+    );
+    return money(rows[0]?.quantity ?? '0');
+  }
+
   /**
    * Locks an order that may still fill, for the rest of the transaction. Undefined when it is no longer
    * active or another transaction (another execution instance) holds it: that one is working on it.
    */
   async lockActiveOrder(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
     const rows: OrderRow[] = await tx.query(
-      `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id
+      `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id
          FROM execution.orders
         WHERE id = $1 AND status = ANY($2::text[])
         FOR UPDATE SKIP LOCKED`,
@@ -122,6 +160,8 @@ export class OrdersRepository {
       price: row.price === null ? null : money(row.price),
       status: row.status,
       correlationId: row.correlation_id,
+      reduceOnly: row.reduce_only,
+      approvalId: row.approval_id,
     };
   }
 
@@ -153,6 +193,15 @@ export class OrdersRepository {
         WHERE id = $1`,
       [order.id, OrderStatus.Filled, toWire(fill.quantity), toWire(fill.price), toWire(fill.fee)],
     );
+  }
+
+  /** The symbol's net quantity, its row locked for the rest of the transaction (0 when there is none). */
+  async lockPositionQuantity(tx: EntityManager, symbol: string): Promise<Money> {
+    const rows: { quantity: string }[] = await tx.query(
+      `SELECT quantity::text FROM execution.positions WHERE symbol = $1 FOR UPDATE`,
+      [symbol],
+    );
+    return money(rows[0]?.quantity ?? '0');
   }
 
   /** The symbol's position, locked for the rest of the transaction (flat when there was none). */

@@ -18,9 +18,14 @@ import type { ApprovalRecord } from './approvals.repository';
 /** The canonical form of each kind of action, checked again when it executes. */
 export const ACTION_SCHEMAS = {
   [ApprovalKind.Order]: z.object({ intentId: z.uuid(), order: orderParamsSchema }).strict(),
-  [ApprovalKind.TradingResume]: z.object({ command: z.literal('resume'), reason: z.string().min(1).max(500) }).strict(),
+  [ApprovalKind.TradingResume]: z
+    .object({ command: z.literal('resume'), reason: z.string().min(1).max(500) })
+    .strict(),
   [ApprovalKind.RaiseLimits]: z
-    .object({ limits: z.record(z.string().max(64), unsignedDecimalString), reason: z.string().min(1).max(500) })
+    .object({
+      limits: z.record(z.string().max(64), unsignedDecimalString),
+      reason: z.string().min(1).max(500),
+    })
     .strict(),
 } as const;
 

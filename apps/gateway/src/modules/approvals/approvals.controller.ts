@@ -16,7 +16,9 @@ export class ApprovalsController {
 
   @Get()
   @RequireRole(Role.Viewer)
-  @ApiOperation({ summary: 'Approval requests, newest first (?status=pending), with everything needed to decide' })
+  @ApiOperation({
+    summary: 'Approval requests, newest first (?status=pending), with everything needed to decide',
+  })
   list(@Query() query: unknown) {
     return this.approvals.list(query);
   }
@@ -32,7 +34,11 @@ export class ApprovalsController {
   @HttpCode(200)
   @RequireRole(Role.Approver)
   @ApiOperation({ summary: 'Approve (not your own request); on quorum the action executes, exactly once' })
-  approve(@CurrentActor() actor: Actor & { keyId: string }, @RequestId() correlationId: string, @Param('id') id: string) {
+  approve(
+    @CurrentActor() actor: Actor & { keyId: string },
+    @RequestId() correlationId: string,
+    @Param('id') id: string,
+  ) {
     return this.approvals.approve(actor, id, correlationId);
   }
 

@@ -82,7 +82,10 @@ export class ApprovalsRepository {
   /** Returns undefined when a live request (pending or executed) already exists for this subject. */
   async insert(
     tx: EntityManager,
-    r: Omit<ApprovalRecord, 'status' | 'statusReason' | 'createdAt' | 'expiresAt' | 'decidedAt' | 'executedAt' | 'expired'> & {
+    r: Omit<
+      ApprovalRecord,
+      'status' | 'statusReason' | 'createdAt' | 'expiresAt' | 'decidedAt' | 'executedAt' | 'expired'
+    > & {
       ttlSeconds: number;
     },
   ): Promise<ApprovalRecord | undefined> {
@@ -117,10 +120,10 @@ export class ApprovalsRepository {
   }
 
   async findBySubject(kind: ApprovalKind, subjectId: string): Promise<ApprovalRecord | undefined> {
-    const rows: Row[] = await this.db.query(`${SELECT} WHERE r.kind = $1 AND r.subject_id = $2 ORDER BY r.created_at DESC LIMIT 1`, [
-      kind,
-      subjectId,
-    ]);
+    const rows: Row[] = await this.db.query(
+      `${SELECT} WHERE r.kind = $1 AND r.subject_id = $2 ORDER BY r.created_at DESC LIMIT 1`,
+      [kind, subjectId],
+    );
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
@@ -130,7 +133,11 @@ export class ApprovalsRepository {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  async list(status: ApprovalStatus | undefined, limit: number, before?: { at: string; id: string }): Promise<(ApprovalRecord & { cursorAt: string })[]> {
+  async list(
+    status: ApprovalStatus | undefined,
+    limit: number,
+    before?: { at: string; id: string },
+  ): Promise<(ApprovalRecord & { cursorAt: string })[]> {
     const rows: (Row & { cursor_at: string })[] = await this.db.query(
       `SELECT r.*, r.expires_at <= now() AS expired,
               to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
@@ -146,7 +153,13 @@ export class ApprovalsRepository {
   /** Records a decision; a second decision by the same operator (any key) is ignored. */
   async decide(
     tx: EntityManager,
-    d: { requestId: string; operatorId: string; keyId: string; decision: 'approve' | 'deny'; reason: string | null },
+    d: {
+      requestId: string;
+      operatorId: string;
+      keyId: string;
+      decision: 'approve' | 'deny';
+      reason: string | null;
+    },
   ): Promise<boolean> {
     const rows: unknown[] = await tx.query(
       `INSERT INTO gateway.approval_decisions (request_id, operator_id, key_id, decision, reason)
@@ -157,12 +170,23 @@ export class ApprovalsRepository {
   }
 
   async decisions(requestId: string, tx: EntityManager | DataSource = this.db): Promise<DecisionRecord[]> {
-    const rows: { operator_id: string; key_id: string; decision: 'approve' | 'deny'; reason: string | null; decided_at: Date }[] =
-      await tx.query(
-        `SELECT operator_id, key_id, decision, reason, decided_at FROM gateway.approval_decisions WHERE request_id = $1 ORDER BY decided_at`,
-        [requestId],
-      );
-    return rows.map((r) => ({ operatorId: r.operator_id, keyId: r.key_id, decision: r.decision, reason: r.reason, decidedAt: r.decided_at }));
+    const rows: {
+      operator_id: string;
+      key_id: string;
+      decision: 'approve' | 'deny';
+      reason: string | null;
+      decided_at: Date;
+    }[] = await tx.query(
+      `SELECT operator_id, key_id, decision, reason, decided_at FROM gateway.approval_decisions WHERE request_id = $1 ORDER BY decided_at`,
+      [requestId],
+    );
+    return rows.map((r) => ({
+      operatorId: r.operator_id,
+      keyId: r.key_id,
+      decision: r.decision,
+      reason: r.reason,
+      decidedAt: r.decided_at,
+    }));
   }
 
   /** Approvals that count now: distinct approvers, not the requester, whose key and operator are still active. */
@@ -174,7 +198,12 @@ export class ApprovalsRepository {
     return rows[0]?.valid_approvals ?? 0;
   }
 
-  async setStatus(tx: EntityManager, id: string, status: Exclude<ApprovalStatus, 'pending'>, reason: string | null): Promise<void> {
+  async setStatus(
+    tx: EntityManager,
+    id: string,
+    status: Exclude<ApprovalStatus, 'pending'>,
+    reason: string | null,
+  ): Promise<void> {
     await tx.query(
       `UPDATE gateway.approval_requests
           SET status = $2, status_reason = $3, decided_at = COALESCE(decided_at, now()),
@@ -187,9 +216,10 @@ export class ApprovalsRepository {
   /** Pending requests past their expiry, locked for the sweeper (skipping ones being decided right now). */
   async lockExpired(tx: EntityManager, limit: number): Promise<ApprovalRecord[]> {
     const rows = returnedRows<Row>(
-      await tx.query(`${SELECT} WHERE r.status = 'pending' AND r.expires_at <= now() ORDER BY r.expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`, [
-        limit,
-      ]),
+      await tx.query(
+        `${SELECT} WHERE r.status = 'pending' AND r.expires_at <= now() ORDER BY r.expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      ),
     );
     return rows.map(toRecord);
   }

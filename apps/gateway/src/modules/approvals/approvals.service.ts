@@ -35,8 +35,10 @@ export interface NewApproval {
 }
 
 /** A refusal to record before answering (the audit event must commit even though the request fails). */
-class Refusal {
-  constructor(readonly error: AppError) {}
+class Refusal extends Error {
+  constructor(readonly error: AppError) {
+    super(error.message);
+  }
 }
 
 /**
@@ -80,7 +82,14 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       actor: a.requester,
       action: AuditAction.ApprovalRequested,
       subject: { type: 'approval', id: created.id },
-      payload: { kind: a.kind, subjectId: a.subjectId, actionHash: created.actionHash, context: a.context, requiredApprovals: created.requiredApprovals, expiresAt: created.expiresAt.toISOString() },
+      payload: {
+        kind: a.kind,
+        subjectId: a.subjectId,
+        actionHash: created.actionHash,
+        context: a.context,
+        requiredApprovals: created.requiredApprovals,
+        expiresAt: created.expiresAt.toISOString(),
+      },
       correlationId: a.correlationId,
     });
     if (this.config.APPROVAL_WEBHOOK_URL) {
@@ -115,30 +124,64 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   async approve(actor: Actor & { keyId: string }, id: string, correlationId: string): Promise<ApprovalView> {
     return this.decide(actor, id, correlationId, async (tx, r) => {
       if (r.requester.type === 'operator' && r.requester.id === actor.id) {
-        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, { reason: 'requester may not approve their own request' });
-        throw new Refusal(new AppError(ErrorCode.Forbidden, 'you requested this action: another approver must decide'));
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
+          reason: 'requester may not approve their own request',
+        });
+        throw new Refusal(
+          new AppError(ErrorCode.Forbidden, 'you requested this action: another approver must decide'),
+        );
       }
-      const counted = await this.approvals.decide(tx, { requestId: r.id, operatorId: actor.id, keyId: actor.keyId, decision: 'approve', reason: null });
+      const counted = await this.approvals.decide(tx, {
+        requestId: r.id,
+        operatorId: actor.id,
+        keyId: actor.keyId,
+        decision: 'approve',
+        reason: null,
+      });
       if (counted) await this.audit(tx, actor, AuditAction.ApprovalApproved, r, correlationId, {});
       const valid = await this.approvals.validApprovals(tx, r.id);
       if (valid < r.requiredApprovals) return;
       // Quorum: the action must still be exactly what was approved.
       const action: unknown = JSON.parse(r.action);
-      if (!isExecutable(r.kind) || canonicalJson(action) !== r.action || actionHash(r.kind, action) !== r.actionHash) {
+      if (
+        !isExecutable(r.kind) ||
+        canonicalJson(action) !== r.action ||
+        actionHash(r.kind, action) !== r.actionHash
+      ) {
         await this.approvals.setStatus(tx, r.id, 'refused', 'the action no longer matches the approved hash');
-        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, { reason: 'action hash mismatch' });
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
+          reason: 'action hash mismatch',
+        });
         return;
       }
       await this.executor.execute(tx, r, action);
       await this.approvals.setStatus(tx, r.id, 'executed', null);
-      await this.audit(tx, serviceActor(ServiceName.Gateway), AuditAction.ApprovalExecuted, r, correlationId, { validApprovals: valid });
+      await this.audit(
+        tx,
+        serviceActor(ServiceName.Gateway),
+        AuditAction.ApprovalExecuted,
+        r,
+        correlationId,
+        { validApprovals: valid },
+      );
     });
   }
 
-  async deny(actor: Actor & { keyId: string }, id: string, body: unknown, correlationId: string): Promise<ApprovalView> {
+  async deny(
+    actor: Actor & { keyId: string },
+    id: string,
+    body: unknown,
+    correlationId: string,
+  ): Promise<ApprovalView> {
     const { reason } = parseInput(denySchema, body);
     return this.decide(actor, id, correlationId, async (tx, r) => {
-      await this.approvals.decide(tx, { requestId: r.id, operatorId: actor.id, keyId: actor.keyId, decision: 'deny', reason });
+      await this.approvals.decide(tx, {
+        requestId: r.id,
+        operatorId: actor.id,
+        keyId: actor.keyId,
+        decision: 'deny',
+        reason,
+      });
       await this.approvals.setStatus(tx, r.id, 'denied', reason);
       await this.audit(tx, actor, AuditAction.ApprovalDenied, r, correlationId, { reason });
     });
@@ -155,7 +198,8 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
     await this.db.transaction(async (tx) => {
       const r = await this.approvals.lock(tx, id);
       if (!r) throw AppError.notFound('approval');
-      if (r.status !== 'pending') throw new AppError(ErrorCode.Conflict, `this request is already ${r.status}`);
+      if (r.status !== 'pending')
+        throw new AppError(ErrorCode.Conflict, `this request is already ${r.status}`);
       if (r.expired) {
         await this.expire(tx, r);
         refusal = new AppError(ErrorCode.Conflict, 'this request has expired');
@@ -225,10 +269,24 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
 
   private async expire(tx: EntityManager, r: ApprovalRecord): Promise<void> {
     await this.approvals.setStatus(tx, r.id, 'expired', 'nobody approved it in time');
-    await this.audit(tx, serviceActor(ServiceName.Gateway), AuditAction.ApprovalExpired, r, r.correlationId, {});
+    await this.audit(
+      tx,
+      serviceActor(ServiceName.Gateway),
+      AuditAction.ApprovalExpired,
+      r,
+      r.correlationId,
+      {},
+    );
   }
 
-  private audit(tx: EntityManager, actor: Actor, action: AuditAction, r: ApprovalRecord, correlationId: string, payload: Record<string, unknown>) {
+  private audit(
+    tx: EntityManager,
+    actor: Actor,
+    action: AuditAction,
+    r: ApprovalRecord,
+    correlationId: string,
+    payload: Record<string, unknown>,
+  ) {
     return this.outbox.addAudit(tx, {
       actor,
       action,
@@ -254,7 +312,14 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       approvals: decisions
         .filter((d) => d.decision === 'approve')
         .map((d) => ({ operatorId: d.operatorId, keyId: d.keyId, at: d.decidedAt.toISOString() })),
-      denial: denial ? { operatorId: denial.operatorId, keyId: denial.keyId, reason: denial.reason, at: denial.decidedAt.toISOString() } : null,
+      denial: denial
+        ? {
+            operatorId: denial.operatorId,
+            keyId: denial.keyId,
+            reason: denial.reason,
+            at: denial.decidedAt.toISOString(),
+          }
+        : null,
       createdAt: r.createdAt.toISOString(),
       expiresAt: r.expiresAt.toISOString(),
       decidedAt: r.decidedAt ? r.decidedAt.toISOString() : null,

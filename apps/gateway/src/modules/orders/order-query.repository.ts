@@ -123,7 +123,12 @@ export class OrderQueryRepository {
     }));
     history.sort((a, b) => a.at.localeCompare(b.at));
     const approval = row.approval_id
-      ? { id: row.approval_id, status: row.approval_status, requiredApprovals: row.required_approvals, validApprovals: row.valid_approvals }
+      ? {
+          id: row.approval_id,
+          status: row.approval_status,
+          requiredApprovals: row.required_approvals,
+          validApprovals: row.valid_approvals,
+        }
       : null;
     return { ...toView(row), history, fills: fillViews, approval };
   }

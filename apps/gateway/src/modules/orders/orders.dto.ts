@@ -51,5 +51,10 @@ export interface OrderView {
   history?: OrderHistoryEntry[];
   fills?: FillView[];
   /** For a critical order: its two-man approval request. */
-  approval?: { id: string; status: string | null; requiredApprovals: number | null; validApprovals: number | null } | null;
+  approval?: {
+    id: string;
+    status: string | null;
+    requiredApprovals: number | null;
+    validApprovals: number | null;
+  } | null;
 }

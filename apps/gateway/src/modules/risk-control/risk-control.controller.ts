@@ -18,7 +18,9 @@ export class RiskControlController {
   @Post('kill')
   @HttpCode(202)
   @RequireRole(Role.RiskAdmin)
-  @ApiOperation({ summary: 'Kill switch: halt trading at once, cancel open orders, optionally flatten. Never gated.' })
+  @ApiOperation({
+    summary: 'Kill switch: halt trading at once, cancel open orders, optionally flatten. Never gated.',
+  })
   @ApiBody({ schema: openApiSchema(killSchema) })
   kill(@CurrentActor() actor: Actor, @RequestId() correlationId: string, @Body() body: unknown) {
     return this.risk.kill(actor, body, correlationId);

@@ -2,11 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ApprovalKind, AuditAction, ControlCommandKind, JobName, SCHEMA_VERSION, money, type Actor } from '@desk/contracts';
+import {
+  ApprovalKind,
+  AuditAction,
+  ControlCommandKind,
+  JobName,
+  SCHEMA_VERSION,
+  money,
+  type Actor,
+} from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { parseInput } from '../../http/zod-input';
 import { ApprovalsService } from '../approvals/approvals.service';
-import { killSchema, putLimitsSchema, resumeSchema, type LimitView, type TradingStateView } from './risk-control.dto';
+import {
+  killSchema,
+  putLimitsSchema,
+  resumeSchema,
+  type LimitView,
+  type TradingStateView,
+} from './risk-control.dto';
 import { RiskStateQueryRepository } from './risk-state-query.repository';
 
 /**
@@ -64,7 +78,12 @@ export class RiskControlService {
     );
     void this.outbox.flush();
     if (!request) throw new Error('resume request was not created');
-    return { status: 'pending_approval', approvalId: request.id, requiredApprovals: request.requiredApprovals, expiresAt: request.expiresAt.toISOString() };
+    return {
+      status: 'pending_approval',
+      approvalId: request.id,
+      requiredApprovals: request.requiredApprovals,
+      expiresAt: request.expiresAt.toISOString(),
+    };
   }
 
   async tradingState(): Promise<TradingStateView> {
@@ -78,14 +97,27 @@ export class RiskControlService {
   }
 
   /** Lowering applies at once; if any value rises, the whole change waits for two approvers. */
-  async putLimits(actor: Actor, body: unknown, correlationId: string): Promise<{ status: number; body: unknown }> {
+  async putLimits(
+    actor: Actor,
+    body: unknown,
+    correlationId: string,
+  ): Promise<{ status: number; body: unknown }> {
     const input = parseInput(putLimitsSchema, body);
     const current = new Map((await this.state.limits()).map((l) => [l.name, l.value]));
     const unknown = Object.keys(input.limits).filter((name) => !current.has(name));
     if (unknown.length) {
-      throw AppError.validation(unknown.map((name) => ({ field: `limits.${name}`, reason: `unknown limit (known: ${[...current.keys()].join(', ')})` })));
+      throw AppError.validation(
+        unknown.map((name) => ({
+          field: `limits.${name}`,
+          reason: `unknown limit (known: ${[...current.keys()].join(', ')})`,
+        })),
+      );
     }
-    const changes = Object.entries(input.limits).map(([name, value]) => ({ name, old: current.get(name) ?? '0', new: value }));
+    const changes = Object.entries(input.limits).map(([name, value]) => ({
+      name,
+      old: current.get(name) ?? '0',
+      new: value,
+    }));
     const raises = changes.filter((c) => money(c.new).gt(money(c.old)));
     if (raises.length === 0) {
       const commandId = randomUUID();
@@ -123,6 +155,14 @@ export class RiskControlService {
     );
     void this.outbox.flush();
     if (!request) throw new Error('limits request was not created');
-    return { status: 202, body: { status: 'pending_approval', approvalId: request.id, changes, expiresAt: request.expiresAt.toISOString() } };
+    return {
+      status: 202,
+      body: {
+        status: 'pending_approval',
+        approvalId: request.id,
+        changes,
+        expiresAt: request.expiresAt.toISOString(),
+      },
+    };
   }
 }

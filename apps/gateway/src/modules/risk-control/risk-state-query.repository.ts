@@ -10,11 +10,26 @@ export class RiskStateQueryRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async tradingState(): Promise<TradingStateView | undefined> {
-    const rows: { state: string; reason: string; set_by_type: string; set_by_id: string; set_by_key_id: string | null; source: string; set_at: Date }[] =
-      await this.db.query(`SELECT state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at FROM risk.trading_state WHERE id = 1`);
+    const rows: {
+      state: string;
+      reason: string;
+      set_by_type: string;
+      set_by_id: string;
+      set_by_key_id: string | null;
+      source: string;
+      set_at: Date;
+    }[] = await this.db.query(
+      `SELECT state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at FROM risk.trading_state WHERE id = 1`,
+    );
     const r = rows[0];
     return r
-      ? { state: r.state, reason: r.reason, setBy: { type: r.set_by_type, id: r.set_by_id, keyId: r.set_by_key_id }, source: r.source, setAt: r.set_at.toISOString() }
+      ? {
+          state: r.state,
+          reason: r.reason,
+          setBy: { type: r.set_by_type, id: r.set_by_id, keyId: r.set_by_key_id },
+          source: r.source,
+          setAt: r.set_at.toISOString(),
+        }
       : undefined;
   }
 
@@ -22,6 +37,11 @@ export class RiskStateQueryRepository {
     const rows: { name: string; value: string; updated_at: Date; updated_by: string }[] = await this.db.query(
       `SELECT name, value::text, updated_at, updated_by FROM risk.limits ORDER BY name`,
     );
-    return rows.map((r) => ({ name: r.name, value: toWire(money(r.value)), updatedAt: r.updated_at.toISOString(), updatedBy: r.updated_by }));
+    return rows.map((r) => ({
+      name: r.name,
+      value: toWire(money(r.value)),
+      updatedAt: r.updated_at.toISOString(),
+      updatedBy: r.updated_by,
+    }));
   }
 }

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MARKET_CATALOG,
-  OrderSide,
-  OrderType,
-  RiskReasonCode,
-  findMarket,
-  money,
-  toWire,
-  type OrderParams,
-} from '@desk/contracts';
+import { MARKET_CATALOG, OrderType, RiskReasonCode, findMarket, money, toWire } from '@desk/contracts';
+import { NOW, ctx, limits } from '../../../test/risk-context';
 import {
   BASIC_RULES,
   limitPriceRequiredRule,
@@ -17,29 +9,10 @@ import {
   precisionRule,
   pricePositiveRule,
   quantityPositiveRule,
+  symbolAllowlistRule,
   unknownSymbolRule,
 } from './basic-rules';
-import type { RiskContext, Violation } from './risk-rule';
-
-const NOW = new Date('2025-01-01T12:00:00.000Z');
-
-function ctx(order: Partial<OrderParams>, over: Partial<RiskContext> = {}): RiskContext {
-  const full: OrderParams = {
-    symbol: 'BTC/USDT',
-    side: OrderSide.Buy,
-    type: OrderType.Market,
-    quantity: '0.5',
-    ...order,
-  };
-  return {
-    order: full,
-    market: findMarket(full.symbol),
-    lastPrice: { symbol: full.symbol, price: money('65000'), at: new Date(NOW.getTime() - 1000) },
-    limits: { maxOrderNotional: money('50000'), maxPriceAgeMs: 30_000 },
-    now: NOW,
-    ...over,
-  };
-}
+import type { Violation } from './risk-rule';
 
 /** Violation with its figures as decimal strings, for readable expectations. */
 function wire(v: Violation | undefined): Record<string, string> | undefined {
@@ -64,6 +37,27 @@ describe('unknown symbol rule', () => {
     });
     const disabled = ctx({ symbol: 'SOL/USDT' }, { market: findMarket('SOL/USDT', ['BTC/USDT']) });
     expect(unknownSymbolRule.check(disabled)?.reasonCode).toBe(RiskReasonCode.UnknownSymbol);
+  });
+});
+
+describe('symbol allowlist rule', () => {
+  it('accepts a symbol on the allowlist', () => {
+    expect(symbolAllowlistRule.check(ctx({ symbol: 'ETH/USDT' }))).toBeUndefined();
+  });
+
+  it('rejects an enabled symbol that is not on the allowlist', () => {
+    expect(wire(symbolAllowlistRule.check(ctx({ symbol: 'SOL/USDT' }, { allowlist: ['BTC/USDT'] })))).toEqual(
+      {
+        reasonCode: 'SYMBOL_NOT_ALLOWED',
+        reason: 'symbol SOL/USDT is not on the allowlist (BTC/USDT)',
+      },
+    );
+  });
+
+  it('leaves an unknown symbol to the unknown symbol rule', () => {
+    expect(
+      symbolAllowlistRule.check(ctx({ symbol: 'DOGE/USDT' }, { allowlist: ['BTC/USDT'] })),
+    ).toBeUndefined();
   });
 });
 
@@ -156,20 +150,20 @@ describe('precision rule', () => {
 });
 
 describe('market price rule', () => {
-  it('accepts a market order with a fresh last price, and a limit order without any price', () => {
+  it('accepts an order with a last price up to the max age, inclusive', () => {
     expect(marketPriceRule.check(ctx({}))).toBeUndefined();
     const atLimit = { symbol: 'BTC/USDT', price: money('65000'), at: new Date(NOW.getTime() - 30_000) };
     expect(marketPriceRule.check(ctx({}, { lastPrice: atLimit }))).toBeUndefined();
-    expect(
-      marketPriceRule.check(ctx({ type: OrderType.Limit, price: '1' }, { lastPrice: undefined })),
-    ).toBeUndefined();
   });
 
-  it('rejects a market order when there is no last price', () => {
+  it('rejects a market order and a limit order when there is no last price (the band needs one)', () => {
     expect(wire(marketPriceRule.check(ctx({}, { lastPrice: undefined })))).toEqual({
       reasonCode: 'NO_MARKET_PRICE',
       reason: 'no market price for BTC/USDT',
     });
+    expect(
+      marketPriceRule.check(ctx({ type: OrderType.Limit, price: '1' }, { lastPrice: undefined }))?.reasonCode,
+    ).toBe('NO_MARKET_PRICE');
   });
 
   it('rejects a market order when the last price is too old', () => {
@@ -188,6 +182,13 @@ describe('max notional rule', () => {
     expect(maxNotionalRule.check(ctx({ quantity: '0.5' }))).toBeUndefined();
     const exact = { symbol: 'BTC/USDT', price: money('50000'), at: NOW };
     expect(maxNotionalRule.check(ctx({ quantity: '1' }, { lastPrice: exact }))).toBeUndefined();
+  });
+
+  it('reads the max from the limits table values', () => {
+    expect(
+      maxNotionalRule.check(ctx({ quantity: '0.5' }, { limits: limits({ max_order_notional: '30000' }) }))
+        ?.reasonCode,
+    ).toBe('MAX_NOTIONAL_EXCEEDED');
   });
 
   it('rejects a market order over the max, with the numbers', () => {
@@ -228,12 +229,11 @@ describe('BASIC_RULES', () => {
   it('run in the documented order', () => {
     expect(BASIC_RULES.map((r) => r.reasonCode)).toEqual([
       'UNKNOWN_SYMBOL',
+      'SYMBOL_NOT_ALLOWED',
       'QUANTITY_NOT_POSITIVE',
       'PRICE_NOT_POSITIVE',
       'LIMIT_PRICE_MISSING',
       'PRECISION_EXCEEDED',
-      'NO_MARKET_PRICE',
-      'MAX_NOTIONAL_EXCEEDED',
     ]);
   });
 

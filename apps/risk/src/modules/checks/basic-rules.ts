@@ -1,4 +1,5 @@
 import { OrderType, RiskReasonCode, decimalPlaces, money, toWire, type Money } from '@desk/contracts';
+import { LimitName } from '../state/limits';
 import { priceAgeMs, referencePriceOf, type RiskRule } from './risk-rule';
 
 /** Symbol enabled in TRADING_SYMBOLS and present in MARKET_CATALOG (resolved into ctx.market). */
@@ -8,6 +9,18 @@ export const unknownSymbolRule: RiskRule = {
     market
       ? undefined
       : { reasonCode: RiskReasonCode.UnknownSymbol, reason: `symbol ${order.symbol} is not traded here` },
+};
+
+/** Orders only in the symbols the desk allows (RISK_SYMBOL_ALLOWLIST; all enabled symbols by default). */
+export const symbolAllowlistRule: RiskRule = {
+  reasonCode: RiskReasonCode.SymbolNotAllowed,
+  check: ({ order, market, allowlist }) =>
+    !market || allowlist.includes(order.symbol)
+      ? undefined
+      : {
+          reasonCode: RiskReasonCode.SymbolNotAllowed,
+          reason: `symbol ${order.symbol} is not on the allowlist (${allowlist.join(', ') || 'empty'})`,
+        },
 };
 
 export const quantityPositiveRule: RiskRule = {
@@ -69,20 +82,23 @@ export const precisionRule: RiskRule = {
   },
 };
 
-/** A market order is valued at the last market price, which must exist and be fresh. */
+/**
+ * Every order needs a fresh last market price: a market order is valued at it, and a limit order's price is
+ * checked against it (the fat-finger band).
+ */
 export const marketPriceRule: RiskRule = {
   reasonCode: RiskReasonCode.NoMarketPrice,
-  check: ({ order, lastPrice, limits, now }) => {
-    if (order.type !== OrderType.Market) return undefined;
+  check: ({ order, market, lastPrice, maxPriceAgeMs, now }) => {
+    if (!market) return undefined;
     if (!lastPrice) {
       return { reasonCode: RiskReasonCode.NoMarketPrice, reason: `no market price for ${order.symbol}` };
     }
     const age = priceAgeMs(lastPrice, now);
-    if (age <= limits.maxPriceAgeMs) return undefined;
+    if (age <= maxPriceAgeMs) return undefined;
     return {
       reasonCode: RiskReasonCode.NoMarketPrice,
-      reason: `last price of ${order.symbol} is ${age} ms old; max ${limits.maxPriceAgeMs} ms`,
-      limit: money(String(limits.maxPriceAgeMs)),
+      reason: `last price of ${order.symbol} is ${age} ms old; max ${maxPriceAgeMs} ms`,
+      limit: money(String(maxPriceAgeMs)),
       measured: money(String(age)),
     };
   },
@@ -94,7 +110,7 @@ export const maxNotionalRule: RiskRule = {
     const ref = referencePriceOf(ctx);
     if (!ref) return undefined;
     const notional = money(ctx.order.quantity).times(ref.price);
-    const max = ctx.limits.maxOrderNotional;
+    const max = ctx.limits[LimitName.MaxOrderNotional];
     if (notional.lte(max)) return undefined;
     return {
       reasonCode: RiskReasonCode.MaxNotionalExceeded,
@@ -109,17 +125,16 @@ export const maxNotionalRule: RiskRule = {
 };
 
 /** At least two decimals ("65000.00") but never rounded, so a reason never shows a misleading amount. */
-function showAmount(value: Money): string {
+export function showAmount(value: Money): string {
   return value.decimalPlaces() < 2 ? value.toFixed(2) : toWire(value);
 }
 
-/** The basic pre-trade checks, in the order their failures are reported. Later rules slot in here. */
+/** The basic pre-trade checks (is this a valid order at all), in the order their failures are reported. */
 export const BASIC_RULES: readonly RiskRule[] = [
   unknownSymbolRule,
+  symbolAllowlistRule,
   quantityPositiveRule,
   pricePositiveRule,
   limitPriceRequiredRule,
   precisionRule,
-  marketPriceRule,
-  maxNotionalRule,
 ];

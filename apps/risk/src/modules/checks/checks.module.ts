@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { StateModule } from '../state/state.module';
 import { RiskCheckService } from './risk-check.service';
 
-@Module({ providers: [RiskCheckService], exports: [RiskCheckService] })
+@Module({ imports: [StateModule], providers: [RiskCheckService], exports: [RiskCheckService] })
 export class ChecksModule {}

@@ -1,29 +1,76 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OrderType, findMarket, money, type OrderParams } from '@desk/contracts';
+import { OrderStatus, findMarket, money, type Money, type OrderParams } from '@desk/contracts';
 import { MarketPriceStore } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
-import { BASIC_RULES } from './basic-rules';
-import { runChecks, type RiskDecision, type RiskLimits } from './risk-rule';
+import { BookService } from '../state/book.service';
+import { IntentsRepository } from '../state/intents.repository';
+import { LimitsRepository } from '../state/limits.repository';
+import { TradingStateRepository } from '../state/trading-state.repository';
+import { tradingDay } from '../state/trading-day';
+import { approvalNeed, type ApprovalNeed } from './approval-rule';
+import { PRE_TRADE_RULES } from './limit-rules';
+import { runChecks, type RiskContext, type RiskDecision } from './risk-rule';
 
-/** Gathers what the rules need (market, last price, limits) and runs them. */
+/**
+ * Execution trades on paper only, so no venue is live yet. When a live venue exists, every order routed to
+ * it is critical: this becomes configuration shared with execution.
+ */
+const LIVE_VENUE = false;
+
+export interface Evaluation {
+  readonly decision: RiskDecision;
+  /** Only meaningful for an accepted order. */
+  readonly approval: ApprovalNeed;
+  readonly context: RiskContext;
+}
+
+/** Gathers what the rules need (market, prices, limits, trading state, book, activity) and runs them. */
 @Injectable()
 export class RiskCheckService {
-  private readonly limits: RiskLimits;
+  private readonly threshold: Money;
+  private readonly allowlist: readonly string[];
 
   constructor(
     @Inject(RISK_CONFIG) private readonly config: RiskConfig,
     @Inject(MarketPriceStore) private readonly prices: MarketPriceStore,
+    @Inject(LimitsRepository) private readonly limits: LimitsRepository,
+    @Inject(TradingStateRepository) private readonly tradingState: TradingStateRepository,
+    @Inject(BookService) private readonly book: BookService,
+    @Inject(IntentsRepository) private readonly intents: IntentsRepository,
   ) {
-    this.limits = {
-      maxOrderNotional: money(config.RISK_MAX_ORDER_NOTIONAL),
-      maxPriceAgeMs: config.RISK_MAX_PRICE_AGE_MS,
-    };
+    this.threshold = money(config.APPROVAL_NOTIONAL_THRESHOLD);
+    this.allowlist = config.RISK_SYMBOL_ALLOWLIST.length
+      ? config.RISK_SYMBOL_ALLOWLIST
+      : config.TRADING_SYMBOLS;
   }
 
-  async evaluate(order: OrderParams, now: Date): Promise<RiskDecision> {
+  async evaluate(intentId: string, order: OrderParams, now: Date): Promise<Evaluation> {
     const market = findMarket(order.symbol, this.config.TRADING_SYMBOLS);
-    const lastPrice =
-      market && order.type === OrderType.Market ? await this.prices.get(order.symbol) : undefined;
-    return runChecks(BASIC_RULES, { order, market, lastPrice, limits: this.limits, now });
+    const timeZone = this.config.RISK_DAY_TIMEZONE;
+    const [lastPrice, limits, tradingState, book, activity] = await Promise.all([
+      market ? this.prices.get(order.symbol) : Promise.resolve(undefined),
+      this.limits.values(),
+      this.tradingState.get(),
+      this.book.snapshot(now),
+      this.intents.activity(intentId, order.symbol, now, tradingDay(now, timeZone), timeZone),
+    ]);
+    const context: RiskContext = {
+      order,
+      market,
+      allowlist: this.allowlist,
+      lastPrice,
+      maxPriceAgeMs: this.config.RISK_MAX_PRICE_AGE_MS,
+      limits,
+      tradingState,
+      book,
+      activity,
+      now,
+    };
+    const decision = runChecks(PRE_TRADE_RULES, context);
+    const approval =
+      decision.status === OrderStatus.Accepted
+        ? approvalNeed(decision.figures, this.threshold, LIVE_VENUE)
+        : { required: false, reason: '', context: {} };
+    return { decision, approval, context };
   }
 }

@@ -1,35 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  OrderSide,
-  OrderStatus,
-  OrderType,
-  findMarket,
-  money,
-  toWire,
-  type OrderParams,
-} from '@desk/contracts';
+import { OrderStatus, OrderType, TradingState, toWire } from '@desk/contracts';
+import { book, ctx } from '../../../test/risk-context';
 import { BASIC_RULES } from './basic-rules';
-import { runChecks, type RiskContext, type RiskDecision, type RiskRule } from './risk-rule';
-
-const NOW = new Date('2025-01-01T12:00:00.000Z');
-
-function ctx(order: Partial<OrderParams>, over: Partial<RiskContext> = {}): RiskContext {
-  const full: OrderParams = {
-    symbol: 'BTC/USDT',
-    side: OrderSide.Buy,
-    type: OrderType.Market,
-    quantity: '0.5',
-    ...order,
-  };
-  return {
-    order: full,
-    market: findMarket(full.symbol),
-    lastPrice: { symbol: full.symbol, price: money('65000'), at: NOW },
-    limits: { maxOrderNotional: money('50000'), maxPriceAgeMs: 30_000 },
-    now: NOW,
-    ...over,
-  };
-}
+import { PRE_TRADE_RULES } from './limit-rules';
+import { runChecks, type RiskDecision, type RiskRule } from './risk-rule';
 
 function summary(d: RiskDecision): Record<string, string | undefined> {
   if (d.status === OrderStatus.Rejected) return { status: d.status, reasonCode: d.violation.reasonCode };
@@ -42,9 +16,9 @@ function summary(d: RiskDecision): Record<string, string | undefined> {
   };
 }
 
-describe('runChecks with the basic rules', () => {
+describe('runChecks with every pre-trade rule', () => {
   it('accepts a market order and reports its notional at the last price', () => {
-    expect(summary(runChecks(BASIC_RULES, ctx({ quantity: '0.5' })))).toEqual({
+    expect(summary(runChecks(PRE_TRADE_RULES, ctx({ quantity: '0.5' })))).toEqual({
       status: 'ACCEPTED',
       notional: '32500',
       referencePrice: '65000',
@@ -52,33 +26,65 @@ describe('runChecks with the basic rules', () => {
     });
   });
 
-  it('accepts a limit order valued at its limit price even without a market price', () => {
-    const d = runChecks(
-      BASIC_RULES,
-      ctx({ type: OrderType.Limit, quantity: '2', price: '100.5' }, { lastPrice: undefined }),
-    );
+  it('values a limit order at its limit price', () => {
+    const d = runChecks(PRE_TRADE_RULES, ctx({ type: OrderType.Limit, quantity: '0.1', price: '64000' }));
     expect(summary(d)).toEqual({
       status: 'ACCEPTED',
-      notional: '201',
-      referencePrice: '100.5',
+      notional: '6400',
+      referencePrice: '64000',
       limit: '50000',
     });
   });
 
   it('reports the first failing rule in list order', () => {
     // Unknown symbol, zero quantity and no price at once: the symbol is reported.
-    const d = runChecks(BASIC_RULES, ctx({ symbol: 'DOGE/USDT', quantity: '0' }, { lastPrice: undefined }));
+    const d = runChecks(
+      PRE_TRADE_RULES,
+      ctx({ symbol: 'DOGE/USDT', quantity: '0' }, { lastPrice: undefined }),
+    );
     expect(summary(d)).toEqual({ status: 'REJECTED', reasonCode: 'UNKNOWN_SYMBOL' });
     // Too many decimals and too large: precision comes first.
-    expect(summary(runChecks(BASIC_RULES, ctx({ quantity: '10.1234567' })))).toEqual({
+    expect(summary(runChecks(PRE_TRADE_RULES, ctx({ quantity: '10.1234567' })))).toEqual({
       status: 'REJECTED',
       reasonCode: 'PRECISION_EXCEEDED',
     });
+    // Halted and too large: the desk's state is reported before the limits.
+    const halted = { state: TradingState.Halted, reason: 'drill', source: 'kill' };
+    expect(summary(runChecks(PRE_TRADE_RULES, ctx({ quantity: '10' }, { tradingState: halted })))).toEqual({
+      status: 'REJECTED',
+      reasonCode: 'TRADING_HALTED',
+    });
     // No usable market price: never valued, so not a notional rejection.
-    expect(summary(runChecks(BASIC_RULES, ctx({ quantity: '100' }, { lastPrice: undefined })))).toEqual({
+    expect(summary(runChecks(PRE_TRADE_RULES, ctx({ quantity: '100' }, { lastPrice: undefined })))).toEqual({
       status: 'REJECTED',
       reasonCode: 'NO_MARKET_PRICE',
     });
+    // Over the max notional and over the position limit: the notional is reported.
+    expect(summary(runChecks(PRE_TRADE_RULES, ctx({ quantity: '1' }, { book: book([], '1000') })))).toEqual({
+      status: 'REJECTED',
+      reasonCode: 'MAX_NOTIONAL_EXCEEDED',
+    });
+  });
+
+  it('lists the rules in the documented order', () => {
+    expect(PRE_TRADE_RULES.map((r) => r.reasonCode)).toEqual([
+      'UNKNOWN_SYMBOL',
+      'SYMBOL_NOT_ALLOWED',
+      'QUANTITY_NOT_POSITIVE',
+      'PRICE_NOT_POSITIVE',
+      'LIMIT_PRICE_MISSING',
+      'PRECISION_EXCEEDED',
+      'TRADING_HALTED',
+      'REDUCE_ONLY',
+      'NO_MARKET_PRICE',
+      'MAX_NOTIONAL_EXCEEDED',
+      'PRICE_BAND_EXCEEDED',
+      'SUBMIT_RATE_EXCEEDED',
+      'MAX_ORDERS_PER_DAY',
+      'DAILY_LOSS_LIMIT',
+      'MAX_POSITION_EXCEEDED',
+      'MAX_GROSS_EXPOSURE_EXCEEDED',
+    ]);
   });
 
   it('runs extra rules slotted into the list', () => {

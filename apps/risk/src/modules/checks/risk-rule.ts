@@ -8,24 +8,31 @@ import {
   type RiskReasonCode,
 } from '@desk/contracts';
 import type { MarketPrice } from '@desk/platform';
-
-export interface RiskLimits {
-  readonly maxOrderNotional: Money;
-  readonly maxPriceAgeMs: number;
-}
+import type { Book } from '../state/book';
+import type { Activity } from '../state/intents.repository';
+import { LimitName, type RiskLimitValues } from '../state/limits';
+import type { TradingStateRecord } from '../state/trading-state.repository';
 
 /**
  * Everything the rules may look at, gathered before any rule runs, so rules are pure functions of one
- * snapshot (and the snapshot is what the decision is explained by). Later rules add fields here
- * (positions, trading state) rather than reading state themselves.
+ * snapshot (and the snapshot is what the decision is explained by).
  */
 export interface RiskContext {
   readonly order: OrderParams;
   /** The market, when the symbol is both enabled (TRADING_SYMBOLS) and in the catalog. */
   readonly market: MarketSpec | undefined;
-  /** Last market price of the symbol; loaded only for market orders (a limit order is valued at its price). */
+  /** Symbols orders may be placed in (RISK_SYMBOL_ALLOWLIST, else TRADING_SYMBOLS). */
+  readonly allowlist: readonly string[];
+  /** Last market price of the symbol. */
   readonly lastPrice: MarketPrice | undefined;
-  readonly limits: RiskLimits;
+  readonly maxPriceAgeMs: number;
+  /** The limits from risk.limits. */
+  readonly limits: RiskLimitValues;
+  readonly tradingState: Pick<TradingStateRecord, 'state' | 'reason' | 'source'>;
+  /** Positions, pending orders, equity. */
+  readonly book: Book;
+  /** Recent submissions and today's orders. */
+  readonly activity: Activity;
   readonly now: Date;
 }
 
@@ -65,39 +72,47 @@ export interface ReferencePrice {
 }
 
 /** The price an order is valued at: its limit price, or a fresh enough last market price. */
-export function referencePriceOf(ctx: RiskContext): ReferencePrice | undefined {
-  const { order, lastPrice, limits, now } = ctx;
+export function referencePriceOf(
+  ctx: Pick<RiskContext, 'order' | 'lastPrice' | 'maxPriceAgeMs' | 'now'>,
+): ReferencePrice | undefined {
+  const { order, now } = ctx;
   switch (order.type) {
     case OrderType.Limit:
       return order.price === undefined ? undefined : { price: money(order.price), source: 'limit' };
-    case OrderType.Market:
-      if (!lastPrice || priceAgeMs(lastPrice, now) > limits.maxPriceAgeMs) return undefined;
-      return { price: lastPrice.price, source: 'market' };
+    case OrderType.Market: {
+      const last = freshLastPrice(ctx);
+      return last ? { price: last.price, source: 'market' } : undefined;
+    }
     default: {
       const unreachable: never = order.type;
-      throw new Error(`unknown order type ${String(unreachable)}`);
+      throw new Error(`unknown order type ${String(unreachable)} at ${now.toISOString()}`);
     }
   }
+}
+
+/** The last market price if it is at most maxPriceAgeMs old. */
+export function freshLastPrice(
+  ctx: Pick<RiskContext, 'lastPrice' | 'maxPriceAgeMs' | 'now'>,
+): MarketPrice | undefined {
+  const { lastPrice, maxPriceAgeMs, now } = ctx;
+  return lastPrice && priceAgeMs(lastPrice, now) <= maxPriceAgeMs ? lastPrice : undefined;
 }
 
 export function priceAgeMs(price: MarketPrice, now: Date): number {
   return now.getTime() - price.at.getTime();
 }
 
-/** Runs the rules in order; the first violation rejects. */
+/** Runs the rules in order; the first violation rejects. Accepted orders carry their notional. */
 export function runChecks(rules: readonly RiskRule[], ctx: RiskContext): RiskDecision {
   for (const rule of rules) {
     const violation = rule.check(ctx);
     if (violation) return { status: OrderStatus.Rejected, violation };
   }
+  const limit = ctx.limits[LimitName.MaxOrderNotional];
   const ref = referencePriceOf(ctx);
-  if (!ref) return { status: OrderStatus.Accepted, figures: { limit: ctx.limits.maxOrderNotional } };
+  if (!ref) return { status: OrderStatus.Accepted, figures: { limit } };
   return {
     status: OrderStatus.Accepted,
-    figures: {
-      limit: ctx.limits.maxOrderNotional,
-      notional: money(ctx.order.quantity).times(ref.price),
-      referencePrice: ref.price,
-    },
+    figures: { limit, notional: money(ctx.order.quantity).times(ref.price), referencePrice: ref.price },
   };
 }

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ChecksModule } from '../checks/checks.module';
-import { IntentSubmittedProcessor } from './intent-submitted.processor';
-import { IntentsRepository } from './intents.repository';
+import { StateModule } from '../state/state.module';
+import { IntentsProcessor } from './intents.processor';
 import { IntentsService } from './intents.service';
 
 @Module({
-  imports: [ChecksModule],
-  providers: [IntentsRepository, IntentsService, IntentSubmittedProcessor],
+  imports: [ChecksModule, StateModule],
+  providers: [IntentsService, IntentsProcessor],
 })
 export class IntentsModule {}

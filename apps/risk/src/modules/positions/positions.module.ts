@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { StateModule } from '../state/state.module';
 import { ExecutionReportedProcessor } from './execution-reported.processor';
-import { PositionsRepository } from './positions.repository';
 import { PositionsService } from './positions.service';
 
 @Module({
-  providers: [PositionsRepository, PositionsService, ExecutionReportedProcessor],
+  imports: [StateModule],
+  providers: [PositionsService, ExecutionReportedProcessor],
 })
 export class PositionsModule {}

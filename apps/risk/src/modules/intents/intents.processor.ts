@@ -5,9 +5,12 @@ import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
 import { IntentsService, type IntentOutcome } from './intents.service';
 
-// One intent at a time: later rules (position and exposure limits) must see each previous decision.
+/**
+ * The intents queue carries new intents and approvals of held ones. One at a time: position and exposure
+ * rules must see each previous decision. Any other job name fails validation (and is audited).
+ */
 @Processor(QueueName.Intents, { concurrency: 1 })
-export class IntentSubmittedProcessor extends WorkerHost {
+export class IntentsProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,
     @Inject(IntentsService) private readonly intents: IntentsService,
@@ -16,6 +19,8 @@ export class IntentSubmittedProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<IntentOutcome> {
+    if (job.name === String(JobName.IntentApproved))
+      return this.intents.approve(await this.jobs.parse(JobName.IntentApproved, job));
     return this.intents.handle(await this.jobs.parse(JobName.IntentSubmitted, job));
   }
 }

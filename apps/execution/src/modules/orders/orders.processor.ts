@@ -5,8 +5,12 @@ import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
 import { OrderExecutionService } from './order-execution.service';
 
+/**
+ * The orders queue carries accepted orders and risk's cancel-all (kill switch, halting breaker). Any other
+ * job name fails validation (and is audited).
+ */
 @Processor(QueueName.Orders, { concurrency: 4 })
-export class OrderAcceptedProcessor extends WorkerHost {
+export class OrdersProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,
     @Inject(OrderExecutionService) private readonly execution: OrderExecutionService,
@@ -14,7 +18,9 @@ export class OrderAcceptedProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job): Promise<{ orderId: string; created: boolean }> {
+  async process(job: Job): Promise<unknown> {
+    if (job.name === String(JobName.OrdersCancelAll))
+      return this.execution.cancelAll(await this.jobs.parse(JobName.OrdersCancelAll, job));
     return this.execution.handle(await this.jobs.parse(JobName.OrderAccepted, job));
   }
 }

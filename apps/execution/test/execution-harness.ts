@@ -1,0 +1,230 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Queue, type Job } from 'bullmq';
+import { Client } from 'pg';
+import {
+  ApprovalKind,
+  JobName,
+  QueueName,
+  SCHEMA_VERSION,
+  actionHash,
+  canonicalJson,
+  money,
+  orderAction,
+  type AuditEvent,
+  type ExecutionReported,
+  type OrderAccepted,
+  type OrderParams,
+} from '@desk/contracts';
+import { MarketPriceStore, redisOptions } from '@desk/platform';
+import { createDatabase, dropDatabase, migrateAll, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import { AppModule } from '../src/app.module';
+import { loadExecutionConfig } from '../src/config';
+import { EXCHANGE_ADAPTER, type ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
+
+/**
+ * Execution in-process on a database of its own (these tests set risk's trading state and the gateway's
+ * approvals directly, as the superuser, in the tables execution reads), with raw queues.
+ */
+export class ExecutionHarness {
+  readonly pg: Client;
+  readonly queues: Record<'orders' | 'audit' | 'executions' | 'control' | 'intents', Queue>;
+  module: TestingModule | undefined;
+
+  private constructor(
+    readonly prefix: string,
+    readonly db: { name: string; url: string },
+    private readonly env: Record<string, string>,
+  ) {
+    const connection = redisOptions(testEnv().redisUrl);
+    const q = (name: QueueName) => new Queue(name, { connection, prefix });
+    this.queues = {
+      orders: q(QueueName.Orders),
+      audit: q(QueueName.Audit),
+      executions: q(QueueName.Executions),
+      control: q(QueueName.Control),
+      intents: q(QueueName.Intents),
+    };
+    this.pg = new Client({ connectionString: db.url });
+  }
+
+  static async create(label: string, env: Record<string, string> = {}): Promise<ExecutionHarness> {
+    const db = await createDatabase(label);
+    migrateAll(db.url);
+    const h = new ExecutionHarness(uniquePrefix(testEnv().redisPrefix), db, env);
+    await h.pg.connect();
+    return h;
+  }
+
+  /** Starts execution; `exchange` replaces the paper venue (e.g. one that fails). */
+  async start(exchange?: ExchangeAdapter): Promise<TestingModule> {
+    const { redisUrl } = testEnv();
+    const config = loadExecutionConfig({
+      DATABASE_URL: this.db.url,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: this.prefix,
+      LOG_LEVEL: 'silent',
+      EXECUTION_TICK_MS: '100',
+      ...this.env,
+    });
+    let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+    if (exchange) builder = builder.overrideProvider(EXCHANGE_ADAPTER).useValue(exchange);
+    const moduleRef = await builder.compile();
+    await moduleRef.init();
+    this.module = moduleRef;
+    return moduleRef;
+  }
+
+  async stop(): Promise<void> {
+    await this.module?.close();
+    this.module = undefined;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    await this.stop();
+    await this.pg.end();
+    if (process.env.DESK_KEEP_TEST_DATA !== 'true') await dropDatabase(this.db.name);
+  }
+
+  async publishPrice(symbol: string, price: string, at = new Date()): Promise<void> {
+    if (!this.module) throw new Error('execution is not running');
+    await this.module.get(MarketPriceStore).publish([{ symbol, price: money(price), at }]);
+  }
+
+  /** What risk would do: the trading state row execution reads. */
+  async setTradingState(state: 'ACTIVE' | 'REDUCING' | 'HALTED'): Promise<void> {
+    await this.pg.query(
+      `UPDATE risk.trading_state SET state = $1, reason = 'test', source = 'test', set_at = now() WHERE id = 1`,
+      [state],
+    );
+  }
+
+  accepted(order: OrderParams, over: Partial<OrderAccepted> = {}): OrderAccepted {
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      intentId: randomUUID(),
+      actor: { type: 'operator', id: 'alice' },
+      order,
+      acceptedAt: new Date().toISOString(),
+      ...over,
+    };
+  }
+
+  async send(job: OrderAccepted): Promise<OrderAccepted> {
+    await this.queues.orders.add(JobName.OrderAccepted, job, { jobId: job.intentId });
+    return job;
+  }
+
+  async order(id: string) {
+    const r = await this.pg.query<{
+      status: string;
+      filled_quantity: string;
+      reduce_only: boolean;
+      approval_id: string | null;
+    }>(`select status, filled_quantity::text, reduce_only, approval_id from execution.orders where id = $1`, [
+      id,
+    ]);
+    return r.rows[0];
+  }
+
+  async statusIs(id: string, status: string) {
+    return waitFor(
+      async () => {
+        const row = await this.order(id);
+        return row?.status === status ? row : undefined;
+      },
+      { what: `order ${id} ${status}` },
+    );
+  }
+
+  async history(id: string): Promise<{ status: string; detail: string | null }[]> {
+    const r = await this.pg.query<{ status: string; detail: string | null }>(
+      `select status, detail from execution.order_events where order_id = $1 order by id`,
+      [id],
+    );
+    return r.rows;
+  }
+
+  async position(symbol: string): Promise<string> {
+    const r = await this.pg.query<{ quantity: string }>(
+      `select quantity::text from execution.positions where symbol = $1`,
+      [symbol],
+    );
+    return r.rows[0] ? money(r.rows[0].quantity).toFixed() : '0';
+  }
+
+  async report(intentId: string, status: string): Promise<ExecutionReported> {
+    return waitFor(
+      async () => {
+        const jobs = (await this.queues.executions.getJobs([
+          'waiting',
+          'prioritized',
+          'delayed',
+          'completed',
+        ])) as Job<ExecutionReported>[];
+        return jobs.map((j) => j.data).find((d) => d.intentId === intentId && String(d.status) === status);
+      },
+      { what: `${status} report for ${intentId}` },
+    );
+  }
+
+  async audit(subjectId: string, action: string): Promise<AuditEvent> {
+    return waitFor(
+      async () => {
+        const jobs = (await this.queues.audit.getJobs([
+          'waiting',
+          'prioritized',
+          'delayed',
+          'completed',
+        ])) as Job<AuditEvent>[];
+        return jobs.map((j) => j.data).find((e) => e.subject.id === subjectId && e.action === action);
+      },
+      { what: `${action} audit event for ${subjectId}` },
+    );
+  }
+
+  /**
+   * An approval as the gateway records it (inserted directly, as the superuser): the request for this
+   * exact order, and `approvers` approvals by distinct approvers with active approver keys.
+   */
+  async approval(
+    intentId: string,
+    order: OrderParams,
+    opts: { approvers?: number; required?: number; status?: string; approvedOrder?: OrderParams } = {},
+  ): Promise<{ approvalId: string; keyIds: string[] }> {
+    const { approvers = 2, required = 2, status = 'executed', approvedOrder = order } = opts;
+    const approvalId = randomUUID();
+    const action = orderAction(intentId, approvedOrder);
+    await this.pg.query(
+      `INSERT INTO gateway.approval_requests
+         (id, kind, subject_id, action, action_hash, context, requester_type, requester_id, required_approvals,
+          status, correlation_id, expires_at, executed_at)
+       VALUES ($1, 'order', $2, $3, $4, '{}', 'operator', 'alice', $5, $6, 'test', now() + interval '1 hour',
+               CASE WHEN $6 = 'executed' THEN now() END)`,
+      [approvalId, intentId, canonicalJson(action), actionHash(ApprovalKind.Order, action), required, status],
+    );
+    const keyIds: string[] = [];
+    for (let n = 0; n < approvers; n++) {
+      const operatorId = randomUUID();
+      const keyId = `kid_${randomBytes(8).toString('hex')}`;
+      await this.pg.query(
+        `INSERT INTO gateway.operators (id, name, status, created_by) VALUES ($1, $2, 'active', 'test')`,
+        [operatorId, `approver-${operatorId}`],
+      );
+      await this.pg.query(
+        `INSERT INTO gateway.api_keys (id, operator_id, digest, roles, label, status, created_by)
+         VALUES ($1, $2, $3, ARRAY['approver'], 'test', 'active', 'test')`,
+        [keyId, operatorId, randomBytes(32)],
+      );
+      await this.pg.query(
+        `INSERT INTO gateway.approval_decisions (request_id, operator_id, key_id, decision)
+         VALUES ($1, $2, $3, 'approve')`,
+        [approvalId, operatorId, keyId],
+      );
+      keyIds.push(keyId);
+    }
+    return { approvalId, keyIds };
+  }
+}

@@ -1,0 +1,21 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { JobName, QueueName } from '@desk/contracts';
+import { JobValidator } from '@desk/platform';
+import { ControlService, type ControlOutcome } from './control.service';
+
+/** Commands from people (through the gateway): kill, resume, limit changes. One at a time, in order. */
+@Processor(QueueName.Control, { concurrency: 1 })
+export class ControlProcessor extends WorkerHost {
+  constructor(
+    @Inject(JobValidator) private readonly jobs: JobValidator,
+    @Inject(ControlService) private readonly control: ControlService,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<ControlOutcome> {
+    return this.control.handle(await this.jobs.parse(JobName.ControlCommand, job));
+  }
+}

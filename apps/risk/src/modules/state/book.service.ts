@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { money, type Money } from '@desk/contracts';
+import { MarketPriceStore, type MarketPrice } from '@desk/platform';
+import { RISK_CONFIG, type RiskConfig } from '../../config';
+import { equityOf, type Book, type SymbolBook } from './book';
+import { EquityRepository } from './equity.repository';
+import { IntentsRepository } from './intents.repository';
+import { Position } from './position';
+import { PositionsRepository } from './positions.repository';
+import { tradingDay } from './trading-day';
+
+/** Takes the book at one moment: positions from fills, pending orders, last prices, equity, day start. */
+@Injectable()
+export class BookService {
+  private readonly startingEquity: Money;
+
+  constructor(
+    @Inject(RISK_CONFIG) private readonly config: RiskConfig,
+    @Inject(PositionsRepository) private readonly positions: PositionsRepository,
+    @Inject(IntentsRepository) private readonly intents: IntentsRepository,
+    @Inject(EquityRepository) private readonly equity: EquityRepository,
+    @Inject(MarketPriceStore) private readonly prices: MarketPriceStore,
+  ) {
+    this.startingEquity = money(config.RISK_STARTING_EQUITY);
+  }
+
+  async snapshot(now: Date, lastPrices?: ReadonlyMap<string, MarketPrice>): Promise<Book> {
+    const [positions, pending, prices] = await Promise.all([
+      this.positions.all(),
+      this.intents.pending(),
+      lastPrices ?? this.prices.getAll(),
+    ]);
+    const marks = new Map([...prices].map(([symbol, p]) => [symbol, p.price]));
+    const equity = equityOf(this.startingEquity, positions, marks);
+    const dayStartEquity = await this.equity.dayStart(
+      tradingDay(now, this.config.RISK_DAY_TIMEZONE),
+      this.config.RISK_DAY_TIMEZONE,
+      equity,
+    );
+    const symbols = new Map<string, SymbolBook>();
+    const zero = money('0');
+    for (const symbol of new Set([...positions.map((p) => p.symbol), ...pending.keys()])) {
+      const position = positions.find((p) => p.symbol === symbol);
+      symbols.set(symbol, {
+        position: position ?? Position.flat(symbol),
+        pendingBuy: pending.get(symbol)?.buy ?? zero,
+        pendingSell: pending.get(symbol)?.sell ?? zero,
+        mark: marks.get(symbol),
+      });
+    }
+    return { symbols, equity, dayStartEquity };
+  }
+}

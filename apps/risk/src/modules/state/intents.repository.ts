@@ -1,0 +1,234 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  IntentSource,
+  OrderSide,
+  OrderStatus,
+  money,
+  toWire,
+  type Actor,
+  type Money,
+  type OrderParams,
+} from '@desk/contracts';
+
+/** The statuses risk decides; the latest is in risk.intents, each one in risk.intent_events. */
+export type RiskStatus = OrderStatus.Accepted | OrderStatus.Rejected | OrderStatus.PendingApproval;
+
+export interface NewIntent {
+  readonly intentId: string;
+  readonly source: IntentSource;
+  readonly actor: Actor;
+  readonly order: OrderParams;
+  readonly correlationId: string;
+  readonly submittedAt: string;
+  readonly reduceOnly: boolean;
+}
+
+export interface DecisionRecord {
+  readonly status: RiskStatus;
+  readonly reasonCode: string | null;
+  readonly reason: string | null;
+  readonly notional: Money | null;
+  readonly referencePrice: Money | null;
+  readonly decidedAt: Date;
+  readonly approvalId?: string;
+}
+
+export interface StoredIntent {
+  readonly id: string;
+  readonly source: IntentSource;
+  readonly status: RiskStatus;
+  readonly actor: Actor;
+  readonly order: OrderParams;
+  readonly correlationId: string;
+}
+
+export interface Pending {
+  readonly buy: Money;
+  readonly sell: Money;
+}
+
+export interface Activity {
+  /** Intents received in the last minute in the order's symbol / in all symbols (the current one excluded). */
+  readonly submitsLastMinuteSymbol: number;
+  readonly submitsLastMinuteTotal: number;
+  /** Orders let through (accepted or held for approval) since the day began (the current one excluded). */
+  readonly ordersToday: number;
+}
+
+const PENDING = `status = 'ACCEPTED' AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))`;
+
+/**
+ * risk.intents (each intent with its latest decision; the intent id is the primary key) and
+ * risk.intent_events (every decision). Risk's own closing orders are intents too (source 'risk').
+ */
+@Injectable()
+export class IntentsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Returns false when the intent was already recorded (a redelivered job): nothing was written. */
+  async insertDecided(tx: EntityManager, intent: NewIntent, decision: DecisionRecord): Promise<boolean> {
+    const { order, actor } = intent;
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO risk.intents
+         (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity, price,
+          status, reason_code, reason, notional, reference_price, correlation_id, submitted_at, decided_at,
+          reduce_only, approval_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [
+        intent.intentId,
+        intent.source,
+        actor.type,
+        actor.id,
+        actor.keyId ?? null,
+        order.symbol,
+        order.side,
+        order.type,
+        order.quantity,
+        order.price ?? null,
+        decision.status,
+        decision.reasonCode,
+        decision.reason,
+        decision.notional ? toWire(decision.notional) : null,
+        decision.referencePrice ? toWire(decision.referencePrice) : null,
+        intent.correlationId,
+        intent.submittedAt,
+        decision.decidedAt,
+        intent.reduceOnly,
+        decision.approvalId ?? null,
+      ],
+    );
+    if (rows.length === 0) return false;
+    await this.addEvent(tx, intent.intentId, decision);
+    return true;
+  }
+
+  /** The intent, locked until the transaction ends (a decision on it takes turns). */
+  async lock(tx: EntityManager, intentId: string): Promise<StoredIntent | undefined> {
+    const rows: {
+      id: string;
+      source: IntentSource;
+      status: RiskStatus;
+      actor_type: Actor['type'];
+      actor_id: string;
+      actor_key_id: string | null;
+      symbol: string;
+      side: OrderParams['side'];
+      type: OrderParams['type'];
+      quantity: string;
+      price: string | null;
+      correlation_id: string;
+    }[] = await tx.query(
+      `SELECT id, source, status, actor_type, actor_id, actor_key_id, symbol, side, type,
+              quantity::text, price::text, correlation_id
+         FROM risk.intents WHERE id = $1 FOR UPDATE`,
+      [intentId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      source: r.source,
+      status: r.status,
+      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
+      order: {
+        symbol: r.symbol,
+        side: r.side,
+        type: r.type,
+        quantity: toWire(money(r.quantity)),
+        ...(r.price === null ? {} : { price: toWire(money(r.price)) }),
+      },
+      correlationId: r.correlation_id,
+    };
+  }
+
+  /** A later decision on a held intent (after approval): the row shows it, the history keeps both. */
+  async decideAgain(tx: EntityManager, intentId: string, decision: DecisionRecord): Promise<void> {
+    await tx.query(
+      `UPDATE risk.intents
+          SET status = $2, reason_code = $3, reason = $4, notional = $5, reference_price = $6, decided_at = $7,
+              approval_id = $8
+        WHERE id = $1`,
+      [
+        intentId,
+        decision.status,
+        decision.reasonCode,
+        decision.reason,
+        decision.notional ? toWire(decision.notional) : null,
+        decision.referencePrice ? toWire(decision.referencePrice) : null,
+        decision.decidedAt,
+        decision.approvalId ?? null,
+      ],
+    );
+    await this.addEvent(tx, intentId, decision);
+  }
+
+  private async addEvent(tx: EntityManager, intentId: string, decision: DecisionRecord): Promise<void> {
+    await tx.query(
+      `INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at) VALUES ($1, $2, $3, $4, $5)`,
+      [intentId, decision.status, decision.reasonCode, decision.reason, decision.decidedAt],
+    );
+  }
+
+  /** Accepted orders that may still fill, by symbol. */
+  async pending(tx?: EntityManager): Promise<Map<string, Pending>> {
+    const rows: { symbol: string; side: OrderSide; quantity: string }[] = await (tx ?? this.db).query(
+      `SELECT symbol, side, sum(quantity)::text AS quantity FROM risk.intents WHERE ${PENDING} GROUP BY symbol, side`,
+    );
+    const out = new Map<string, Pending>();
+    for (const r of rows) {
+      const p = out.get(r.symbol) ?? { buy: money('0'), sell: money('0') };
+      out.set(
+        r.symbol,
+        r.side === OrderSide.Buy ? { ...p, buy: money(r.quantity) } : { ...p, sell: money(r.quantity) },
+      );
+    }
+    return out;
+  }
+
+  /** Counts for the rate and per-day rules. Risk's own (reduce-only) closing orders are never counted. */
+  async activity(
+    intentId: string,
+    symbol: string,
+    now: Date,
+    day: string,
+    timeZone: string,
+  ): Promise<Activity> {
+    const rows: { symbol_minute: number; total_minute: number; today: number }[] = await this.db.query(
+      `SELECT count(*) FILTER (WHERE symbol = $2 AND received_at > $3::timestamptz - interval '1 minute')::int
+                AS symbol_minute,
+              count(*) FILTER (WHERE received_at > $3::timestamptz - interval '1 minute')::int AS total_minute,
+              count(*) FILTER (WHERE status IN ('ACCEPTED', 'PENDING_APPROVAL')
+                                 AND received_at >= ($4::date)::timestamp AT TIME ZONE $5)::int AS today
+         FROM risk.intents
+        WHERE id <> $1 AND NOT reduce_only
+          AND received_at >= LEAST($3::timestamptz - interval '1 minute', ($4::date)::timestamp AT TIME ZONE $5)`,
+      [intentId, symbol, now, day, timeZone],
+    );
+    const r = rows[0];
+    return {
+      submitsLastMinuteSymbol: r?.symbol_minute ?? 0,
+      submitsLastMinuteTotal: r?.total_minute ?? 0,
+      ordersToday: r?.today ?? 0,
+    };
+  }
+
+  /**
+   * Records the latest execution status of an intent (from execution reports, which may arrive out of
+   * order): a final status (FILLED, CANCELLED) is never replaced.
+   */
+  async setExecutionStatus(tx: EntityManager, intentId: string, status: OrderStatus): Promise<void> {
+    await tx.query(
+      `UPDATE risk.intents SET execution_status = $2
+        WHERE id = $1 AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))`,
+      [intentId, status],
+    );
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { BookService } from './book.service';
+import { EquityRepository } from './equity.repository';
+import { IntentsRepository } from './intents.repository';
+import { LimitsRepository } from './limits.repository';
+import { LimitsService } from './limits.service';
+import { PositionsRepository } from './positions.repository';
+import { RiskOrdersService } from './risk-orders.service';
+import { TradingStateRepository } from './trading-state.repository';
+import { TradingStateService } from './trading-state.service';
+
+/** Risk's persisted state (trading state, limits, intents, positions, equity) and what changes it. */
+const PROVIDERS = [
+  BookService,
+  EquityRepository,
+  IntentsRepository,
+  LimitsRepository,
+  LimitsService,
+  PositionsRepository,
+  RiskOrdersService,
+  TradingStateRepository,
+  TradingStateService,
+];
+
+@Module({ providers: PROVIDERS, exports: PROVIDERS })
+export class StateModule {}

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ControlCommandKind,
+  JobName,
+  OrderSide,
+  type OrderAccepted,
+  type OrdersCancelAll,
+} from '@desk/contracts';
+import { uuidFromHash } from '@desk/platform';
+import { waitFor } from '@desk/testing';
+import { RISK_ADMIN, RiskHarness } from './risk-harness';
+
+describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL, own database)', () => {
+  let h: RiskHarness;
+
+  beforeAll(async () => {
+    h = await RiskHarness.create('riskctl', {
+      APPROVAL_NOTIONAL_THRESHOLD: '1000000',
+      TRADING_SYMBOLS: 'BTC/USDT,ETH/USDT,SOL/USDT',
+    });
+    await h.publishPrices({ 'BTC/USDT': '65000', 'ETH/USDT': '3200', 'SOL/USDT': '150' });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function limitsTable(): Promise<Record<string, { value: string; updated_by: string }>> {
+    const r = await h.pg.query(`select name, value::float8::text as value, updated_by from risk.limits`);
+    return Object.fromEntries(
+      (r.rows as { name: string; value: string; updated_by: string }[]).map((row) => [
+        row.name,
+        { value: row.value, updated_by: row.updated_by },
+      ]),
+    );
+  }
+
+  it('starts ACTIVE, with every limit seeded and still following the defaults', async () => {
+    expect(await h.tradingState()).toMatchObject({
+      state: 'ACTIVE',
+      source: 'initial',
+      set_by_type: 'service',
+    });
+    const limits = await limitsTable();
+    expect(Object.keys(limits).sort()).toEqual([
+      'daily_loss_limit',
+      'max_gross_exposure',
+      'max_order_notional',
+      'max_orders_per_day',
+      'max_position_share',
+      'max_submit_rate_per_symbol',
+      'max_submit_rate_total',
+      'price_band',
+    ]);
+    // The migration seeds the same values as the configuration's defaults: nothing was changed at boot.
+    expect(Object.values(limits).every((l) => l.updated_by === 'default')).toBe(true);
+  });
+
+  it('kill: HALTED at once, persisted with who and why, open orders cancelled at execution, audited', async () => {
+    const kill = h.command(ControlCommandKind.Kill, { reason: 'fat finger on BTC' });
+    const job = await h.send(kill);
+    expect(job.returnvalue).toEqual({ command: 'kill', applied: true, closingOrders: 0 });
+    expect(await h.tradingState()).toEqual({
+      state: 'HALTED',
+      reason: 'fat finger on BTC',
+      set_by_type: 'operator',
+      set_by_id: RISK_ADMIN.id,
+      set_by_key_id: RISK_ADMIN.keyId,
+      source: 'kill',
+    });
+    const cancelAll = await waitFor(() => h.queues.orders.getJob(`${kill.commandId}.cancel_all`), {
+      what: 'cancel-all job',
+    });
+    expect(cancelAll?.name).toBe(JobName.OrdersCancelAll);
+    expect(cancelAll?.data as OrdersCancelAll).toMatchObject({
+      commandId: kill.commandId,
+      reasonCode: 'TRADING_HALTED',
+      reason: 'fat finger on BTC',
+      actor: RISK_ADMIN,
+    });
+    const [changed] = await h.auditsEventually((e) => e.action === 'trading.state_changed');
+    expect(changed).toMatchObject({
+      actor: RISK_ADMIN,
+      subject: { type: 'trading-state', id: 'desk' },
+      payload: {
+        from: 'ACTIVE',
+        to: 'HALTED',
+        source: 'kill',
+        reason: 'fat finger on BTC',
+        cancelOpenOrders: true,
+      },
+    });
+
+    const refused = await h.submit(h.intent({ quantity: '0.01' }));
+    expect(await h.decided(refused.intentId)).toMatchObject({
+      status: 'REJECTED',
+      reason_code: 'TRADING_HALTED',
+      reason: 'trading is halted (kill: fat finger on BTC)',
+    });
+  });
+
+  it('acts on a kill delivered twice once', async () => {
+    const kill = h.command(ControlCommandKind.Kill, { reason: 'second drill' });
+    await h.send(kill);
+    await h.queues.control.add(JobName.ControlCommand, kill, { jobId: `${kill.commandId}-again` });
+    const again = await h.settled(h.queues.control, `${kill.commandId}-again`);
+    expect(again.returnvalue).toEqual({ command: 'kill', applied: false });
+    await h.settle();
+    const changes = await h.audits(
+      (e) =>
+        e.action === 'trading.state_changed' && (e.payload as { reason?: string }).reason === 'second drill',
+    );
+    expect(changes).toHaveLength(1);
+  });
+
+  it('stays HALTED across a restart of the service', async () => {
+    await h.stop();
+    await h.start();
+    expect(await h.tradingState()).toMatchObject({ state: 'HALTED', source: 'kill' });
+    const refused = await h.submit(h.intent({ quantity: '0.01' }));
+    expect(await h.decided(refused.intentId)).toMatchObject({
+      status: 'REJECTED',
+      reason_code: 'TRADING_HALTED',
+    });
+  });
+
+  it('refuses a resume without an approval: the desk stays halted, and the refusal is audited', async () => {
+    const resume = h.command(ControlCommandKind.Resume, { reason: 'all clear' });
+    const job = await h.send(resume);
+    expect(await job.isFailed()).toBe(true);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/resume refused: resuming needs an approval/);
+    expect(await h.tradingState()).toMatchObject({ state: 'HALTED' });
+    const [refusal] = await h.auditsEventually(
+      (e) => e.action === 'control.refused' && e.subject.id === resume.commandId,
+    );
+    expect(refusal?.payload).toMatchObject({ command: 'resume', requestedBy: RISK_ADMIN });
+  });
+
+  it('resumes when the gateway sends the approved resume', async () => {
+    const approvalId = randomUUID();
+    const job = await h.send(h.command(ControlCommandKind.Resume, { reason: 'all clear', approvalId }));
+    expect(job.returnvalue).toEqual({ command: 'resume', applied: true });
+    expect(await h.tradingState()).toMatchObject({ state: 'ACTIVE', source: 'resume', reason: 'all clear' });
+    await h.auditsEventually(
+      (e) =>
+        e.action === 'trading.state_changed' &&
+        (e.payload as { to?: string; approvalId?: string }).to === 'ACTIVE' &&
+        (e.payload as { approvalId?: string }).approvalId === approvalId,
+    );
+    const accepted = await h.submit(h.intent({ quantity: '0.01' }));
+    expect(await h.decided(accepted.intentId)).toMatchObject({ status: 'ACCEPTED' });
+  });
+
+  it('applies a lower limit at once, audits old and new values, and keeps it across a restart', async () => {
+    const cut = h.command(ControlCommandKind.SetLimits, {
+      reason: 'smaller clips today',
+      limits: { max_order_notional: '5000', price_band: '0.02' },
+    });
+    expect((await h.send(cut)).returnvalue).toEqual({ command: 'limits.set', applied: true });
+    expect(await limitsTable()).toMatchObject({
+      max_order_notional: { value: '5000', updated_by: RISK_ADMIN.id },
+      price_band: { value: '0.02', updated_by: RISK_ADMIN.id },
+      max_orders_per_day: { value: '1000', updated_by: 'default' },
+    });
+    const [changed] = await h.auditsEventually(
+      (e) => e.action === 'risk.limits_changed' && e.actor.id === RISK_ADMIN.id,
+    );
+    expect(changed?.payload).toEqual({
+      changes: {
+        max_order_notional: { from: '50000', to: '5000' },
+        price_band: { from: '0.05', to: '0.02' },
+      },
+      reason: 'smaller clips today',
+      commandId: cut.commandId,
+    });
+
+    // The environment still says 50000; the table wins after a restart.
+    await h.stop();
+    await h.start();
+    expect((await limitsTable()).max_order_notional).toEqual({ value: '5000', updated_by: RISK_ADMIN.id });
+    const big = await h.submit(h.intent({ quantity: '0.1' })); // 6500 at 65000
+    expect(await h.decided(big.intentId)).toMatchObject({
+      status: 'REJECTED',
+      reason_code: 'MAX_NOTIONAL_EXCEEDED',
+      reason: expect.stringMatching(/exceeds max 5000 /),
+    });
+  });
+
+  it('refuses to raise a limit without an approval, and raises it with one', async () => {
+    const raise = h.command(ControlCommandKind.SetLimits, { limits: { max_order_notional: '60000' } });
+    const refused = await h.send(raise);
+    expect(await refused.isFailed()).toBe(true);
+    expect(refused.failedReason).toMatch(/raising max_order_notional needs an approval/);
+    expect((await limitsTable()).max_order_notional?.value).toBe('5000');
+
+    const approved = h.command(ControlCommandKind.SetLimits, {
+      limits: { max_order_notional: '60000' },
+      approvalId: randomUUID(),
+    });
+    expect((await h.send(approved)).returnvalue).toEqual({ command: 'limits.set', applied: true });
+    expect((await limitsTable()).max_order_notional?.value).toBe('60000');
+  });
+
+  it('refuses an unknown limit terminally, changing nothing, and audits it', async () => {
+    const bad = h.command(ControlCommandKind.SetLimits, {
+      limits: { max_leverage: '2', price_band: '0.01' },
+    });
+    const job = await h.send(bad);
+    expect(await job.isFailed()).toBe(true);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/unknown limit "max_leverage"/);
+    expect((await limitsTable()).price_band?.value).toBe('0.02');
+    const [refusal] = await h.auditsEventually(
+      (e) => e.action === 'control.refused' && e.subject.id === bad.commandId,
+    );
+    expect(refusal?.payload).toMatchObject({
+      command: 'limits.set',
+      limits: { max_leverage: '2', price_band: '0.01' },
+    });
+  });
+
+  it('kill with flatten closes every position with reduce-only market orders, each audited', async () => {
+    await h.filled('BTC/USDT', OrderSide.Buy, '0.3', '64000');
+    await h.filled('ETH/USDT', OrderSide.Sell, '2', '3300');
+    await h.filled('SOL/USDT', OrderSide.Buy, '4', '150');
+    await h.filled('SOL/USDT', OrderSide.Sell, '4', '151'); // flat: nothing to close
+
+    const kill = h.command(ControlCommandKind.Kill, { reason: 'venue outage', flatten: true });
+    expect((await h.send(kill)).returnvalue).toEqual({ command: 'kill', applied: true, closingOrders: 2 });
+    expect(await h.tradingState()).toMatchObject({ state: 'HALTED', reason: 'venue outage' });
+
+    const closes = new Map<string, OrderAccepted>();
+    for (const symbol of ['BTC/USDT', 'ETH/USDT']) {
+      const id = uuidFromHash(`kill.flatten:${kill.commandId}:${symbol}`);
+      const job = await waitFor(() => h.queues.orders.getJob(id), { what: `closing order for ${symbol}` });
+      closes.set(symbol, job.data as OrderAccepted);
+      expect(await h.decided(id)).toMatchObject({ status: 'ACCEPTED', source: 'risk', reduce_only: true });
+    }
+    expect(closes.get('BTC/USDT')).toMatchObject({
+      actor: RISK_ADMIN,
+      reduceOnly: true,
+      order: { symbol: 'BTC/USDT', side: 'sell', type: 'market', quantity: '0.3' },
+    });
+    expect(closes.get('ETH/USDT')).toMatchObject({
+      reduceOnly: true,
+      order: { symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '2' },
+    });
+    const flattenIds = [...closes.values()].map((c) => c.intentId);
+    const accepted = await h.auditsEventually(
+      (e) => e.action === 'order.accepted' && flattenIds.includes(e.subject.id),
+      2,
+    );
+    expect(accepted[0]?.payload).toMatchObject({
+      origin: 'kill.flatten',
+      reduceOnly: true,
+      reason: 'venue outage',
+    });
+  });
+});
