@@ -11,15 +11,31 @@ const UNAUTHORIZED = { code: 'UNAUTHORIZED', message: 'missing or invalid API ke
 
 describe('gateway access control (real PostgreSQL and Redis)', () => {
   let gw: Gateway;
+  // Second instances (another replica; one with CORS origins; one on its own database with a single admin)
+  // live as long as the first, so none is closed while its queue workers are still starting.
+  let other: Gateway;
+  let allowed: Gateway;
+  let solo: Gateway;
+  let soloDb: { name: string; url: string };
   const pg = new Client({ connectionString: testEnv().databaseUrl });
 
   beforeAll(async () => {
     gw = await startGateway();
+    other = await startGateway({}, { prefix: gw.prefix, adminKey: gw.adminKey });
+    allowed = await startGateway(
+      { GATEWAY_CORS_ORIGINS: 'https://desk.example.com' },
+      { prefix: gw.prefix, adminKey: gw.adminKey },
+    );
+    soloDb = await createDatabase('lastadmin');
+    migrateAll(soloDb.url);
+    solo = await startGateway({ DATABASE_URL: soloDb.url });
     await pg.connect();
   });
 
   afterAll(async () => {
+    await Promise.all([solo.close(), allowed.close(), other.close()]);
     await gw.close();
+    await dropDatabase(soloDb.name);
     await pg.end();
   });
 
@@ -161,8 +177,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   });
 
   it('revocation on one gateway instance is refused at once by another', async () => {
-    const other = await startGateway({}, { prefix: gw.prefix, adminKey: gw.adminKey });
-    try {
+    {
       const k = await gw.issueKey(['viewer']);
       expect(
         (
@@ -183,8 +198,6 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
           })
         ).statusCode,
       ).toBe(401);
-    } finally {
-      await other.close();
     }
   });
 
@@ -205,10 +218,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   });
 
   it('never lets the last admin key or the last admin go (own database, one admin)', async () => {
-    const db = await createDatabase('lastadmin');
-    migrateAll(db.url);
-    const solo = await startGateway({ DATABASE_URL: db.url });
-    try {
+    {
       const me = (
         await solo.app.inject({
           method: 'GET',
@@ -252,9 +262,6 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
           })
         ).statusCode,
       ).toBe(200);
-    } finally {
-      await solo.close();
-      await dropDatabase(db.name);
     }
   });
 
@@ -302,11 +309,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
-    const allowed = await startGateway(
-      { GATEWAY_CORS_ORIGINS: 'https://desk.example.com' },
-      { prefix: gw.prefix, adminKey: gw.adminKey },
-    );
-    try {
+    {
       const ok = await allowed.app.inject({
         method: 'OPTIONS',
         url: '/v1/orders',
@@ -319,8 +322,6 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
       });
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    } finally {
-      await allowed.close();
     }
   });
 });

@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import { QueueName } from '@desk/contracts';
 import { buildApp, redisOptions } from '@desk/platform';
 import { testEnv, uniquePrefix } from '@desk/testing';
 import { gatewayAppOptions } from '../src/app-options';
@@ -52,19 +54,33 @@ export async function startGateway(
     const issued = await app.get(BootstrapService).bootstrapAdmin('test-admin', () => undefined);
     adminKey = issued?.key ?? (await issueWithAnyAdmin(app));
   }
-  const queues: Queue[] = [];
+  // One Queue per name for the gateway's life: opening and closing connections per poll races their setup.
+  const queues = new Map<string, Queue>();
   const gateway: Gateway = {
     app,
     config,
     prefix,
     adminKey,
     queue(name) {
-      const q = new Queue(name, { connection: redisOptions(t.redisUrl), prefix });
-      queues.push(q);
+      let q = queues.get(name);
+      if (!q) {
+        q = new Queue(name, { connection: redisOptions(t.redisUrl), prefix });
+        queues.set(name, q);
+      }
       return q;
     },
     async close() {
-      await Promise.all(queues.map((q) => q.close()));
+      // Let the app's own queue connections finish connecting first: closing one mid-handshake leaves
+      // ioredis rejecting its setup commands after the test has moved on.
+      await Promise.all(
+        Object.values(QueueName).map((name) =>
+          app
+            .get<Queue>(getQueueToken(name), { strict: false })
+            .waitUntilReady()
+            .catch(() => undefined),
+        ),
+      );
+      await Promise.all([...queues.values()].map((q) => q.close()));
       await app.close();
     },
     async issueKey(roles, extra = {}) {
