@@ -14,7 +14,7 @@ import {
 
 /**
  * The desk's controls as operators use them, across the five services as processes: a critical order
- * held for two approvers, the kill switch, and resuming only with approval.
+ * held for two approvers, the kill switch, resuming only with approval, and live trading on a venue.
  */
 describe('two-man rule and kill switch end to end', () => {
   const env = testEnv();
@@ -149,5 +149,51 @@ describe('two-man rule and kill switch end to end', () => {
     await waitFor(async () =>
       (await api(keys.trader, 'GET', '/v1/trading-state')).body?.state === 'ACTIVE' ? true : undefined,
     );
+  });
+
+  it('enables live trading on a venue only when two approvers agree; then even a small order waits for them', async () => {
+    const small = { symbol: 'ETH/USDT', side: 'buy', type: 'market', quantity: '0.01' };
+    const before = await api(keys.trader, 'POST', '/v1/orders', small);
+    await orderIs(before.body.id, 'FILLED');
+
+    const asked = await api(keys.riskAdmin, 'POST', '/v1/venues/binance/enable-live', {
+      reason: 'account funded',
+    });
+    expect(asked.status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await api(keys.trader, 'GET', '/v1/venues')).body.items).toEqual([]);
+    await api(keys.approverA, 'POST', `/v1/approvals/${asked.body.approvalId}/approve`);
+    await api(keys.approverB, 'POST', `/v1/approvals/${asked.body.approvalId}/approve`);
+    const live = await waitFor(async () => {
+      const items = (await api(keys.trader, 'GET', '/v1/venues')).body.items as { live: boolean }[];
+      return items.find((v) => v.live);
+    });
+    expect(live).toMatchObject({
+      venue: 'binance',
+      approvalId: asked.body.approvalId,
+      reason: 'account funded',
+      setBy: { type: 'operator' },
+    });
+
+    const held = await api(keys.trader, 'POST', '/v1/orders', small);
+    const pending = await orderIs(held.body.id, 'PENDING_APPROVAL');
+    expect(pending.reasonCode).toBe('APPROVAL_REQUIRED');
+
+    const off = await api(keys.riskAdmin, 'POST', '/v1/venues/binance/disable-live', {
+      reason: 'drill over',
+    });
+    expect(off.status).toBe(202);
+    await waitFor(async () => {
+      const items = (await api(keys.trader, 'GET', '/v1/venues')).body.items as { live: boolean }[];
+      return items.length === 1 && !items[0]?.live ? true : undefined;
+    });
+    const after = await api(keys.trader, 'POST', '/v1/orders', small);
+    await orderIs(after.body.id, 'FILLED');
+    const audit = await waitFor(async () => {
+      const r = await api(keys.riskAdmin, 'GET', '/v1/audit?subjectType=venue');
+      const actions = ((r.body?.items ?? []) as { action: string }[]).map((e) => e.action);
+      return actions.includes('venue.live_disabled') ? actions : undefined;
+    });
+    expect(audit).toEqual(expect.arrayContaining(['venue.live_enabled', 'venue.live_disabled']));
   });
 });

@@ -9,6 +9,7 @@ import {
   type OrderParams,
   type OrdersCancelAll,
 } from '@desk/contracts';
+import { Client } from 'pg';
 import { waitFor } from '@desk/testing';
 import type { ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
 import { OrderExecutionService } from '../src/modules/orders/order-execution.service';
@@ -254,6 +255,52 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
       });
     });
 
+    it('does not let an oversized reduce-only order knock out a reduce-only close already working', async () => {
+      const open = await h.send(h.accepted(btc('0.3')));
+      await h.statusIs(open.intentId, 'FILLED');
+      const working = await h.send(
+        h.accepted(
+          {
+            symbol: 'BTC/USDT',
+            side: OrderSide.Sell,
+            type: OrderType.Limit,
+            quantity: '0.1',
+            price: '90000',
+          },
+          { reduceOnly: true },
+        ),
+      );
+      await h.statusIs(working.intentId, 'OPEN');
+      await h.setTradingState('HALTED');
+      // A later reduce-only sell far larger than the position, recorded but not yet worked on: its row is
+      // held by another session, as while another instance is placing it.
+      const oversized = randomUUID();
+      const other = new Client({ connectionString: h.db.url });
+      await other.connect();
+      try {
+        await other.query(
+          `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id, reduce_only)
+           VALUES ($1, 'paper', 'BTC/USDT', 'sell', 'market', 100, 'SUBMITTED', 'test', true)`,
+          [oversized],
+        );
+        await other.query('BEGIN');
+        await other.query('SELECT id FROM execution.orders WHERE id = $1 FOR UPDATE', [oversized]);
+        await h.publishPrice('BTC/USDT', '95000');
+        await h.statusIs(working.intentId, 'FILLED');
+        expect(await h.position('BTC/USDT')).toBe('0.2');
+        await other.query('COMMIT');
+      } finally {
+        await other.end();
+      }
+      await h.statusIs(oversized, 'CANCELLED');
+      expect((await h.history(oversized)).at(-1)?.detail).toBe(
+        'REDUCE_ONLY: reduce-only order would not reduce the position',
+      );
+      const rest = await h.send(h.accepted(btc('0.2', OrderSide.Sell), { reduceOnly: true }));
+      await h.statusIs(rest.intentId, 'FILLED');
+      expect(await h.position('BTC/USDT')).toBe('0');
+    });
+
     it('while REDUCING places only orders that reduce the position', async () => {
       const open = await h.send(h.accepted(btc('0.2')));
       await h.statusIs(open.intentId, 'FILLED');
@@ -276,6 +323,7 @@ describe('execution: a venue that fails to take orders', () => {
     h = await ExecutionHarness.create('execvenue', { APPROVAL_NOTIONAL_THRESHOLD: '1000000' });
     const venue: ExchangeAdapter = {
       venue: 'flaky',
+      live: false,
       placeOrder: () => Promise.reject(new Error('venue timeout after 5000 ms')),
       fetchOrderByClientId: (order) =>
         failing
@@ -316,5 +364,94 @@ describe('execution: a venue that fails to take orders', () => {
     // The tick loop asks the venue about the order (never places it twice) until it answers.
     failing = false;
     await h.statusIs(job.intentId, 'FILLED');
+  });
+});
+
+describe('execution: a venue that trades real money (own database; the exchange is a stand-in)', () => {
+  let h: ExecutionHarness;
+  const placed: string[] = [];
+
+  beforeAll(async () => {
+    h = await ExecutionHarness.create('execlive');
+    // The exchange itself is outside the platform: a stand-in that fills everything it is given.
+    const venue: ExchangeAdapter = {
+      venue: 'binance',
+      live: true,
+      placeOrder: (order) => {
+        placed.push(order.clientOrderId);
+        return Promise.resolve({
+          state: 'filled',
+          fill: {
+            price: money('65000'),
+            quantity: order.quantity,
+            fee: money('0'),
+            feeCurrency: 'USDT',
+            at: new Date(),
+          },
+        });
+      },
+      fetchOrderByClientId: () => Promise.resolve({ state: 'open', detail: 'resting' }),
+      cancelOrder: () => Promise.resolve(),
+    };
+    await h.start(venue);
+    await h.publishPrice('BTC/USDT', '65000');
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** What risk records when two approvers enable live trading on a venue, or anyone switches it off. */
+  async function setLive(live: boolean): Promise<void> {
+    await h.pg.query(
+      `INSERT INTO risk.venues (venue, live, approval_id, reason, set_by_type, set_by_id, command_id)
+       VALUES ('binance', $1, CASE WHEN $1 THEN gen_random_uuid() END, 'test', 'operator', 'alice', gen_random_uuid())
+       ON CONFLICT (venue) DO UPDATE SET live = EXCLUDED.live, approval_id = EXCLUDED.approval_id`,
+      [live],
+    );
+  }
+
+  async function approvedOrder(quantity: string) {
+    const job = h.accepted(btc(quantity));
+    const { approvalId } = await h.approval(job.intentId, job.order);
+    return { ...job, approvalId };
+  }
+
+  it('places nothing until two approvers have enabled live trading on the venue, even an approved order', async () => {
+    const job = await h.send(await approvedOrder('0.01'));
+    await h.statusIs(job.intentId, 'CANCELLED');
+    expect(await h.history(job.intentId)).toEqual([
+      { status: 'SUBMITTED', detail: null },
+      {
+        status: 'CANCELLED',
+        detail: 'VENUE_NOT_LIVE: live trading on binance is not enabled (two approvers must enable it)',
+      },
+    ]);
+    expect(await h.report(job.intentId, 'CANCELLED')).toMatchObject({ reasonCode: 'VENUE_NOT_LIVE' });
+    expect(placed).not.toContain(job.intentId);
+  });
+
+  it('once enabled, treats every order as critical: a small one without approval is refused, an approved one fills', async () => {
+    await setLive(true);
+    const unapproved = await h.send(h.accepted(btc('0.001'))); // 65: far below the 25000 threshold
+    await h.statusIs(unapproved.intentId, 'CANCELLED');
+    expect((await h.history(unapproved.intentId))[0]?.detail).toMatch(
+      /^APPROVAL_INVALID: .*critical order without an approval/,
+    );
+    const refused = await h.audit(unapproved.intentId, 'order.refused');
+    expect(refused.payload).toMatchObject({ reasonCode: 'APPROVAL_INVALID', venue: 'binance' });
+
+    const approved = await h.send(await approvedOrder('0.001'));
+    await h.statusIs(approved.intentId, 'FILLED');
+    expect(placed.filter((id) => id === approved.intentId)).toHaveLength(1);
+    expect(placed).not.toContain(unapproved.intentId);
+  });
+
+  it('switched off, places nothing more', async () => {
+    await setLive(false);
+    const job = await h.send(await approvedOrder('0.001'));
+    await h.statusIs(job.intentId, 'CANCELLED');
+    expect((await h.history(job.intentId)).at(-1)?.detail).toMatch(/^VENUE_NOT_LIVE:/);
+    expect(placed).not.toContain(job.intentId);
   });
 });

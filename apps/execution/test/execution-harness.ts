@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Queue, type Job } from 'bullmq';
 import { Client } from 'pg';
@@ -17,7 +17,16 @@ import {
   type OrderParams,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { createDatabase, dropDatabase, migrateAll, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import {
+  createDatabase,
+  dropDatabase,
+  migrateAll,
+  recordApproval,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+  type RecordedApproval,
+} from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadExecutionConfig } from '../src/config';
 import { EXCHANGE_ADAPTER, type ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
@@ -194,37 +203,15 @@ export class ExecutionHarness {
     order: OrderParams,
     opts: { approvers?: number; required?: number; status?: string; approvedOrder?: OrderParams } = {},
   ): Promise<{ approvalId: string; keyIds: string[] }> {
-    const { approvers = 2, required = 2, status = 'executed', approvedOrder = order } = opts;
-    const approvalId = randomUUID();
-    const action = orderAction(intentId, approvedOrder);
-    await this.pg.query(
-      `INSERT INTO gateway.approval_requests
-         (id, kind, subject_id, action, action_hash, context, requester_type, requester_id, required_approvals,
-          status, correlation_id, expires_at, executed_at)
-       VALUES ($1, 'order', $2, $3, $4, '{}', 'operator', 'alice', $5, $6, 'test', now() + interval '1 hour',
-               CASE WHEN $6 = 'executed' THEN now() END)`,
-      [approvalId, intentId, canonicalJson(action), actionHash(ApprovalKind.Order, action), required, status],
-    );
-    const keyIds: string[] = [];
-    for (let n = 0; n < approvers; n++) {
-      const operatorId = randomUUID();
-      const keyId = `kid_${randomBytes(8).toString('hex')}`;
-      await this.pg.query(
-        `INSERT INTO gateway.operators (id, name, status, created_by) VALUES ($1, $2, 'active', 'test')`,
-        [operatorId, `approver-${operatorId}`],
-      );
-      await this.pg.query(
-        `INSERT INTO gateway.api_keys (id, operator_id, digest, roles, label, status, created_by)
-         VALUES ($1, $2, $3, ARRAY['approver'], 'test', 'active', 'test')`,
-        [keyId, operatorId, randomBytes(32)],
-      );
-      await this.pg.query(
-        `INSERT INTO gateway.approval_decisions (request_id, operator_id, key_id, decision)
-         VALUES ($1, $2, $3, 'approve')`,
-        [approvalId, operatorId, keyId],
-      );
-      keyIds.push(keyId);
-    }
-    return { approvalId, keyIds };
+    const action = orderAction(intentId, opts.approvedOrder ?? order);
+    return recordApproval(this.pg, {
+      kind: ApprovalKind.Order,
+      subjectId: intentId,
+      action: canonicalJson(action),
+      actionHash: actionHash(ApprovalKind.Order, action),
+      ...(opts.approvers !== undefined ? { approvers: opts.approvers } : {}),
+      ...(opts.required !== undefined ? { required: opts.required } : {}),
+      ...(opts.status !== undefined ? { status: opts.status as RecordedApproval['status'] } : {}),
+    });
   }
 }

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ApprovalKind,
+  actionHash,
+  canonicalJson,
+  resumeAction,
   ControlCommandKind,
   IntentSource,
   JobName,
@@ -17,7 +21,7 @@ import {
   type IntentSubmitted,
   type OrderParams,
 } from '@desk/contracts';
-import { REPO_ROOT, testEnv, waitFor } from '@desk/testing';
+import { REPO_ROOT, recordApproval, testEnv, waitFor } from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
 /**
@@ -105,6 +109,19 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
     await h.queues.control.add(JobName.ControlCommand, c, { jobId: c.commandId });
   }
 
+  /** Resume as the gateway sends it after two approvers: with an approval recorded for exactly it. */
+  async function resume(): Promise<void> {
+    const reason = 'resume in the kill-switch test';
+    const action = resumeAction(reason);
+    const { approvalId } = await recordApproval(h.pg, {
+      kind: ApprovalKind.TradingResume,
+      subjectId: `resume-${randomUUID()}`,
+      action: canonicalJson(action),
+      actionHash: actionHash(ApprovalKind.TradingResume, action),
+    });
+    await command(ControlCommandKind.Resume, { reason, approvalId });
+  }
+
   async function tradingState(state: string): Promise<void> {
     await waitFor(
       async () => {
@@ -177,7 +194,7 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
   });
 
   it('kill with flatten: halts, cancels open orders, and closes every position with reduce-only orders', async () => {
-    await command(ControlCommandKind.Resume, { approvalId: randomUUID() });
+    await resume();
     await tradingState('ACTIVE');
     await prices({ 'BTC/USDT': '65000', 'ETH/USDT': '3200' });
     const buyBtc = await submit({
@@ -221,7 +238,7 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
   });
 
   it('stop-loss: a position whose price crosses its stop is closed by a risk order, audited like any other', async () => {
-    await command(ControlCommandKind.Resume, { approvalId: randomUUID() });
+    await resume();
     await tradingState('ACTIVE');
     await prices({ 'BTC/USDT': '65000', 'ETH/USDT': '3200' });
     const buy = await submit({

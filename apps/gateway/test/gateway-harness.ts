@@ -98,7 +98,19 @@ export async function startGateway(
         headers: admin,
         payload: { roles, ...extra },
       });
-      if (res.statusCode !== 201) throw new Error(`could not issue a key: ${res.body}`);
+      if (res.statusCode === 202) {
+        // An admin key waits for the two-man rule: two approvers (other operators) release it.
+        const approvalId = res.json().approvalId as string;
+        for (let n = 0; n < 2; n++) {
+          const approver = await gateway.issueKey(['approver']);
+          const approved = await app.inject({
+            method: 'POST',
+            url: `/v1/approvals/${approvalId}/approve`,
+            headers: { authorization: `Bearer ${approver.key}` },
+          });
+          if (approved.statusCode !== 200) throw new Error(`could not approve: ${approved.body}`);
+        }
+      } else if (res.statusCode !== 201) throw new Error(`could not issue a key: ${res.body}`);
       return { key: res.json().key as string, keyId: res.json().keyId as string, operatorId };
     },
   };

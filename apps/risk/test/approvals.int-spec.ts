@@ -165,10 +165,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
     await h.settle();
     expect(await h.queues.orders.getJob(i.intentId)).toBeUndefined();
     await h.send(
-      h.command(ControlCommandKind.SetLimits, {
-        limits: { max_order_notional: '50000' },
-        approvalId: randomUUID(),
-      }),
+      await h.approvedCommand(ControlCommandKind.SetLimits, { limits: { max_order_notional: '50000' } }),
     );
   });
 
@@ -182,7 +179,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
         reason_code: 'TRADING_HALTED',
       });
     } finally {
-      await h.send(h.command(ControlCommandKind.Resume, { approvalId: randomUUID() }));
+      await h.send(await h.approvedCommand(ControlCommandKind.Resume));
     }
   });
 

@@ -50,7 +50,7 @@ describe('risk: automatic breakers and stop-loss (real Redis and PostgreSQL, own
   }
 
   async function resume(): Promise<void> {
-    await h.send(h.command(ControlCommandKind.Resume, { approvalId: randomUUID() }));
+    await h.send(await h.approvedCommand(ControlCommandKind.Resume));
   }
 
   const warnings = (breaker: string) =>

@@ -130,7 +130,7 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     const job = await h.send(resume);
     expect(await job.isFailed()).toBe(true);
     expect(job.attemptsMade).toBe(1);
-    expect(job.failedReason).toMatch(/resume refused: resuming needs an approval/);
+    expect(job.failedReason).toMatch(/resume refused: trading.resume without an approval/);
     expect(await h.tradingState()).toMatchObject({ state: 'HALTED' });
     const [refusal] = await h.auditsEventually(
       (e) => e.action === 'control.refused' && e.subject.id === resume.commandId,
@@ -138,9 +138,56 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     expect(refusal?.payload).toMatchObject({ command: 'resume', requestedBy: RISK_ADMIN });
   });
 
-  it('resumes when the gateway sends the approved resume', async () => {
-    const approvalId = randomUUID();
-    const job = await h.send(h.command(ControlCommandKind.Resume, { reason: 'all clear', approvalId }));
+  it.each([
+    [
+      'an approval id nobody recorded (forged)',
+      async () => h.command(ControlCommandKind.Resume, { approvalId: randomUUID() }),
+      /approval [0-9a-f-]+ does not exist/,
+    ],
+    [
+      'an approval of another reason',
+      async () => ({
+        ...(await h.approvedCommand(ControlCommandKind.Resume, { reason: 'approved reason' })),
+        reason: 'another reason',
+      }),
+      /was given for a different action/,
+    ],
+    [
+      'an approval still pending',
+      () => h.approvedCommand(ControlCommandKind.Resume, {}, { status: 'pending', approvers: 1 }),
+      /is pending, not executed/,
+    ],
+    [
+      'an approval with one valid approver of two',
+      () => h.approvedCommand(ControlCommandKind.Resume, {}, { approvers: 1 }),
+      /has 1 valid approvals of 2 required/,
+    ],
+    [
+      'an approval for a limit raise',
+      async () => ({
+        ...h.command(ControlCommandKind.Resume),
+        approvalId: (await h.approvedCommand(ControlCommandKind.SetLimits, { limits: { price_band: '0.5' } }))
+          .approvalId,
+      }),
+      /is for risk.limits.raise, not trading.resume/,
+    ],
+  ])('refuses a resume carrying %s: still halted, refusal audited', async (_label, make, why) => {
+    const resume = await make();
+    const job = await h.send(resume);
+    expect(await job.isFailed()).toBe(true);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(why);
+    expect(await h.tradingState()).toMatchObject({ state: 'HALTED' });
+    const [refusal] = await h.auditsEventually(
+      (e) => e.action === 'control.refused' && e.subject.id === resume.commandId,
+    );
+    expect(refusal?.payload).toMatchObject({ command: 'resume', approvalId: resume.approvalId });
+  });
+
+  it('resumes when the gateway sends the approved resume, and never twice on one approval', async () => {
+    const resume = await h.approvedCommand(ControlCommandKind.Resume, { reason: 'all clear' });
+    const approvalId = resume.approvalId;
+    const job = await h.send(resume);
     expect(job.returnvalue).toEqual({ command: 'resume', applied: true });
     expect(await h.tradingState()).toMatchObject({ state: 'ACTIVE', source: 'resume', reason: 'all clear' });
     await h.auditsEventually(
@@ -151,6 +198,15 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     );
     const accepted = await h.submit(h.intent({ quantity: '0.01' }));
     expect(await h.decided(accepted.intentId)).toMatchObject({ status: 'ACCEPTED' });
+
+    // The same approval replayed after another kill (a command forged from an old one) resumes nothing.
+    await h.send(h.command(ControlCommandKind.Kill, { reason: 'kill after resume' }));
+    const replay = await h.send({ ...resume, commandId: randomUUID() });
+    expect(await replay.isFailed()).toBe(true);
+    expect(replay.failedReason).toMatch(/already released command/);
+    expect(await h.tradingState()).toMatchObject({ state: 'HALTED', reason: 'kill after resume' });
+    await h.send(await h.approvedCommand(ControlCommandKind.Resume, { reason: 'all clear again' }));
+    expect(await h.tradingState()).toMatchObject({ state: 'ACTIVE' });
   });
 
   it('applies a lower limit at once, audits old and new values, and keeps it across a restart', async () => {
@@ -195,11 +251,20 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     expect(refused.failedReason).toMatch(/raising max_order_notional needs an approval/);
     expect((await limitsTable()).max_order_notional?.value).toBe('5000');
 
-    const approved = h.command(ControlCommandKind.SetLimits, {
+    const forged = await h.send({ ...raise, commandId: randomUUID(), approvalId: randomUUID() });
+    expect(forged.failedReason).toMatch(/does not exist/);
+    const otherValue = await h.approvedCommand(ControlCommandKind.SetLimits, {
       limits: { max_order_notional: '60000' },
-      approvalId: randomUUID(),
     });
-    expect((await h.send(approved)).returnvalue).toEqual({ command: 'limits.set', applied: true });
+    const tampered = await h.send({
+      ...otherValue,
+      commandId: randomUUID(),
+      limits: { max_order_notional: '900000' },
+    });
+    expect(tampered.failedReason).toMatch(/was given for a different action/);
+    expect((await limitsTable()).max_order_notional?.value).toBe('5000');
+
+    expect((await h.send(otherValue)).returnvalue).toEqual({ command: 'limits.set', applied: true });
     expect((await limitsTable()).max_order_notional?.value).toBe('60000');
   });
 
@@ -257,5 +322,57 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
       reduceOnly: true,
       reason: 'venue outage',
     });
+  });
+
+  it('enables live trading on a venue only with its approval; then every order is critical; off at once', async () => {
+    await h.send(await h.approvedCommand(ControlCommandKind.Resume, { reason: 'venue drill' }));
+    const small = () => h.submit(h.intent({ quantity: '0.01' })); // 650: far below the threshold
+    expect(await h.decided((await small()).intentId)).toMatchObject({ status: 'ACCEPTED' });
+
+    const unapproved = h.command(ControlCommandKind.EnableLiveVenue, { venue: 'binance', reason: 'go live' });
+    const refused = await h.send(unapproved);
+    expect(refused.failedReason).toMatch(/venue.live without an approval/);
+    const paper = await h.approvedCommand(ControlCommandKind.EnableLiveVenue, {
+      venue: 'paper',
+      reason: 'go live',
+    });
+    expect((await h.send(paper)).failedReason).toMatch(/the paper venue never trades real money/);
+    const otherVenue = await h.approvedCommand(ControlCommandKind.EnableLiveVenue, {
+      venue: 'kraken',
+      reason: 'go live',
+    });
+    expect((await h.send({ ...otherVenue, venue: 'binance' })).failedReason).toMatch(/different action/);
+    expect((await h.pg.query(`select * from risk.venues`)).rows).toEqual([]);
+
+    const enable = await h.approvedCommand(ControlCommandKind.EnableLiveVenue, {
+      venue: 'binance',
+      reason: 'go live',
+    });
+    expect((await h.send(enable)).returnvalue).toEqual({ command: 'venue.live.enable', applied: true });
+    expect((await h.pg.query(`select venue, live, approval_id from risk.venues`)).rows).toEqual([
+      { venue: 'binance', live: true, approval_id: enable.approvalId },
+    ]);
+    const [enabled] = await h.auditsEventually((e) => e.action === 'venue.live_enabled');
+    expect(enabled).toMatchObject({
+      actor: RISK_ADMIN,
+      subject: { type: 'venue', id: 'binance' },
+      payload: { venue: 'binance', live: true, wasLive: false, approvalId: enable.approvalId },
+    });
+    const held = await small();
+    expect(await h.decided(held.intentId)).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      reason_code: 'APPROVAL_REQUIRED',
+      reason: expect.stringMatching(/the venue is live/),
+    });
+
+    const disable = h.command(ControlCommandKind.DisableLiveVenue, { venue: 'binance', reason: 'enough' });
+    expect((await h.send(disable)).returnvalue).toEqual({ command: 'venue.live.disable', applied: true });
+    expect((await h.pg.query(`select live from risk.venues where venue = 'binance'`)).rows).toEqual([
+      { live: false },
+    ]);
+    await h.auditsEventually(
+      (e) => e.action === 'venue.live_disabled' && e.subject.id === 'binance' && e.actor.id === RISK_ADMIN.id,
+    );
+    expect(await h.decided((await small()).intentId)).toMatchObject({ status: 'ACCEPTED' });
   });
 });

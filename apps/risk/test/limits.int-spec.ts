@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlCommandKind, OrderSide, OrderType } from '@desk/contracts';
 import { RiskMonitor } from '../src/modules/monitor/risk-monitor';
@@ -29,7 +28,7 @@ describe('risk: pre-trade checks on real counts (real Redis and PostgreSQL, own 
   }
 
   async function setLimits(limits: Record<string, string>): Promise<void> {
-    await h.send(h.command(ControlCommandKind.SetLimits, { limits, approvalId: randomUUID() }));
+    await h.send(await h.approvedCommand(ControlCommandKind.SetLimits, { limits }));
   }
 
   it('refuses a symbol that is enabled but not on the allowlist', async () => {

@@ -3,6 +3,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Queue, type Job } from 'bullmq';
 import { Client } from 'pg';
 import {
+  ApprovalKind,
   ControlCommandKind,
   IntentSource,
   JobName,
@@ -10,7 +11,12 @@ import {
   OrderType,
   QueueName,
   SCHEMA_VERSION,
+  actionHash,
+  canonicalJson,
+  limitsAction,
+  liveVenueAction,
   money,
+  resumeAction,
   type Actor,
   type AuditEvent,
   type ControlCommand,
@@ -19,7 +25,16 @@ import {
   type OrderParams,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { createDatabase, dropDatabase, migrateAll, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import {
+  createDatabase,
+  dropDatabase,
+  migrateAll,
+  recordApproval,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+  type RecordedApproval,
+} from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadRiskConfig, type RiskConfig } from '../src/config';
 
@@ -142,6 +157,32 @@ export class RiskHarness {
       issuedAt: new Date().toISOString(),
       ...over,
     };
+  }
+
+  /**
+   * A resume, limits or live-venue command released by an approval the gateway recorded for exactly this
+   * action (written into gateway.approval_requests as the gateway would): what quorum sends to risk.
+   */
+  async approvedCommand(
+    command: ControlCommandKind.Resume | ControlCommandKind.SetLimits | ControlCommandKind.EnableLiveVenue,
+    over: Partial<ControlCommand> = {},
+    approval: Omit<RecordedApproval, 'kind' | 'subjectId' | 'action' | 'actionHash'> = {},
+  ): Promise<ControlCommand> {
+    const c = this.command(command, over);
+    const [kind, action] =
+      command === ControlCommandKind.Resume
+        ? [ApprovalKind.TradingResume, resumeAction(c.reason)]
+        : command === ControlCommandKind.SetLimits
+          ? [ApprovalKind.RaiseLimits, limitsAction(c.limits ?? {}, c.reason)]
+          : [ApprovalKind.EnableLiveVenue, liveVenueAction(c.venue ?? '', c.reason)];
+    const { approvalId } = await recordApproval(this.pg, {
+      kind,
+      subjectId: `${kind}-${randomUUID()}`,
+      action: canonicalJson(action),
+      actionHash: actionHash(kind, action),
+      ...approval,
+    });
+    return { ...c, approvalId };
   }
 
   /** Sends a control command and waits until risk has processed it (completed or failed). */

@@ -33,3 +33,58 @@ export function actionHash(kind: ApprovalKind, action: unknown): string {
 export function orderAction(intentId: string, order: OrderParams): { intentId: string; order: OrderParams } {
   return { intentId, order };
 }
+
+/** The approved form of resuming trading after a kill. */
+export function resumeAction(reason: string): { command: 'resume'; reason: string } {
+  return { command: 'resume', reason };
+}
+
+/** The approved form of a limit change that raises risk: every new value, by limit name. */
+export function limitsAction(
+  limits: Record<string, string>,
+  reason: string,
+): { limits: Record<string, string>; reason: string } {
+  return { limits, reason };
+}
+
+/** The approved form of letting a venue trade real money. */
+export function liveVenueAction(venue: string, reason: string): { venue: string; reason: string } {
+  return { venue, reason };
+}
+
+/** A row of gateway.approval_validity: an approval as the services that act on it must check it. */
+export interface ApprovalRow {
+  readonly id: string;
+  readonly kind: string;
+  readonly subjectId: string;
+  readonly actionHash: string;
+  readonly status: string;
+  readonly requiredApprovals: number;
+  readonly validApprovals: number;
+}
+
+/**
+ * Why an approval does not release this exact action (undefined when it does). It must exist, be of the
+ * expected kind (and for the expected subject, when there is one), be executed, carry the hash of exactly
+ * this action, and still have enough valid approvals (approvers whose key and operator are still active).
+ * A service acting on a job that claims approval checks the record itself with this: a claim is never
+ * enough.
+ */
+export function approvalProblem(
+  row: ApprovalRow | undefined,
+  expected: { approvalId: string | undefined; kind: ApprovalKind; subjectId?: string; actionHash: string },
+): string | undefined {
+  const isOrder = expected.kind === ApprovalKind.Order;
+  if (!expected.approvalId) return `${isOrder ? 'critical order' : expected.kind} without an approval`;
+  if (!row) return `approval ${expected.approvalId} does not exist`;
+  if (row.kind !== String(expected.kind))
+    return `approval ${row.id} is for ${row.kind}, not ${isOrder ? 'an order' : expected.kind}`;
+  if (expected.subjectId !== undefined && row.subjectId !== expected.subjectId)
+    return `approval ${row.id} is for another ${isOrder ? 'order' : expected.kind} (${row.subjectId})`;
+  if (row.status !== 'executed') return `approval ${row.id} is ${row.status}, not executed`;
+  if (row.actionHash !== expected.actionHash)
+    return `approval ${row.id} was given for ${isOrder ? 'different order parameters' : 'a different action'}`;
+  if (row.validApprovals < row.requiredApprovals)
+    return `approval ${row.id} has ${row.validApprovals} valid approvals of ${row.requiredApprovals} required`;
+  return undefined;
+}

@@ -38,4 +38,8 @@ export enum AuditAction {
   /** A breaker reached 80 % of its threshold. */
   BreakerWarning = 'risk.breaker_warning',
   StopLossTriggered = 'risk.stop_loss_triggered',
+  /** Two approvers enabled live trading (real money) on a venue. */
+  VenueLiveEnabled = 'venue.live_enabled',
+  /** Live trading on a venue was switched off (never gated: stopping is never gated). */
+  VenueLiveDisabled = 'venue.live_disabled',
 }

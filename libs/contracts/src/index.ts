@@ -6,3 +6,4 @@ export * from './orders';
 export * from './queues';
 export * from './order-rules';
 export * from './approvals';
+export * from './venues';

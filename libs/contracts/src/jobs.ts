@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { unsignedDecimalString } from './money';
 import { IntentSource, OrderSide, OrderStatus, orderParamsSchema } from './orders';
 import { JobName, ServiceName } from './queues';
+import { venueIdSchema } from './venues';
 
 /** Bump when a payload changes shape; consumers refuse versions they do not know. */
 export const SCHEMA_VERSION = 1 as const;
@@ -143,9 +144,16 @@ export enum ControlCommandKind {
   Kill = 'kill',
   Resume = 'resume',
   SetLimits = 'limits.set',
+  /** After two approvers: the venue may trade real money. */
+  EnableLiveVenue = 'venue.live.enable',
+  /** Never gated: the venue stops trading real money at once. */
+  DisableLiveVenue = 'venue.live.disable',
 }
 
-/** Commands from people to risk: kill (never gated), resume and limit raises (after approval). */
+/**
+ * Commands from people to risk: kill and switching a venue off live (never gated); resume, limit raises and
+ * enabling a live venue (after approval).
+ */
 export const controlCommandSchema = z
   .object({
     ...envelope,
@@ -158,10 +166,23 @@ export const controlCommandSchema = z
     flatten: z.boolean().optional(),
     /** limits.set: the new values, by limit name, as decimal strings. */
     limits: z.record(z.string().max(64), unsignedDecimalString).optional(),
-    /** resume and raising limits: the approval that released this command. */
+    /** venue.live.enable / venue.live.disable: the venue. */
+    venue: venueIdSchema.optional(),
+    /** resume, raising limits and enabling a live venue: the approval that released this command. */
     approvalId: id.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const venueCommand =
+      c.command === ControlCommandKind.EnableLiveVenue || c.command === ControlCommandKind.DisableLiveVenue;
+    if (venueCommand !== (c.venue !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['venue'],
+        message: venueCommand ? 'is required for a venue command' : 'is only for venue commands',
+      });
+    }
+  });
 
 export const auditEventSchema = z
   .object({

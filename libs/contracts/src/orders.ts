@@ -63,6 +63,8 @@ export enum RiskReasonCode {
   ApprovalExpired = 'APPROVAL_EXPIRED',
   /** Execution: the venue failed to take the order (its status is UNKNOWN until reconciled). */
   VenueError = 'VENUE_ERROR',
+  /** The venue trades real money and live trading on it has not been enabled by two approvers. */
+  VenueNotLive = 'VENUE_NOT_LIVE',
 }
 
 /** The desk's trading state, owned by risk. */

@@ -10,6 +10,7 @@ export * from './errors/error-code';
 export * from './http/public.decorator';
 export * from './market/market-price.store';
 export * from './persistence/data-source-options';
+export * from './persistence/approval-record';
 export * from './persistence/decimal.transformer';
 export * from './persistence/run-migrations';
 export * from './queue/audit-publisher';

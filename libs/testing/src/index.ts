@@ -2,3 +2,4 @@ export * from './infra';
 export * from './test-env';
 export * from './wait-for';
 export * from './platform-processes';
+export * from './approvals';

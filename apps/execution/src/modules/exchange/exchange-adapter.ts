@@ -31,8 +31,13 @@ export type ExchangeOrderState =
  * Only full fills are reported for now.
  */
 export interface ExchangeAdapter {
-  /** Name stored in execution.orders.venue. */
+  /** Name stored in execution.orders.venue (the ccxt exchange id for a real venue). */
   readonly venue: string;
+  /**
+   * Whether orders placed here move real money. Then every order is critical (two-man rule) and nothing is
+   * placed until two approvers have enabled live trading on this venue (risk.venues).
+   */
+  readonly live: boolean;
   placeOrder(order: ExchangeOrder): Promise<ExchangeOrderState>;
   /** The current state of an order already placed, looked up by its client order id. */
   fetchOrderByClientId(order: ExchangeOrder): Promise<ExchangeOrderState>;

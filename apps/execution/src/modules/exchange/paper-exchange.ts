@@ -1,4 +1,4 @@
-import { findMarket } from '@desk/contracts';
+import { PAPER_VENUE, findMarket } from '@desk/contracts';
 import type { MarketPriceStore } from '@desk/platform';
 import type { ExchangeAdapter, ExchangeOrder, ExchangeOrderState } from './exchange-adapter';
 import type { PaperFillModel } from './paper-fill-model';
@@ -8,7 +8,8 @@ import type { PaperFillModel } from './paper-fill-model';
  * order is evaluating it again against the current market price.
  */
 export class PaperExchange implements ExchangeAdapter {
-  readonly venue = 'paper';
+  readonly venue = PAPER_VENUE;
+  readonly live = false;
 
   constructor(
     private readonly prices: MarketPriceStore,

@@ -12,6 +12,7 @@ import {
   ServiceName,
   TradingState,
   actionHash,
+  approvalProblem,
   findMarket,
   money,
   orderAction,
@@ -24,7 +25,7 @@ import {
   type OrdersCancelAll,
 } from '@desk/contracts';
 import { MarketPriceStore, Outbox, uuidFromHash } from '@desk/platform';
-import { EXECUTION_CONFIG, type ExecutionConfig, type ExecutionMode } from '../../config';
+import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import {
   EXCHANGE_ADAPTER,
   type ExchangeAdapter,
@@ -34,7 +35,6 @@ import {
 } from '../exchange/exchange-adapter';
 import { ControlsRepository } from './controls.repository';
 import {
-  approvalProblem,
   describeNotional,
   isCritical,
   notionalOf,
@@ -68,8 +68,6 @@ export class OrderExecutionService {
   private readonly logger = new Logger(OrderExecutionService.name);
   private readonly actor = serviceActor(ServiceName.Execution);
   private readonly threshold: Money;
-  /** Every order on a live venue is critical (only paper exists today). */
-  private readonly liveVenue: boolean;
 
   constructor(
     @Inject(EXECUTION_CONFIG) config: ExecutionConfig,
@@ -80,7 +78,6 @@ export class OrderExecutionService {
     @Inject(EXCHANGE_ADAPTER) private readonly exchange: ExchangeAdapter,
   ) {
     this.threshold = money(config.APPROVAL_NOTIONAL_THRESHOLD);
-    this.liveVenue = isLive(config.EXECUTION_MODE);
   }
 
   /**
@@ -106,7 +103,7 @@ export class OrderExecutionService {
     const notional = notionalOf(job.order, lastPrice);
     // Risk's reduce-only closes cannot add exposure (checked against our position before they are placed),
     // so, like the kill switch itself, they are never held for approval.
-    const critical = !reduceOnly && isCritical(notional, this.threshold, this.liveVenue);
+    const critical = !reduceOnly && isCritical(notional, this.threshold, this.exchange.live);
 
     const outcome = await this.orders.transaction(async (tx) => {
       const order: OrderRecord = {
@@ -186,7 +183,8 @@ export class OrderExecutionService {
     const row = job.approvalId ? await this.controls.approval(tx, job.approvalId) : undefined;
     const problem = approvalProblem(row, {
       approvalId: job.approvalId,
-      intentId: job.intentId,
+      kind: ApprovalKind.Order,
+      subjectId: job.intentId,
       actionHash: actionHash(ApprovalKind.Order, orderAction(job.intentId, job.order)),
     });
     if (!problem) return undefined;
@@ -284,8 +282,18 @@ export class OrderExecutionService {
     return { cancelled };
   }
 
-  /** May this order be placed or filled now, given the trading state (and, when it matters, our position)? */
+  /**
+   * May this order be placed or filled now: on a live venue only while live trading is enabled there, and
+   * given the trading state (and, when it matters, our position)?
+   */
   private async verdict(tx: EntityManager, order: OrderRecord): Promise<Verdict> {
+    if (this.exchange.live && !(await this.controls.liveEnabled(tx, this.exchange.venue))) {
+      return {
+        allowed: false,
+        reasonCode: RiskReasonCode.VenueNotLive,
+        reason: `live trading on ${this.exchange.venue} is not enabled (two approvers must enable it)`,
+      };
+    }
     const state = await this.controls.tradingState(tx);
     if (state === TradingState.Active && !order.reduceOnly) return { allowed: true };
     // The position row stays locked: two reduce-only orders on one symbol are judged one after the other.
@@ -462,11 +470,6 @@ export class OrderExecutionService {
       correlationId: order.correlationId,
     });
   }
-}
-
-/** Only paper exists today; a live venue makes every order critical (the two-man rule). */
-function isLive(mode: ExecutionMode): boolean {
-  return mode === 'live';
 }
 
 function toExchangeOrder(order: OrderRecord): ExchangeOrder {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrderSide, OrderType, TradingState, money, toWire } from '@desk/contracts';
-import {
-  approvalProblem,
-  isCritical,
-  notionalOf,
-  placementVerdict,
-  reducesPosition,
-  type ApprovalRow,
-} from './order-guard';
+import { isCritical, notionalOf, placementVerdict, reducesPosition } from './order-guard';
 
 describe('reduces the position', () => {
   it('sells against a long and buys against a short, never through zero', () => {
@@ -78,54 +71,5 @@ describe('criticality at execution', () => {
     expect(isCritical(money('25000.01'), threshold, false)).toBe(true);
     expect(isCritical(undefined, threshold, false)).toBe(true);
     expect(isCritical(money('1'), threshold, true)).toBe(true);
-  });
-});
-
-describe('approval check', () => {
-  const row: ApprovalRow = {
-    id: 'a1',
-    kind: 'order',
-    subjectId: 'i1',
-    actionHash: 'h1',
-    status: 'executed',
-    requiredApprovals: 2,
-    validApprovals: 2,
-  };
-  const expected = { approvalId: 'a1', intentId: 'i1', actionHash: 'h1' };
-
-  it('releases exactly the approved order', () => {
-    expect(approvalProblem(row, expected)).toBeUndefined();
-  });
-
-  it.each([
-    [
-      'no approval id',
-      undefined,
-      { ...expected, approvalId: undefined },
-      'critical order without an approval',
-    ],
-    ['no such approval', undefined, expected, 'approval a1 does not exist'],
-    [
-      'another kind',
-      { ...row, kind: 'trading.resume' },
-      expected,
-      'approval a1 is for trading.resume, not an order',
-    ],
-    ['another order', { ...row, subjectId: 'i2' }, expected, 'approval a1 is for another order (i2)'],
-    ['not executed', { ...row, status: 'denied' }, expected, 'approval a1 is denied, not executed'],
-    [
-      'other parameters',
-      { ...row, actionHash: 'h2' },
-      expected,
-      'approval a1 was given for different order parameters',
-    ],
-    [
-      'too few valid approvals',
-      { ...row, validApprovals: 1 },
-      expected,
-      'approval a1 has 1 valid approvals of 2 required',
-    ],
-  ])('refuses %s', (_label, r, e, problem) => {
-    expect(approvalProblem(r, e)).toBe(problem);
   });
 });

@@ -19,7 +19,7 @@ const ALLOWED: Verdict = { allowed: true };
 
 /**
  * Does an order reduce execution's own position in its symbol: on the other side, and small enough that,
- * with the other active orders that may fill first (`reserved`), it never takes the position through zero?
+ * with the active orders ahead of it that may fill first (`reserved`), it never takes the position through zero?
  */
 export function reducesPosition(position: Money, side: OrderSide, quantity: Money, reserved: Money): boolean {
   if (position.isZero()) return false;
@@ -77,39 +77,6 @@ export function notionalOf(order: OrderParams, lastPrice: Money | undefined): Mo
 /** The two-man rule, computed by execution itself: over the threshold, of unknown size, or on a live venue. */
 export function isCritical(notional: Money | undefined, threshold: Money, liveVenue: boolean): boolean {
   return liveVenue || notional === undefined || notional.gt(threshold);
-}
-
-/** A row of gateway.approval_validity (the gateway's view of approvals that still count). */
-export interface ApprovalRow {
-  readonly id: string;
-  readonly kind: string;
-  readonly subjectId: string;
-  readonly actionHash: string;
-  readonly status: string;
-  readonly requiredApprovals: number;
-  readonly validApprovals: number;
-}
-
-/**
- * Why an approval does not release this exact order (undefined when it does): it must exist, be an order
- * approval for this intent, be executed, carry the hash of exactly these parameters, and still have enough
- * valid approvals (approvers whose key and operator are still active).
- */
-export function approvalProblem(
-  row: ApprovalRow | undefined,
-  expected: { approvalId: string | undefined; intentId: string; actionHash: string },
-): string | undefined {
-  if (!expected.approvalId) return 'critical order without an approval';
-  if (!row) return `approval ${expected.approvalId} does not exist`;
-  if (row.kind !== 'order') return `approval ${row.id} is for ${row.kind}, not an order`;
-  if (row.subjectId !== expected.intentId)
-    return `approval ${row.id} is for another order (${row.subjectId})`;
-  if (row.status !== 'executed') return `approval ${row.id} is ${row.status}, not executed`;
-  if (row.actionHash !== expected.actionHash)
-    return `approval ${row.id} was given for different order parameters`;
-  if (row.validApprovals < row.requiredApprovals)
-    return `approval ${row.id} has ${row.validApprovals} valid approvals of ${row.requiredApprovals} required`;
-  return undefined;
 }
 
 /** The detail stored with an event and shown in GET /v1/orders/:id: "REASON_CODE: text". */

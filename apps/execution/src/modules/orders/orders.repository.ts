@@ -120,8 +120,10 @@ export class OrdersRepository {
   }
 
   /**
-   * Quantity of the other active orders in a symbol and side that may fill before this one (only risk's
-   * reduce-only closes when `reduceOnlyOnly`: while halted nothing else can fill).
+   * Quantity of the active orders in a symbol and side that are ahead of this one (recorded earlier) and
+   * may fill before it (only risk's reduce-only closes when `reduceOnlyOnly`: while halted nothing else can
+   * fill). Only earlier orders count: an order placed later was placed around them, so an oversized
+   * newcomer is refused without knocking out the orders already working.
    */
   async reservedQuantity(
     tx: EntityManager,
@@ -130,7 +132,8 @@ export class OrdersRepository {
   ): Promise<Money> {
     const rows: { quantity: string }[] = await tx.query(
       `SELECT COALESCE(sum(quantity - filled_quantity), 0)::text AS quantity FROM execution.orders
-        WHERE symbol = $1 AND side = $2 AND id <> $3 AND status = ANY($4::text[]) AND (reduce_only OR NOT $5)`,
+        WHERE symbol = $1 AND side = $2 AND status = ANY($4::text[]) AND (reduce_only OR NOT $5)
+          AND (created_at, id) < (SELECT created_at, id FROM execution.orders WHERE id = $3)`,
       [order.symbol, order.side, order.id, [...ACTIVE_STATUSES], reduceOnlyOnly],
     );
     return money(rows[0]?.quantity ?? '0');

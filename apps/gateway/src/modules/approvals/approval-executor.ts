@@ -10,48 +10,102 @@ import {
   actorSchema,
   orderParamsSchema,
   unsignedDecimalString,
+  venueIdSchema,
   type Actor,
 } from '@desk/contracts';
 import { Outbox } from '@desk/platform';
+import { Role } from '../access/role';
 import type { ApprovalRecord } from './approvals.repository';
+
+const reason = z.string().min(1).max(500);
+const keyId = z.string().regex(/^kid_[0-9a-f]{16}$/);
 
 /** The canonical form of each kind of action, checked again when it executes. */
 export const ACTION_SCHEMAS = {
   [ApprovalKind.Order]: z.object({ intentId: z.uuid(), order: orderParamsSchema }).strict(),
-  [ApprovalKind.TradingResume]: z
-    .object({ command: z.literal('resume'), reason: z.string().min(1).max(500) })
-    .strict(),
+  [ApprovalKind.TradingResume]: z.object({ command: z.literal('resume'), reason }).strict(),
   [ApprovalKind.RaiseLimits]: z
+    .object({ limits: z.record(z.string().max(64), unsignedDecimalString), reason })
+    .strict(),
+  [ApprovalKind.EnableLiveVenue]: z.object({ venue: venueIdSchema, reason }).strict(),
+  /**
+   * A new admin key (or an admin key's replacement). The key was generated when the request was made and
+   * handed to the requester then; only its digest is held here, so quorum activates it without the key
+   * ever being stored. `digest` is SHA-256 hex of the key; `keyId` is derived from the key.
+   */
+  [ApprovalKind.AdminKey]: z
     .object({
-      limits: z.record(z.string().max(64), unsignedDecimalString),
-      reason: z.string().min(1).max(500),
+      operation: z.enum(['create', 'rotate']),
+      operatorId: z.uuid(),
+      roles: z.array(z.enum(Role)).min(1),
+      label: z.string().min(1).max(100),
+      expiresAt: z.iso.datetime({ offset: true }).nullable(),
+      keyId,
+      digest: z.string().regex(/^[0-9a-f]{64}$/),
+      rotatedFrom: keyId.optional(),
+      overlapSeconds: z.number().int().min(0).optional(),
     })
     .strict(),
-} as const;
+} as const satisfies Record<ApprovalKind, z.ZodType>;
 
 export type ExecutableKind = keyof typeof ACTION_SCHEMAS;
+export type ActionOf<K extends ExecutableKind> = z.infer<(typeof ACTION_SCHEMAS)[K]>;
 
 export function isExecutable(kind: ApprovalKind): kind is ExecutableKind {
   return kind in ACTION_SCHEMAS;
 }
 
 /**
+ * Releases an approved action inside the approval's transaction. Returns why it must be refused instead
+ * (the approved action can no longer be carried out as approved), and then it has written nothing: a
+ * release checks everything before it writes.
+ */
+export type Release<K extends ExecutableKind> = (
+  tx: EntityManager,
+  request: ApprovalRecord,
+  action: ActionOf<K>,
+) => Promise<string | undefined>;
+
+/** Who asked for the action: the actor of what its release does. */
+export function requesterOf(r: ApprovalRecord): Actor {
+  return actorSchema.parse({
+    type: r.requester.type,
+    id: r.requester.id,
+    ...(r.requester.keyId ? { keyId: r.requester.keyId } : {}),
+  });
+}
+
+/** Kinds released by the feature that owns them (registered at start-up, so approvals depends on no feature). */
+type RegisteredKind = ApprovalKind.AdminKey;
+
+/**
  * What quorum releases, by kind, inside the approval's transaction (so it happens exactly when the request
- * turns 'executed'): an approved order goes back through risk; resuming and raising limits become control
- * commands to risk.
+ * turns 'executed'): an approved order goes back through risk; resuming, raising limits and enabling a
+ * live venue become control commands to risk (which checks the approval record again); an admin key is
+ * activated by the keys feature.
  */
 @Injectable()
 export class ApprovalExecutor {
+  private readonly registered = new Map<RegisteredKind, Release<RegisteredKind>>();
+
   constructor(@Inject(Outbox) private readonly outbox: Outbox) {}
 
-  async execute(tx: EntityManager, r: ApprovalRecord, action: unknown): Promise<void> {
-    const requester: Actor = actorSchema.parse({
-      type: r.requester.type,
-      id: r.requester.id,
-      ...(r.requester.keyId ? { keyId: r.requester.keyId } : {}),
-    });
+  register<K extends RegisteredKind>(kind: K, release: Release<K>): void {
+    if (this.registered.has(kind)) throw new Error(`approval kind ${kind} has two releases`);
+    this.registered.set(kind, release);
+  }
+
+  /** Kinds nobody can release: the service refuses to start with any. */
+  unreleasable(): RegisteredKind[] {
+    const kinds: RegisteredKind[] = [ApprovalKind.AdminKey];
+    return kinds.filter((k) => !this.registered.has(k));
+  }
+
+  async execute(tx: EntityManager, r: ApprovalRecord, action: unknown): Promise<string | undefined> {
+    const requester = requesterOf(r);
     const now = new Date().toISOString();
-    const kind = r.kind as ExecutableKind;
+    const control = { schemaVersion: SCHEMA_VERSION, actor: requester, issuedAt: now, approvalId: r.id };
+    const kind = r.kind;
     switch (kind) {
       case ApprovalKind.Order: {
         const a = ACTION_SCHEMAS[ApprovalKind.Order].parse(action);
@@ -64,36 +118,47 @@ export class ApprovalExecutor {
           approvedAt: now,
           correlationId: r.correlationId,
         });
-        return;
+        return undefined;
       }
       case ApprovalKind.TradingResume: {
         const a = ACTION_SCHEMAS[ApprovalKind.TradingResume].parse(action);
         await this.outbox.add(tx, JobName.ControlCommand, {
-          schemaVersion: SCHEMA_VERSION,
+          ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.Resume,
-          actor: requester,
           reason: a.reason,
-          issuedAt: now,
-          approvalId: r.id,
           correlationId: r.correlationId,
         });
-        return;
+        return undefined;
       }
       case ApprovalKind.RaiseLimits: {
         const a = ACTION_SCHEMAS[ApprovalKind.RaiseLimits].parse(action);
         await this.outbox.add(tx, JobName.ControlCommand, {
-          schemaVersion: SCHEMA_VERSION,
+          ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.SetLimits,
-          actor: requester,
           reason: a.reason,
           limits: a.limits,
-          issuedAt: now,
-          approvalId: r.id,
           correlationId: r.correlationId,
         });
-        return;
+        return undefined;
+      }
+      case ApprovalKind.EnableLiveVenue: {
+        const a = ACTION_SCHEMAS[ApprovalKind.EnableLiveVenue].parse(action);
+        await this.outbox.add(tx, JobName.ControlCommand, {
+          ...control,
+          commandId: randomUUID(),
+          command: ControlCommandKind.EnableLiveVenue,
+          venue: a.venue,
+          reason: a.reason,
+          correlationId: r.correlationId,
+        });
+        return undefined;
+      }
+      case ApprovalKind.AdminKey: {
+        const release = this.registered.get(ApprovalKind.AdminKey);
+        if (!release) throw new Error(`no release registered for ${kind}`);
+        return release(tx, r, ACTION_SCHEMAS[ApprovalKind.AdminKey].parse(action));
       }
       default: {
         const unreachable: never = kind;

@@ -1,22 +1,14 @@
 import { Module } from '@nestjs/common';
-import { ApprovalExecutor } from './approval-executor';
 import { ApprovalNotifyProcessor } from './approval-notify.processor';
 import { ApprovalRequestedProcessor } from './approval-requested.processor';
 import { ApprovalWebhook } from './approval-webhook';
+import { ApprovalsCoreModule } from './approvals-core.module';
 import { ApprovalsController } from './approvals.controller';
-import { ApprovalsRepository } from './approvals.repository';
-import { ApprovalsService } from './approvals.service';
 
+/** Approval endpoints, requests raised by risk (approvals queue) and the outbound webhook (notifications). */
 @Module({
+  imports: [ApprovalsCoreModule],
   controllers: [ApprovalsController],
-  providers: [
-    ApprovalsRepository,
-    ApprovalsService,
-    ApprovalExecutor,
-    ApprovalWebhook,
-    ApprovalRequestedProcessor,
-    ApprovalNotifyProcessor,
-  ],
-  exports: [ApprovalsService],
+  providers: [ApprovalWebhook, ApprovalRequestedProcessor, ApprovalNotifyProcessor],
 })
 export class ApprovalsModule {}

@@ -63,7 +63,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Creates a request inside the caller's transaction. Undefined if one is already live for the subject. */
   async request(tx: EntityManager, a: NewApproval): Promise<ApprovalRecord | undefined> {
-    if (!isExecutable(a.kind)) throw new Error(`no executor for approval kind ${a.kind}`);
+    if (!isExecutable(a.kind)) throw new Error(`no executor for approval kind ${String(a.kind)}`);
     const action = ACTION_SCHEMAS[a.kind].parse(a.action);
     const created = await this.approvals.insert(tx, {
       id: randomUUID(),
@@ -131,6 +131,14 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
           new AppError(ErrorCode.Forbidden, 'you requested this action: another approver must decide'),
         );
       }
+      if (beneficiaryOf(r) === actor.id) {
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
+          reason: 'the operator who would receive the admin key may not approve it',
+        });
+        throw new Refusal(
+          new AppError(ErrorCode.Forbidden, 'this admin key would be yours: another approver must decide'),
+        );
+      }
       const counted = await this.approvals.decide(tx, {
         requestId: r.id,
         operatorId: actor.id,
@@ -154,7 +162,12 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
         });
         return;
       }
-      await this.executor.execute(tx, r, action);
+      const refused = await this.executor.execute(tx, r, action);
+      if (refused) {
+        await this.approvals.setStatus(tx, r.id, 'refused', refused);
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, { reason: refused });
+        return;
+      }
       await this.approvals.setStatus(tx, r.id, 'executed', null);
       await this.audit(
         tx,
@@ -243,6 +256,8 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationBootstrap(): void {
+    const missing = this.executor.unreleasable();
+    if (missing.length) throw new Error(`no release registered for approval kinds ${missing.join(', ')}`);
     this.sweeper = setInterval(() => void this.expireDue(), 2000);
     this.sweeper.unref();
   }
@@ -305,7 +320,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       status: r.status === 'pending' && r.expired ? 'expired' : r.status,
       statusReason: r.statusReason,
       subjectId: r.subjectId,
-      action: JSON.parse(r.action) as unknown,
+      action: shownAction(r.kind, JSON.parse(r.action)),
       context: JSON.parse(r.context) as unknown,
       requester: r.requester,
       requiredApprovals: r.requiredApprovals,
@@ -328,6 +343,20 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
+/** The operator an approved action would empower (an admin key's owner): they may not approve it. */
+function beneficiaryOf(r: ApprovalRecord): string | undefined {
+  if (r.kind !== ApprovalKind.AdminKey) return undefined;
+  const action = JSON.parse(r.action) as { operatorId?: unknown };
+  return typeof action.operatorId === 'string' ? action.operatorId : undefined;
+}
+
+/** The action as approvers see it: an admin key's digest stays in the database (its key id identifies it). */
+function shownAction(kind: ApprovalKind, action: unknown): unknown {
+  if (kind !== ApprovalKind.AdminKey || action === null || typeof action !== 'object') return action;
+  const { digest: _digest, ...shown } = action as Record<string, unknown>;
+  return shown;
+}
+
 function summarise(kind: ApprovalKind, action: unknown): string {
   const a = action as Record<string, unknown>;
   switch (kind) {
@@ -340,8 +369,9 @@ function summarise(kind: ApprovalKind, action: unknown): string {
     case ApprovalKind.RaiseLimits:
       return `raise risk limits: ${JSON.stringify(a.limits)}`;
     case ApprovalKind.EnableLiveVenue:
+      return `enable LIVE trading (real money) on ${String(a.venue)}: ${String(a.reason)}`;
     case ApprovalKind.AdminKey:
-      return kind;
+      return `${a.operation === 'rotate' ? 'rotate' : 'create'} admin key ${String(a.keyId)} for operator ${String(a.operatorId)}`;
     default: {
       const unreachable: never = kind;
       return String(unreachable);

@@ -1,13 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AuditAction } from '@desk/contracts';
+import { ApprovalKind, AuditAction } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { parseInput } from '../../http/zod-input';
-import { generateApiKey } from '../access/api-key';
+import { generateApiKey, type NewApiKey } from '../access/api-key';
 import { Role } from '../access/role';
-import { IdempotencyService, type IdempotentResponse } from '../idempotency/idempotency.service';
+import { ApprovalExecutor, requesterOf, type ActionOf } from '../approvals/approval-executor';
+import type { ApprovalRecord } from '../approvals/approvals.repository';
+import { ApprovalsService } from '../approvals/approvals.service';
+import {
+  IdempotencyService,
+  type IdempotentResponse,
+  type WorkResult,
+} from '../idempotency/idempotency.service';
 import type { Command } from '../operators/operators.service';
 import { OperatorsRepository } from '../operators/operators.repository';
 import { ApiKeysRepository, type ApiKeyRecord } from './api-keys.repository';
@@ -22,12 +29,34 @@ export interface IssuedKey extends KeyView {
   notice: string;
 }
 
+/** An admin key held for the two-man rule: the key is handed over now and works once approved. */
+export interface PendingKey {
+  status: 'pending_approval';
+  approvalId: string;
+  requiredApprovals: number;
+  expiresAt: string;
+  keyId: string;
+  operatorId: string;
+  roles: Role[];
+  label: string;
+  keyExpiresAt: string | null;
+  rotatedFrom: string | null;
+  key: string;
+  notice: string;
+}
+
+type AdminKeyAction = ActionOf<ApprovalKind.AdminKey>;
+
 /**
  * API keys: issued to an operator with roles, shown once, stored as a digest; revoked or rotated by an
  * admin. Every change is audited (with the key id, never the key) in the same transaction.
+ *
+ * Creating or rotating an admin key is critical (two-man rule): the key is generated and shown to the
+ * requester at once, but only its digest goes into the approval request, and the key exists (works) only
+ * once enough approvers agree. So the key is never stored, and no single admin can mint another admin.
  */
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(ApiKeysRepository) private readonly keys: ApiKeysRepository,
@@ -35,7 +64,13 @@ export class ApiKeysService {
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+    @Inject(ApprovalExecutor) private readonly executor: ApprovalExecutor,
   ) {}
+
+  onModuleInit(): void {
+    this.executor.register(ApprovalKind.AdminKey, (tx, r, action) => this.releaseAdminKey(tx, r, action));
+  }
 
   async create(command: Command, operatorId: string, body: unknown): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, false);
@@ -50,13 +85,18 @@ export class ApiKeysService {
         path: `/v1/operators/${operatorId}/keys`,
         canonicalBody: input,
       },
-      async (tx) => {
-        const issued = await this.issue(tx, command, {
+      async (tx): Promise<WorkResult<IssuedKey | PendingKey>> => {
+        const k = {
           operatorId,
           roles: input.roles,
           label: input.label ?? 'api key',
           expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
-        });
+        };
+        if (k.roles.includes(Role.Admin)) {
+          const pending = await this.requestAdminKey(tx, command, { operation: 'create', ...k });
+          return { status: 202, body: pending, storedBody: withoutSecret(pending) };
+        }
+        const issued = await this.issue(tx, command, k);
         return { status: 201, body: issued, storedBody: withoutSecret(issued) };
       },
     );
@@ -70,9 +110,7 @@ export class ApiKeysService {
     action: AuditAction = AuditAction.KeyCreated,
     extra: Record<string, unknown> = {},
   ): Promise<IssuedKey> {
-    const operator = await this.operators.find(k.operatorId, tx);
-    if (!operator) throw AppError.notFound('operator');
-    if (operator.status !== 'active') throw new AppError(ErrorCode.Conflict, 'the operator is disabled');
+    await this.activeOperator(tx, k.operatorId);
     const { key, keyId, digest } = generateApiKey();
     const record = await this.keys.insert(tx, {
       id: keyId,
@@ -97,6 +135,124 @@ export class ApiKeysService {
       correlationId: command.correlationId,
     });
     return { ...toView(record), key, notice: SHOWN_ONCE };
+  }
+
+  /**
+   * Holds an admin key for two approvers: generates it, puts its digest (never the key) in the approval
+   * request, and hands the key to the requester now; it authenticates nothing until the request executes.
+   */
+  private async requestAdminKey(
+    tx: EntityManager,
+    command: Pick<Command, 'actor' | 'correlationId'>,
+    k: AdminKeyRequest,
+  ): Promise<PendingKey> {
+    await this.activeOperator(tx, k.operatorId);
+    const generated: NewApiKey = generateApiKey();
+    const action: AdminKeyAction = {
+      operation: k.operation,
+      operatorId: k.operatorId,
+      roles: [...k.roles].sort(),
+      label: k.label,
+      expiresAt: k.expiresAt ? k.expiresAt.toISOString() : null,
+      keyId: generated.keyId,
+      digest: generated.digest.toString('hex'),
+      ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom, overlapSeconds: k.overlapSeconds ?? 0 } : {}),
+    };
+    const request = await this.approvals.request(tx, {
+      kind: ApprovalKind.AdminKey,
+      subjectId: generated.keyId,
+      action,
+      context: {
+        operation: k.operation,
+        operatorId: k.operatorId,
+        roles: action.roles,
+        label: k.label,
+        keyExpiresAt: action.expiresAt,
+        ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom, overlapSeconds: action.overlapSeconds } : {}),
+      },
+      requester: command.actor,
+      correlationId: command.correlationId,
+    });
+    if (!request) throw new Error('admin key request was not created');
+    return {
+      status: 'pending_approval',
+      approvalId: request.id,
+      requiredApprovals: request.requiredApprovals,
+      expiresAt: request.expiresAt.toISOString(),
+      keyId: generated.keyId,
+      operatorId: k.operatorId,
+      roles: action.roles,
+      label: k.label,
+      keyExpiresAt: action.expiresAt,
+      rotatedFrom: k.rotatedFrom ?? null,
+      key: generated.key,
+      notice:
+        `store this key now: it is shown only once. It works only after ${request.requiredApprovals} ` +
+        `approver(s) approve request ${request.id} (before ${request.expiresAt.toISOString()}).`,
+    };
+  }
+
+  /**
+   * Quorum on an admin key request: the key starts to work (and, for a rotation, the old one is retired),
+   * unless what was approved can no longer be done as approved. Checks everything before it writes.
+   */
+  private async releaseAdminKey(
+    tx: EntityManager,
+    r: ApprovalRecord,
+    a: AdminKeyAction,
+  ): Promise<string | undefined> {
+    const operator = await this.operators.find(a.operatorId, tx);
+    if (operator?.status !== 'active') return `operator ${a.operatorId} is no longer active`;
+    if (await this.keys.find(a.keyId, tx)) return `key ${a.keyId} already exists`;
+    if (a.operation === 'rotate') {
+      const old = a.rotatedFrom ? await this.keys.lockForUpdate(tx, a.rotatedFrom) : undefined;
+      if (!old || old.status !== 'active' || old.rotatedTo) {
+        return `key ${a.rotatedFrom ?? '(none)'} is no longer an active key that was not rotated`;
+      }
+    }
+    const actor = requesterOf(r);
+    const record = await this.keys.insert(tx, {
+      id: a.keyId,
+      operatorId: a.operatorId,
+      digest: Buffer.from(a.digest, 'hex'),
+      roles: a.roles,
+      label: a.label,
+      expiresAt: a.expiresAt ? new Date(a.expiresAt) : null,
+      createdBy: r.requester.id,
+    });
+    let extra: Record<string, unknown> = {};
+    if (a.operation === 'rotate' && a.rotatedFrom) {
+      const overlapSeconds = a.overlapSeconds ?? 0;
+      const retired = await this.keys.retire(
+        tx,
+        a.rotatedFrom,
+        a.keyId,
+        new Date(Date.now() + overlapSeconds * 1000),
+      );
+      if (!retired) throw new Error(`key ${a.rotatedFrom} changed while it was locked`);
+      extra = { rotatedFrom: a.rotatedFrom, overlapSeconds };
+    }
+    await this.outbox.addAudit(tx, {
+      actor,
+      action: a.operation === 'rotate' ? AuditAction.KeyRotated : AuditAction.KeyCreated,
+      subject: { type: 'key', id: a.keyId },
+      payload: {
+        operatorId: a.operatorId,
+        roles: record.roles,
+        label: record.label,
+        expiresAt: record.expiresAt?.toISOString() ?? null,
+        approvalId: r.id,
+        ...extra,
+      },
+      correlationId: r.correlationId,
+    });
+    return undefined;
+  }
+
+  private async activeOperator(tx: EntityManager, operatorId: string): Promise<void> {
+    const operator = await this.operators.find(operatorId, tx);
+    if (!operator) throw AppError.notFound('operator');
+    if (operator.status !== 'active') throw new AppError(ErrorCode.Conflict, 'the operator is disabled');
   }
 
   async list(query: unknown): Promise<{ items: KeyView[] }> {
@@ -156,7 +312,7 @@ export class ApiKeysService {
         path: `/v1/keys/${keyId}/rotate`,
         canonicalBody: input,
       },
-      async (tx) => {
+      async (tx): Promise<WorkResult<unknown>> => {
         const old = await this.keys.lockForUpdate(tx, keyId);
         if (!old) throw AppError.notFound('key');
         if (old.status !== 'active' || old.rotatedTo) {
@@ -164,6 +320,18 @@ export class ApiKeysService {
             ErrorCode.Conflict,
             'only an active key that was not rotated yet can be rotated',
           );
+        }
+        if (old.roles.includes(Role.Admin)) {
+          const pending = await this.requestAdminKey(tx, command, {
+            operation: 'rotate',
+            operatorId: old.operatorId,
+            roles: old.roles,
+            label: old.label,
+            expiresAt: old.expiresAt,
+            rotatedFrom: keyId,
+            overlapSeconds,
+          });
+          return { status: 202, body: pending, storedBody: withoutSecret(pending) };
         }
         const issued = await this.issue(
           tx,
@@ -186,6 +354,17 @@ export class ApiKeysService {
   }
 }
 
+/** What an admin key request carries before its key is generated. */
+interface AdminKeyRequest {
+  operation: 'create' | 'rotate';
+  operatorId: string;
+  roles: readonly Role[];
+  label: string;
+  expiresAt: Date | null;
+  rotatedFrom?: string;
+  overlapSeconds?: number;
+}
+
 export function toView(k: ApiKeyRecord): KeyView {
   return {
     keyId: k.id,
@@ -202,6 +381,6 @@ export function toView(k: ApiKeyRecord): KeyView {
 }
 
 /** What an idempotent replay returns: everything but the key, which is never stored. */
-function withoutSecret(issued: IssuedKey): Omit<IssuedKey, 'key'> & { key: null } {
+function withoutSecret<T extends { key: string; notice: string }>(issued: T): Omit<T, 'key'> & { key: null } {
   return { ...issued, key: null, notice: 'the key was shown only in the first response' };
 }

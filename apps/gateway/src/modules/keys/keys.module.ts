@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApprovalsCoreModule } from '../approvals/approvals-core.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { OperatorsModule } from '../operators/operators.module';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -7,7 +8,7 @@ import { BootstrapService } from './bootstrap.service';
 import { KeysController } from './keys.controller';
 
 @Module({
-  imports: [IdempotencyModule, OperatorsModule],
+  imports: [ApprovalsCoreModule, IdempotencyModule, OperatorsModule],
   controllers: [KeysController],
   providers: [ApiKeysRepository, ApiKeysService, BootstrapService],
   exports: [ApiKeysRepository, ApiKeysService, BootstrapService],

@@ -1,10 +1,17 @@
 import { z } from 'zod';
-import { unsignedDecimalString } from '@desk/contracts';
+import { PAPER_VENUE, unsignedDecimalString, venueIdSchema } from '@desk/contracts';
 
 const reason = z.string().trim().min(1, 'is required').max(500);
 
 export const killSchema = z.object({ reason, flatten: z.boolean().default(false) }).strict();
 export const resumeSchema = z.object({ reason }).strict();
+export const venueSwitchSchema = z.object({ reason }).strict();
+/** A venue named in a path; the paper venue never trades real money, so it can never be made live. */
+export const liveVenueParamSchema = z
+  .object({
+    venue: venueIdSchema.refine((v) => v !== PAPER_VENUE, 'the paper venue never trades real money'),
+  })
+  .strict();
 export const putLimitsSchema = z
   .object({
     limits: z
@@ -27,4 +34,13 @@ export interface LimitView {
   value: string;
   updatedAt: string;
   updatedBy: string;
+}
+
+export interface VenueView {
+  venue: string;
+  live: boolean;
+  approvalId: string | null;
+  reason: string;
+  setBy: { type: string; id: string; keyId: string | null };
+  setAt: string;
 }

@@ -8,25 +8,34 @@ import {
   ControlCommandKind,
   JobName,
   SCHEMA_VERSION,
+  limitsAction,
+  liveVenueAction,
   money,
+  resumeAction,
   type Actor,
+  type ControlCommand,
 } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { parseInput } from '../../http/zod-input';
-import { ApprovalsService } from '../approvals/approvals.service';
+import type { ApprovalRecord } from '../approvals/approvals.repository';
+import { ApprovalsService, type NewApproval } from '../approvals/approvals.service';
 import {
   killSchema,
+  liveVenueParamSchema,
   putLimitsSchema,
   resumeSchema,
+  venueSwitchSchema,
   type LimitView,
   type TradingStateView,
+  type VenueView,
 } from './risk-control.dto';
 import { RiskStateQueryRepository } from './risk-state-query.repository';
 
 /**
- * People's controls over risk. Killing is never gated: the command goes to risk at once. Resuming and any
- * limit change that raises risk go through the two-man rule; a change that only lowers risk applies at once.
- * For every limit, a higher value means more risk.
+ * People's controls over risk. Killing and switching a venue off live trading are never gated: the command
+ * goes to risk at once. Resuming, any limit change that raises risk, and enabling live trading (real
+ * money) on a venue go through the two-man rule; a change that only lowers risk applies at once. For every
+ * limit, a higher value means more risk.
  */
 @Injectable()
 export class RiskControlService {
@@ -39,51 +48,70 @@ export class RiskControlService {
 
   async kill(actor: Actor, body: unknown, correlationId: string) {
     const input = parseInput(killSchema, body);
-    const commandId = randomUUID();
-    await this.db.transaction(async (tx) => {
-      await this.outbox.add(tx, JobName.ControlCommand, {
-        schemaVersion: SCHEMA_VERSION,
-        commandId,
-        command: ControlCommandKind.Kill,
-        actor,
-        reason: input.reason,
-        flatten: input.flatten,
-        issuedAt: new Date().toISOString(),
-        correlationId,
-      });
-      await this.outbox.addAudit(tx, {
-        actor,
-        action: AuditAction.ControlIssued,
-        subject: { type: 'control', id: commandId },
-        payload: { command: ControlCommandKind.Kill, reason: input.reason, flatten: input.flatten },
-        correlationId,
-      });
-    });
-    await this.outbox.flush();
+    const commandId = await this.issue(
+      actor,
+      { command: ControlCommandKind.Kill, reason: input.reason, flatten: input.flatten },
+      correlationId,
+    );
     return { commandId, command: ControlCommandKind.Kill, flatten: input.flatten, status: 'issued' };
   }
 
   async resume(actor: Actor, body: unknown, correlationId: string) {
     const input = parseInput(resumeSchema, body);
     const tradingState = (await this.state.tradingState()) ?? null;
-    const request = await this.db.transaction((tx) =>
-      this.approvals.request(tx, {
-        kind: ApprovalKind.TradingResume,
-        subjectId: `resume-${randomUUID()}`,
-        action: { command: 'resume', reason: input.reason },
-        context: { tradingState },
-        requester: actor,
-        correlationId,
-      }),
-    );
-    void this.outbox.flush();
-    if (!request) throw new Error('resume request was not created');
+    const request = await this.hold({
+      kind: ApprovalKind.TradingResume,
+      subjectId: `resume-${randomUUID()}`,
+      action: resumeAction(input.reason),
+      context: { tradingState },
+      requester: actor,
+      correlationId,
+    });
     return {
       status: 'pending_approval',
       approvalId: request.id,
       requiredApprovals: request.requiredApprovals,
       expiresAt: request.expiresAt.toISOString(),
     };
+  }
+
+  async venues(): Promise<{ items: VenueView[] }> {
+    return { items: await this.state.venues() };
+  }
+
+  /** Live trading on a venue: two approvers must agree; risk records it when the request executes. */
+  async enableLiveVenue(actor: Actor, params: unknown, body: unknown, correlationId: string) {
+    const { venue } = parseInput(liveVenueParamSchema, params, '(path)');
+    const input = parseInput(venueSwitchSchema, body);
+    const current = (await this.state.venues()).find((v) => v.venue === venue);
+    if (current?.live) throw new AppError(ErrorCode.Conflict, `live trading on ${venue} is already enabled`);
+    const request = await this.hold({
+      kind: ApprovalKind.EnableLiveVenue,
+      subjectId: `venue-live-${venue}-${randomUUID()}`,
+      action: liveVenueAction(venue, input.reason),
+      context: { venue, live: false, warning: 'orders on this venue will move real money' },
+      requester: actor,
+      correlationId,
+    });
+    return {
+      status: 'pending_approval',
+      venue,
+      approvalId: request.id,
+      requiredApprovals: request.requiredApprovals,
+      expiresAt: request.expiresAt.toISOString(),
+    };
+  }
+
+  /** Stopping is never gated: the venue stops trading real money as soon as risk takes the command. */
+  async disableLiveVenue(actor: Actor, params: unknown, body: unknown, correlationId: string) {
+    const { venue } = parseInput(liveVenueParamSchema, params, '(path)');
+    const input = parseInput(venueSwitchSchema, body);
+    const commandId = await this.issue(
+      actor,
+      { command: ControlCommandKind.DisableLiveVenue, venue, reason: input.reason },
+      correlationId,
+    );
+    return { commandId, command: ControlCommandKind.DisableLiveVenue, venue, status: 'issued' };
   }
 
   async tradingState(): Promise<TradingStateView> {
@@ -120,41 +148,22 @@ export class RiskControlService {
     }));
     const raises = changes.filter((c) => money(c.new).gt(money(c.old)));
     if (raises.length === 0) {
-      const commandId = randomUUID();
-      await this.db.transaction(async (tx) => {
-        await this.outbox.add(tx, JobName.ControlCommand, {
-          schemaVersion: SCHEMA_VERSION,
-          commandId,
-          command: ControlCommandKind.SetLimits,
-          actor,
-          reason: input.reason,
-          limits: input.limits,
-          issuedAt: new Date().toISOString(),
-          correlationId,
-        });
-        await this.outbox.addAudit(tx, {
-          actor,
-          action: AuditAction.ControlIssued,
-          subject: { type: 'control', id: commandId },
-          payload: { command: ControlCommandKind.SetLimits, reason: input.reason, changes },
-          correlationId,
-        });
-      });
-      void this.outbox.flush();
+      const commandId = await this.issue(
+        actor,
+        { command: ControlCommandKind.SetLimits, reason: input.reason, limits: input.limits },
+        correlationId,
+        { changes },
+      );
       return { status: 202, body: { status: 'applying', commandId, changes } };
     }
-    const request = await this.db.transaction((tx) =>
-      this.approvals.request(tx, {
-        kind: ApprovalKind.RaiseLimits,
-        subjectId: `limits-${randomUUID()}`,
-        action: { limits: input.limits, reason: input.reason },
-        context: { changes, raises: raises.map((r) => r.name) },
-        requester: actor,
-        correlationId,
-      }),
-    );
-    void this.outbox.flush();
-    if (!request) throw new Error('limits request was not created');
+    const request = await this.hold({
+      kind: ApprovalKind.RaiseLimits,
+      subjectId: `limits-${randomUUID()}`,
+      action: limitsAction(input.limits, input.reason),
+      context: { changes, raises: raises.map((r) => r.name) },
+      requester: actor,
+      correlationId,
+    });
     return {
       status: 202,
       body: {
@@ -164,5 +173,43 @@ export class RiskControlService {
         expiresAt: request.expiresAt.toISOString(),
       },
     };
+  }
+
+  /** A command people may give without approval (stopping, lowering): sent to risk and audited at once. */
+  private async issue(
+    actor: Actor,
+    c: Pick<ControlCommand, 'command' | 'reason' | 'flatten' | 'limits' | 'venue'>,
+    correlationId: string,
+    audited: Record<string, unknown> = {},
+  ): Promise<string> {
+    const commandId = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await this.outbox.add(tx, JobName.ControlCommand, {
+        schemaVersion: SCHEMA_VERSION,
+        commandId,
+        actor,
+        issuedAt: new Date().toISOString(),
+        correlationId,
+        ...c,
+      });
+      const { limits: _limits, ...payload } = c;
+      await this.outbox.addAudit(tx, {
+        actor,
+        action: AuditAction.ControlIssued,
+        subject: { type: 'control', id: commandId },
+        payload: { ...payload, ...audited },
+        correlationId,
+      });
+    });
+    await this.outbox.flush();
+    return commandId;
+  }
+
+  /** A critical control: held for the two-man rule (risk gets the command only on quorum). */
+  private async hold(a: NewApproval): Promise<ApprovalRecord> {
+    const request = await this.db.transaction((tx) => this.approvals.request(tx, a));
+    void this.outbox.flush();
+    if (!request) throw new Error(`${a.kind} request was not created`);
+    return request;
   }
 }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { money, toWire } from '@desk/contracts';
-import type { LimitView, TradingStateView } from './risk-control.dto';
+import type { LimitView, TradingStateView, VenueView } from './risk-control.dto';
 
-/** Reads risk's trading state and limits (risk owns and writes them; docs/adr/0003). */
+/** Reads risk's trading state, limits and live venues (risk owns and writes them; docs/adr/0003). */
 @Injectable()
 export class RiskStateQueryRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -42,6 +42,30 @@ export class RiskStateQueryRepository {
       value: toWire(money(r.value)),
       updatedAt: r.updated_at.toISOString(),
       updatedBy: r.updated_by,
+    }));
+  }
+
+  async venues(): Promise<VenueView[]> {
+    const rows: {
+      venue: string;
+      live: boolean;
+      approval_id: string | null;
+      reason: string;
+      set_by_type: string;
+      set_by_id: string;
+      set_by_key_id: string | null;
+      set_at: Date;
+    }[] = await this.db.query(
+      `SELECT venue, live, approval_id, reason, set_by_type, set_by_id, set_by_key_id, set_at
+         FROM risk.venues ORDER BY venue`,
+    );
+    return rows.map((r) => ({
+      venue: r.venue,
+      live: r.live,
+      approvalId: r.approval_id,
+      reason: r.reason,
+      setBy: { type: r.set_by_type, id: r.set_by_id, keyId: r.set_by_key_id },
+      setAt: r.set_at.toISOString(),
     }));
   }
 }

@@ -6,16 +6,11 @@ import { BookService } from '../state/book.service';
 import { IntentsRepository } from '../state/intents.repository';
 import { LimitsRepository } from '../state/limits.repository';
 import { TradingStateRepository } from '../state/trading-state.repository';
+import { VenuesRepository } from '../state/venues.repository';
 import { tradingDay } from '../state/trading-day';
 import { approvalNeed, type ApprovalNeed } from './approval-rule';
 import { PRE_TRADE_RULES } from './limit-rules';
 import { runChecks, type RiskContext, type RiskDecision } from './risk-rule';
-
-/**
- * Execution trades on paper only, so no venue is live yet. When a live venue exists, every order routed to
- * it is critical: this becomes configuration shared with execution.
- */
-const LIVE_VENUE = false;
 
 export interface Evaluation {
   readonly decision: RiskDecision;
@@ -24,7 +19,10 @@ export interface Evaluation {
   readonly context: RiskContext;
 }
 
-/** Gathers what the rules need (market, prices, limits, trading state, book, activity) and runs them. */
+/**
+ * Gathers what the rules need (market, prices, limits, trading state, book, activity, live venues) and runs
+ * them.
+ */
 @Injectable()
 export class RiskCheckService {
   private readonly threshold: Money;
@@ -37,6 +35,7 @@ export class RiskCheckService {
     @Inject(TradingStateRepository) private readonly tradingState: TradingStateRepository,
     @Inject(BookService) private readonly book: BookService,
     @Inject(IntentsRepository) private readonly intents: IntentsRepository,
+    @Inject(VenuesRepository) private readonly venues: VenuesRepository,
   ) {
     this.threshold = money(config.APPROVAL_NOTIONAL_THRESHOLD);
     this.allowlist = config.RISK_SYMBOL_ALLOWLIST.length
@@ -47,12 +46,14 @@ export class RiskCheckService {
   async evaluate(intentId: string, order: OrderParams, now: Date): Promise<Evaluation> {
     const market = findMarket(order.symbol, this.config.TRADING_SYMBOLS);
     const timeZone = this.config.RISK_DAY_TIMEZONE;
-    const [lastPrice, limits, tradingState, book, activity] = await Promise.all([
+    const [lastPrice, limits, tradingState, book, activity, liveVenue] = await Promise.all([
       market ? this.prices.get(order.symbol) : Promise.resolve(undefined),
       this.limits.values(),
       this.tradingState.get(),
       this.book.snapshot(now),
       this.intents.activity(intentId, order.symbol, now, tradingDay(now, timeZone), timeZone),
+      // A desk has one execution venue: once any venue trades real money, every order is critical.
+      this.venues.anyLive(),
     ]);
     const context: RiskContext = {
       order,
@@ -69,7 +70,7 @@ export class RiskCheckService {
     const decision = runChecks(PRE_TRADE_RULES, context);
     const approval =
       decision.status === OrderStatus.Accepted
-        ? approvalNeed(decision.figures, this.threshold, LIVE_VENUE)
+        ? approvalNeed(decision.figures, this.threshold, liveVenue)
         : { required: false, reason: '', context: {} };
     return { decision, approval, context };
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ControlCommand } from '@desk/contracts';
+import type { ApprovalRow, ControlCommand } from '@desk/contracts';
+import { readApproval } from '@desk/platform';
 
 export type CommandOutcome = 'applied' | 'refused';
 
@@ -41,5 +42,20 @@ export class ControlRepository {
       ],
     );
     return rows.length > 0;
+  }
+
+  /** The approval as the gateway records it (gateway.approval_validity, read-only). */
+  approval(tx: EntityManager, approvalId: string): Promise<ApprovalRow | undefined> {
+    return readApproval(tx, approvalId);
+  }
+
+  /** The command an approval already released, if any: an approval releases one command only. */
+  async commandUsing(tx: EntityManager, approvalId: string, except: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await tx.query(
+      `SELECT id FROM risk.control_commands
+        WHERE approval_id = $1 AND outcome = 'applied' AND id <> $2 LIMIT 1`,
+      [approvalId, except],
+    );
+    return rows[0]?.id;
   }
 }

@@ -2,11 +2,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import {
+  ApprovalKind,
   AuditAction,
   ControlCommandKind,
   OrderSide,
+  PAPER_VENUE,
   ServiceName,
   TradingState,
+  actionHash,
+  approvalProblem,
+  limitsAction,
+  liveVenueAction,
+  resumeAction,
   serviceActor,
   toWire,
   type ControlCommand,
@@ -19,6 +26,7 @@ import { LimitsService } from '../state/limits.service';
 import { PositionsRepository } from '../state/positions.repository';
 import { RiskOrdersService } from '../state/risk-orders.service';
 import { TradingStateService } from '../state/trading-state.service';
+import { VenuesRepository } from '../state/venues.repository';
 import { ControlRepository } from './control.repository';
 
 export interface ControlOutcome {
@@ -32,8 +40,11 @@ export interface ControlOutcome {
 /**
  * Applies people's commands, each once (risk.control_commands), its effects and audit events in one
  * transaction. Kill is never gated: HALTED at once, every open order cancelled at execution, and with
- * flatten every position closed by a reduce-only order. Resume and limit raises arrive only after two
- * approvers agreed at the gateway; risk refuses them without an approval id.
+ * flatten every position closed by a reduce-only order; nor is switching a venue off live trading.
+ * Resuming, raising a limit and enabling a live venue arrive only after two approvers agreed at the
+ * gateway, and risk never takes the command's word for it: it reads the approval record itself (executed,
+ * of this kind, for exactly this action, still enough valid approvers) and lets one approval release one
+ * command only.
  */
 @Injectable()
 export class ControlService {
@@ -47,6 +58,7 @@ export class ControlService {
     @Inject(LimitsRepository) private readonly limits: LimitsRepository,
     @Inject(LimitsService) private readonly limitsService: LimitsService,
     @Inject(EquityRepository) private readonly equity: EquityRepository,
+    @Inject(VenuesRepository) private readonly venues: VenuesRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
@@ -58,6 +70,10 @@ export class ControlService {
         return this.resume(command);
       case ControlCommandKind.SetLimits:
         return this.setLimits(command);
+      case ControlCommandKind.EnableLiveVenue:
+        return this.setVenueLive(command, true);
+      case ControlCommandKind.DisableLiveVenue:
+        return this.setVenueLive(command, false);
       default: {
         const unreachable: never = command.command;
         throw new UnrecoverableError(`unknown control command ${String(unreachable)}`);
@@ -119,9 +135,16 @@ export class ControlService {
   }
 
   private async resume(command: ControlCommand): Promise<ControlOutcome> {
-    if (!command.approvalId) return this.refuse(command, 'resuming needs an approval (two approvers)');
-    const applied = await this.commands.transaction(async (tx) => {
-      if (!(await this.commands.record(tx, command, 'applied', null))) return false;
+    type Outcome = { refused: string } | { applied: boolean };
+    const outcome = await this.commands.transaction(async (tx): Promise<Outcome> => {
+      const problem = await this.approvalRefusal(
+        tx,
+        command,
+        ApprovalKind.TradingResume,
+        resumeAction(command.reason),
+      );
+      if (problem) return { refused: problem };
+      if (!(await this.commands.record(tx, command, 'applied', null))) return { applied: false };
       await this.tradingState.change(tx, {
         to: TradingState.Active,
         reason: command.reason,
@@ -133,10 +156,11 @@ export class ControlService {
       });
       // The drawdown is measured afresh from here: resuming accepts the equity of this moment.
       await this.equity.resetPeak(tx);
-      return true;
+      return { applied: true };
     });
+    if ('refused' in outcome) return this.refuse(command, outcome.refused);
     void this.outbox.flush();
-    return { command: command.command, applied };
+    return { command: command.command, applied: outcome.applied };
   }
 
   private async setLimits(command: ControlCommand): Promise<ControlOutcome> {
@@ -150,6 +174,16 @@ export class ControlService {
         return {
           refused: `raising ${raising.map((c) => c.name).join(', ')} needs an approval (two approvers)`,
         };
+      }
+      // A command that claims an approval must hold it, even when it happens to lower only.
+      if (command.approvalId) {
+        const problem = await this.approvalRefusal(
+          tx,
+          command,
+          ApprovalKind.RaiseLimits,
+          limitsAction(command.limits ?? {}, command.reason),
+        );
+        if (problem) return { refused: problem };
       }
       if (!(await this.commands.record(tx, command, 'applied', null))) return { applied: false };
       if (check.changes.length) {
@@ -173,6 +207,85 @@ export class ControlService {
     return { command: command.command, applied: outcome.applied };
   }
 
+  /**
+   * Enabling live trading needs the approval of exactly this venue and reason; switching off never waits.
+   * Either way the venue's row changes and the change is audited in the same transaction.
+   */
+  private async setVenueLive(command: ControlCommand, live: boolean): Promise<ControlOutcome> {
+    type Outcome = { refused: string } | { applied: boolean };
+    const venue = command.venue;
+    if (!venue) return this.refuse(command, 'a venue command names its venue');
+    const outcome = await this.commands.transaction(async (tx): Promise<Outcome> => {
+      if (live) {
+        if (venue === PAPER_VENUE) return { refused: 'the paper venue never trades real money' };
+        const problem = await this.approvalRefusal(
+          tx,
+          command,
+          ApprovalKind.EnableLiveVenue,
+          liveVenueAction(venue, command.reason),
+        );
+        if (problem) return { refused: problem };
+      }
+      if (!(await this.commands.record(tx, command, 'applied', null))) return { applied: false };
+      const before = await this.venues.lock(tx, venue);
+      await this.venues.set(tx, {
+        venue,
+        live,
+        approvalId: live ? (command.approvalId ?? null) : null,
+        reason: command.reason,
+        setBy: command.actor,
+        commandId: command.commandId,
+      });
+      await this.outbox.addAudit(tx, {
+        eventId: uuidFromHash(`venue.live:${command.commandId}`),
+        actor: command.actor,
+        action: live ? AuditAction.VenueLiveEnabled : AuditAction.VenueLiveDisabled,
+        subject: { type: 'venue', id: venue },
+        payload: {
+          venue,
+          live,
+          wasLive: before?.live ?? false,
+          reason: command.reason,
+          commandId: command.commandId,
+          ...(command.approvalId ? { approvalId: command.approvalId } : {}),
+        },
+        correlationId: command.correlationId,
+      });
+      return { applied: true };
+    });
+    if ('refused' in outcome) return this.refuse(command, outcome.refused);
+    void this.outbox.flush();
+    if (outcome.applied) {
+      this.logger.warn(
+        { venue, live, actor: command.actor, approvalId: command.approvalId },
+        live ? 'LIVE TRADING ENABLED on a venue' : 'live trading switched off on a venue',
+      );
+    }
+    return { command: command.command, applied: outcome.applied };
+  }
+
+  /**
+   * Why this command's approval does not release it (undefined when it does): the record must say
+   * executed, of this kind, for exactly this action, with enough valid approvers, and must not have
+   * released another command already (a replayed approval id).
+   */
+  private async approvalRefusal(
+    tx: EntityManager,
+    command: ControlCommand,
+    kind: ApprovalKind,
+    action: unknown,
+  ): Promise<string | undefined> {
+    const row = command.approvalId ? await this.commands.approval(tx, command.approvalId) : undefined;
+    const problem = approvalProblem(row, {
+      approvalId: command.approvalId,
+      kind,
+      actionHash: actionHash(kind, action),
+    });
+    if (problem || !command.approvalId) return problem ?? `${kind} without an approval`;
+    const used = await this.commands.commandUsing(tx, command.approvalId, command.commandId);
+    return used ? `approval ${command.approvalId} already released command ${used}` : undefined;
+  }
+
   /** Records and audits the refusal, then fails the job terminally (retrying would not change the answer). */
   private async refuse(command: ControlCommand, why: string): Promise<never> {
     await this.commands.transaction(async (tx) => {
@@ -187,6 +300,7 @@ export class ControlService {
           reason: why,
           requestedBy: command.actor,
           ...(command.limits ? { limits: command.limits } : {}),
+          ...(command.venue ? { venue: command.venue } : {}),
           ...(command.approvalId ? { approvalId: command.approvalId } : {}),
         },
         correlationId: command.correlationId,

@@ -8,8 +8,9 @@ import { PositionsRepository } from './positions.repository';
 import { RiskOrdersService } from './risk-orders.service';
 import { TradingStateRepository } from './trading-state.repository';
 import { TradingStateService } from './trading-state.service';
+import { VenuesRepository } from './venues.repository';
 
-/** Risk's persisted state (trading state, limits, intents, positions, equity) and what changes it. */
+/** Risk's persisted state (trading state, limits, intents, positions, equity, live venues) and what changes it. */
 const PROVIDERS = [
   BookService,
   EquityRepository,
@@ -20,6 +21,7 @@ const PROVIDERS = [
   RiskOrdersService,
   TradingStateRepository,
   TradingStateService,
+  VenuesRepository,
 ];
 
 @Module({ providers: PROVIDERS, exports: PROVIDERS })

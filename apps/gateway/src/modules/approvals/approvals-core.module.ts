@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ApprovalExecutor } from './approval-executor';
+import { ApprovalsRepository } from './approvals.repository';
+import { ApprovalsService } from './approvals.service';
+
+/**
+ * The two-man rule itself, for the features that raise requests (keys, risk controls) and for the console:
+ * no HTTP endpoints and no queue workers (those are ApprovalsModule's).
+ */
+@Module({
+  providers: [ApprovalsRepository, ApprovalsService, ApprovalExecutor],
+  exports: [ApprovalsService, ApprovalExecutor],
+})
+export class ApprovalsCoreModule {}
