@@ -7,3 +7,4 @@ export * from './queues';
 export * from './order-rules';
 export * from './approvals';
 export * from './venues';
+export * from './position';

@@ -12,6 +12,7 @@ import {
   ServiceName,
   TradingState,
   actionHash,
+  applyFill,
   approvalProblem,
   findMarket,
   money,
@@ -382,13 +383,13 @@ export class OrderExecutionService {
     await this.orders.recordFill(tx, order, fillId, fill);
     await this.orders.addEvent(tx, order.id, OrderStatus.Filled, `${wire.quantity} @ ${wire.price}`);
     const before = await this.orders.lockPosition(tx, order.symbol);
-    const { position, realized } = before.apply({
+    const position = applyFill(before, {
       side: order.side,
       quantity: fill.quantity,
       price: fill.price,
       fee: fill.fee,
     });
-    await this.orders.savePosition(tx, position);
+    await this.orders.savePosition(tx, order.symbol, position);
 
     await this.report(tx, order, OrderStatus.Filled, fill.at, wire);
     await this.audit(
@@ -414,12 +415,12 @@ export class OrderExecutionService {
       action: AuditAction.PositionUpdated,
       subject: { type: 'position', id: order.symbol },
       payload: {
-        symbol: position.symbol,
+        symbol: order.symbol,
         fillId,
         quantity: toWire(position.quantity),
         averagePrice: toWire(position.averagePrice),
         realizedPnl: toWire(position.realizedPnl),
-        realizedPnlChange: toWire(realized),
+        realizedPnlChange: toWire(position.realized),
         feesPaid: toWire(position.feesPaid),
         previousQuantity: toWire(before.quantity),
       },

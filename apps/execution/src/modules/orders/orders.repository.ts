@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { OrderSide, OrderStatus, OrderType, money, toWire, type Money } from '@desk/contracts';
+import {
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  money,
+  toWire,
+  type Money,
+  type PositionAmounts,
+} from '@desk/contracts';
 import type { ExchangeFill } from '../exchange/exchange-adapter';
-import { Position } from './position';
 
 export interface OrderRecord {
   readonly id: string;
@@ -42,7 +49,6 @@ interface OrderRow {
 }
 
 interface PositionRow {
-  symbol: string;
   quantity: string;
   average_price: string;
   realized_pnl: string;
@@ -208,7 +214,7 @@ export class OrdersRepository {
   }
 
   /** The symbol's position, locked for the rest of the transaction (flat when there was none). */
-  async lockPosition(tx: EntityManager, symbol: string): Promise<Position> {
+  async lockPosition(tx: EntityManager, symbol: string): Promise<PositionAmounts> {
     await tx.query(
       `INSERT INTO execution.positions (symbol, quantity, average_price, realized_pnl, fees_paid)
        VALUES ($1, 0, 0, 0, 0)
@@ -216,28 +222,27 @@ export class OrdersRepository {
       [symbol],
     );
     const rows: PositionRow[] = await tx.query(
-      `SELECT symbol, quantity, average_price, realized_pnl, fees_paid
+      `SELECT quantity, average_price, realized_pnl, fees_paid
          FROM execution.positions WHERE symbol = $1 FOR UPDATE`,
       [symbol],
     );
     const row = rows[0];
     if (!row) throw new Error(`position ${symbol} vanished inside its transaction`);
-    return new Position(
-      row.symbol,
-      money(row.quantity),
-      money(row.average_price),
-      money(row.realized_pnl),
-      money(row.fees_paid),
-    );
+    return {
+      quantity: money(row.quantity),
+      averagePrice: money(row.average_price),
+      realizedPnl: money(row.realized_pnl),
+      feesPaid: money(row.fees_paid),
+    };
   }
 
-  async savePosition(tx: EntityManager, position: Position): Promise<void> {
+  async savePosition(tx: EntityManager, symbol: string, position: PositionAmounts): Promise<void> {
     await tx.query(
       `UPDATE execution.positions
           SET quantity = $2, average_price = $3, realized_pnl = $4, fees_paid = $5, updated_at = now()
         WHERE symbol = $1`,
       [
-        position.symbol,
+        symbol,
         toWire(position.quantity),
         toWire(position.averagePrice),
         toWire(position.realizedPnl),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { money, toWire } from '@desk/contracts';
+import { money, toWire, unrealizedPnl } from '@desk/contracts';
 import { MarketPriceStore } from '@desk/platform';
 import { PositionQueryRepository } from './position-query.repository';
 
@@ -27,14 +27,13 @@ export class PositionsService {
     return {
       items: rows.map((r) => {
         const last = prices.get(r.symbol)?.price;
-        const quantity = money(r.quantity);
-        const average = money(r.average_price);
+        const position = { quantity: money(r.quantity), averagePrice: money(r.average_price) };
         return {
           symbol: r.symbol,
-          quantity: toWire(quantity),
-          averagePrice: toWire(average),
+          quantity: toWire(position.quantity),
+          averagePrice: toWire(position.averagePrice),
           lastPrice: last ? toWire(last) : null,
-          unrealizedPnl: last ? toWire(last.minus(average).times(quantity)) : null,
+          unrealizedPnl: last ? toWire(unrealizedPnl(position, last)) : null,
           realizedPnl: toWire(money(r.realized_pnl)),
           feesPaid: toWire(money(r.fees_paid)),
           updatedAt: r.updated_at.toISOString(),

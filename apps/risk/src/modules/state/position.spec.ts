@@ -57,11 +57,4 @@ describe("risk's position view", () => {
       episode: 3,
     });
   });
-
-  it('values the open quantity at a mark price, long and short', () => {
-    const long = Position.flat('BTC/USDT').apply(fill(OrderSide.Buy, '2', '100'));
-    expect(toWire(long.unrealizedAt(money('90.5')))).toBe('-19');
-    const short = Position.flat('BTC/USDT').apply(fill(OrderSide.Sell, '2', '100'));
-    expect(toWire(short.unrealizedAt(money('90.5')))).toBe('19');
-  });
 });
