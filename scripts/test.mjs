@@ -1,6 +1,6 @@
-// `npm test`: every test, on a fresh clone too. install → build → type-check and lint → vitest (unit,
+// `npm test`: every test, on a fresh clone too. install → build → type-check and lint → jest (unit,
 // integration against real PostgreSQL and Redis, end-to-end with the five services as processes).
-// Extra arguments go to vitest, e.g. `npm test -- --project unit`.
+// Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`.
 import { join } from 'node:path';
 import { ROOT, build, ensureInstalled, log, run } from './lib/workspace.mjs';
 
@@ -10,4 +10,4 @@ log('type-checking and linting');
 run(join(ROOT, 'node_modules', '.bin', 'turbo'), ['run', 'typecheck', '--output-logs=errors-only']);
 run(join(ROOT, 'node_modules', '.bin', 'eslint'), ['.', '--max-warnings=0']);
 log('running tests');
-run(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', ...process.argv.slice(2)]);
+run(join(ROOT, 'node_modules', '.bin', 'jest'), process.argv.slice(2));

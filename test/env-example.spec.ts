@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { z } from 'zod';
 import { agentAnalysisEnvSchema } from '../apps/agent-analysis/src/config';
 import { auditEnvSchema } from '../apps/audit/src/config';

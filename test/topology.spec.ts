@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { QUEUE_TOPOLOGY, QueueName } from '@desk/contracts';
 
 const ROOT = join(__dirname, '..');
@@ -68,7 +68,7 @@ describe('queue topology', () => {
   it('no service has two processors for one queue', () => {
     for (const app of readdirSync(join(ROOT, 'apps'))) {
       const queues = consumedQueues(app);
-      expect(queues.length, `${app}: ${queues.join(', ')}`).toBe(new Set(queues).size);
+      expect({ app, queues }).toEqual({ app, queues: [...new Set(queues)] });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { Queue, type Job } from 'bullmq';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   AuditAction,
   IntentSource,

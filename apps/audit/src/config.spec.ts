@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { generateSigningKey, keyIdOf } from '@desk/audit-chain';
 import { ConfigError } from '@desk/platform';
 import { loadAuditCliConfig, loadAuditConfig } from './config';

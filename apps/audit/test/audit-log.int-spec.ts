@@ -1,5 +1,5 @@
 import type { TestingModule } from '@nestjs/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobName, QueueName, SCHEMA_VERSION } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
 import { AuditLogRepository } from '../src/modules/audit-log/audit-log.repository';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestingModule } from '@nestjs/testing';
 import { Client } from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   RECORD_COLUMNS_SQL,
   generateSigningKey,
@@ -288,9 +288,9 @@ describe('the application role can only append and read: two walls', () => {
         `DELETE FROM ${table} WHERE seq = 1`,
         `TRUNCATE ${table}`,
       ]) {
-        expect(await error(app.query(sql)), sql).toEqual({
-          code: '42501',
-          message: expect.stringMatching(/permission denied/),
+        expect({ sql, error: await error(app.query(sql)) }).toEqual({
+          sql,
+          error: { code: '42501', message: expect.stringMatching(/permission denied/) },
         });
       }
     }
@@ -309,9 +309,9 @@ describe('the application role can only append and read: two walls', () => {
         `DELETE FROM audit.audit_events WHERE seq = 1`,
         `TRUNCATE audit.audit_events`,
       ]) {
-        expect(await error(app.query(sql)), sql).toEqual({
-          code: '42501',
-          message: expect.stringMatching(/audit\.audit_events is append-only/),
+        expect({ sql, error: await error(app.query(sql)) }).toEqual({
+          sql,
+          error: { code: '42501', message: expect.stringMatching(/audit\.audit_events is append-only/) },
         });
       }
     } finally {
@@ -328,8 +328,9 @@ describe('the application role can only append and read: two walls', () => {
       `DELETE FROM audit.checkpoints`,
       `TRUNCATE audit.audit_events`,
     ]) {
-      expect(await error(h.pg.query(sql)), sql).toMatchObject({
-        message: expect.stringMatching(/append-only/),
+      expect({ sql, error: await error(h.pg.query(sql)) }).toMatchObject({
+        sql,
+        error: { message: expect.stringMatching(/append-only/) },
       });
     }
     expect(await h.verify()).toMatchObject({ ok: true, head: { seq: '3' } });

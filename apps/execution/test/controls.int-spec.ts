@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   JobName,
   OrderSide,
@@ -226,6 +226,62 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
       }
       expect((await h.order(close.intentId))?.status).toBe('OPEN');
       await h.module!.get(OrderExecutionService).cancelAll(cancelAll); // a redelivery cancels nothing more
+    });
+
+    it("does not skip an order the tick loop is working on when risk's cancel-all arrives", async () => {
+      const limit = await h.send(
+        h.accepted({
+          symbol: 'BTC/USDT',
+          side: OrderSide.Buy,
+          type: OrderType.Limit,
+          quantity: '0.01',
+          price: '50000',
+        }),
+      );
+      await h.statusIs(limit.intentId, 'OPEN');
+      // Another session holds the order's row lock, as a tick does while it checks the order at the venue.
+      const tick = new Client({ connectionString: h.db.url });
+      await tick.connect();
+      try {
+        await tick.query('BEGIN');
+        await tick.query('SELECT 1 FROM execution.orders WHERE id = $1 FOR UPDATE', [limit.intentId]);
+        const cancelAll: OrdersCancelAll = {
+          schemaVersion: SCHEMA_VERSION,
+          correlationId: randomUUID(),
+          commandId: randomUUID(),
+          actor: { type: 'operator', id: 'rhea' },
+          reasonCode: 'TRADING_HALTED',
+          reason: 'kill during a tick',
+          requestedAt: new Date().toISOString(),
+        };
+        await h.queues.orders.add(JobName.OrdersCancelAll, cancelAll, {
+          jobId: `${cancelAll.commandId}.cancel_all`,
+        });
+        // The cancel-all waits for the lock instead of passing the order by.
+        await waitFor(
+          async () => {
+            const r = await h.pg.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return r.rows[0]!.n > 0 ? true : undefined;
+          },
+          { what: 'the cancel-all to wait for the row lock' },
+        );
+        await tick.query('COMMIT');
+        const job = await waitFor(async () => {
+          const j = await h.queues.orders.getJob(`${cancelAll.commandId}.cancel_all`);
+          return j && (await j.isCompleted()) ? j : undefined;
+        });
+        expect(job.returnvalue).toEqual({ cancelled: 1 });
+        await h.statusIs(limit.intentId, 'CANCELLED');
+        expect((await h.history(limit.intentId)).at(-1)).toEqual({
+          status: 'CANCELLED',
+          detail: 'TRADING_HALTED: kill during a tick',
+        });
+      } finally {
+        await tick.end();
+      }
     });
 
     it('while HALTED places a reduce-only order that reduces the position, and refuses one that would not', async () => {

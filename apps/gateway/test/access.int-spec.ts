@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
 import { createDatabase, dropDatabase, migrateAll, testEnv, waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';

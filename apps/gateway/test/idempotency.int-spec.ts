@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { testEnv } from '@desk/testing';
 import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
 import { canonicalJson } from '@desk/contracts';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';

@@ -1,6 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@desk/platform';
 import { loadRiskConfig } from './config';
+
+/** The message a call throws, or undefined when it does not throw. */
+function thrown(call: () => unknown): string | undefined {
+  try {
+    call();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 describe('risk config', () => {
   it('defaults the limits, the two-man threshold, the day and the breakers', () => {
@@ -49,7 +59,10 @@ describe('risk config', () => {
       'ETH/USDT': '0.1',
     });
     for (const bad of ['5%', '0', '1.5', 'DOGE/USDT=0.05', 'BTC/USDT'])
-      expect(() => loadRiskConfig({ RISK_STOP_LOSS_PCT: bad }), bad).toThrow(/RISK_STOP_LOSS_PCT/);
+      expect({ bad, error: thrown(() => loadRiskConfig({ RISK_STOP_LOSS_PCT: bad })) }).toEqual({
+        bad,
+        error: expect.stringMatching(/RISK_STOP_LOSS_PCT/),
+      });
   });
 
   it('refuses breaker thresholds that are not fractions and actions other than REDUCING or HALTED', () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ControlCommandKind, OrderSide, OrderType } from '@desk/contracts';
 import { RiskMonitor } from '../src/modules/monitor/risk-monitor';
 import { RiskHarness } from './risk-harness';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { orderMarketProblems } from './order-rules';
 import { OrderSide, OrderType, RiskReasonCode, type OrderParams } from './orders';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { money, toWire } from './money';
 import { OrderSide } from './orders';
 import { FLAT_POSITION, applyFill, unrealizedPnl, type PositionAmounts } from './position';

@@ -1,11 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, jest } from '@jest/globals';
 import { AppError } from './app-error';
 import { toErrorBody } from './all-exceptions.filter';
 import { ErrorCode } from './error-code';
 
 describe('error bodies', () => {
   it('turn an unexpected error into a 500 carrying only an error id, with the detail in the log', () => {
-    const logger = { error: vi.fn() };
+    const logger = { error: jest.fn() };
     const secret = new Error('connection to postgres://desk:hunter2@db failed');
     const { status, body } = toErrorBody(secret, 'req-1', logger);
     expect(status).toBe(500);
@@ -19,7 +19,7 @@ describe('error bodies', () => {
   });
 
   it('keep one shape for domain and framework errors', () => {
-    const logger = { error: vi.fn() };
+    const logger = { error: jest.fn() };
     expect(toErrorBody(AppError.notFound('order'), 'r', logger)).toEqual({
       status: 404,
       body: {

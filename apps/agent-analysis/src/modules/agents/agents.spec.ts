@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { money } from '@desk/contracts';
 import type { Candle } from '../market-feed/candle';
 import type { Signal } from './agent';

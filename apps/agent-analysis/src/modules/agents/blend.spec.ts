@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { MARKET_CATALOG, OrderSide, money, toWire } from '@desk/contracts';
 import { abstain, type AgentName, type Signal } from './agent';
 import { blendConvictions, decide, type DecisionInput } from './blend';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { MARKET_CATALOG, toWire } from '@desk/contracts';
 import { CcxtFeed, candleFromOhlcv, type OhlcvRow, type OhlcvSource } from './ccxt-feed';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { MARKET_CATALOG, toWire } from '@desk/contracts';
 import { CsvReplayFeed, parseOhlcvCsv } from './csv-feed';
 import { MarketFeedError } from './market-feed.error';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { MARKET_CATALOG, decimalPlaces, toWire } from '@desk/contracts';
 import { HISTORY_CANDLES, type CandlesBySymbol } from './candle';
 import { SimulatedFeed } from './sim-feed';

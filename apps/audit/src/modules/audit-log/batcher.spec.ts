@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { Batcher } from './batcher';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

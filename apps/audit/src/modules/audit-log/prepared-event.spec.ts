@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { AuditAction, SCHEMA_VERSION, type AuditEvent } from '@desk/contracts';
 import { UnstorableEventError, prepareEvent } from './prepared-event';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { OrderSide, OrderType, findMarket, money, toWire, type MarketSpec } from '@desk/contracts';
 import type { ExchangeOrder, ExchangeOrderState } from './exchange-adapter';
 import { PaperFillModel } from './paper-fill-model';

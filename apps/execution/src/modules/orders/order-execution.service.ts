@@ -217,7 +217,7 @@ export class OrderExecutionService {
    */
   async advance(orderId: string): Promise<OrderStatus | undefined> {
     const outcome = await this.orders.transaction(async (tx) => {
-      const order = await this.orders.lockActiveOrder(tx, orderId);
+      const order = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true });
       if (!order) return undefined;
       const verdict = await this.verdict(tx, order);
       if (!verdict.allowed) {
@@ -262,13 +262,14 @@ export class OrderExecutionService {
   /**
    * The kill switch at execution: cancels every order that may still fill and was recorded before the
    * kill, except risk's own reduce-only closes (a kill with flatten sends those). Each order in its own
-   * transaction; one another instance holds is left to it (it re-reads the state before acting).
+   * transaction; an order a tick is working on is waited for, then cancelled if it is still active.
    */
   async cancelAll(job: OrdersCancelAll): Promise<{ cancelled: number }> {
     let cancelled = 0;
     for (const id of await this.orders.cancellableOrderIds(new Date(job.requestedAt))) {
       const done = await this.orders.transaction(async (tx) => {
-        const order = await this.orders.lockActiveOrder(tx, id);
+        // Waits for a tick working on the order: skipping it would leave it working after the kill.
+        const order = await this.orders.lockActiveOrder(tx, id, { skipLocked: false });
         if (!order || order.reduceOnly) return false;
         await this.cancel(tx, order, job.reasonCode, job.reason, {
           commandId: job.commandId,

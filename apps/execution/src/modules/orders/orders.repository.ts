@@ -147,14 +147,19 @@ export class OrdersRepository {
 
   /**
    * Locks an order that may still fill, for the rest of the transaction. Undefined when it is no longer
-   * active or another transaction (another execution instance) holds it: that one is working on it.
+   * active, or, with `skipLocked`, when another transaction (another execution instance, or this one's
+   * tick) holds it: that one is working on it. Without it, waits for the holder and re-reads the order.
    */
-  async lockActiveOrder(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
+  async lockActiveOrder(
+    tx: EntityManager,
+    id: string,
+    { skipLocked }: { skipLocked: boolean },
+  ): Promise<OrderRecord | undefined> {
     const rows: OrderRow[] = await tx.query(
       `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id
          FROM execution.orders
         WHERE id = $1 AND status = ANY($2::text[])
-        FOR UPDATE SKIP LOCKED`,
+        FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
       [id, [...ACTIVE_STATUSES]],
     );
     const row = rows[0];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { digestOf, digestsMatch, generateApiKey, keyIdOf, parseApiKey } from './api-key';
 import { Role, grants } from './role';
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { HealthController, IS_PUBLIC } from '@desk/platform';
 import { REQUIRED_ROLE } from './require-role.decorator';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { MARKET_CATALOG, OrderType, RiskReasonCode, findMarket, money, toWire } from '@desk/contracts';
 import { NOW, ctx, limits } from '../../../test/risk-context';
 import {

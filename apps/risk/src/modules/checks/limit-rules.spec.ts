@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { OrderSide, OrderType, TradingState, money, toWire } from '@desk/contracts';
 import { book, ctx, limits } from '../../../test/risk-context';
 import {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { OrderStatus, OrderType, TradingState, toWire } from '@desk/contracts';
 import { book, ctx } from '../../../test/risk-context';
 import { BASIC_RULES } from './basic-rules';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { money, toWire } from '@desk/contracts';
 import { PriceHistory, nthLargestMove } from './price-history';
 

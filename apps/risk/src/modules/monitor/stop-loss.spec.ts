@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { money, toWire } from '@desk/contracts';
 import { Position } from '../state/position';
 import { stopLossCheck, stopLossPctFor } from './stop-loss';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { OrderSide, money, toWire } from '@desk/contracts';
 import { holding } from '../../../test/risk-context';
 import { equityOf, reducesPosition, worstCaseQuantity } from './book';

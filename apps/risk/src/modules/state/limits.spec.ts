@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { money, toWire } from '@desk/contracts';
 import { loadRiskConfig } from '../../config';
 import { LIMIT_NAMES, changesPayload, checkLimitChange, limitsFromConfig, raises } from './limits';

@@ -1,0 +1,60 @@
+// Three tiers (docs/adr/0004-testing.md): unit specs beside the code, integration tests under each app's
+// test/ against real PostgreSQL and Redis, and end-to-end tests that start the five services as processes.
+// One tier alone: `npm test -- --selectProjects unit` (or integration, e2e).
+
+/**
+ * SWC strips the types and keeps the decorator metadata that NestJS dependency injection reads. Only our
+ * TypeScript goes through it, and the few ESM-only packages our dependencies require() (jest's module
+ * system cannot load ESM through require on Node.js 20): the libs' built dist/ and the rest of node_modules
+ * load as plain CommonJS, untransformed.
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const ESM_ONLY = ['cookie']; // light-my-request (fastify's inject) requires cookie@2
+const esmOnly = `(${ESM_ONLY.join('|')})`;
+const transform = { '^.+\\.ts$': swc, [`/node_modules/${esmOnly}/.+\\.js$`]: swc };
+const transformIgnorePatterns = [`/node_modules/(?!(\\.pnpm/${esmOnly}@[^/]+/node_modules/)?${esmOnly}/)`];
+
+const tier = (displayName, testMatch, options = {}) => ({
+  displayName: { name: displayName, color: { unit: 'green', integration: 'blue', e2e: 'magenta' }[displayName] },
+  rootDir: import.meta.dirname,
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testMatch: testMatch.map((glob) => `<rootDir>/${glob}`),
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform,
+  transformIgnorePatterns,
+  testEnvironment: 'node',
+  setupFilesAfterEnv: ['<rootDir>/test/jest/tier-timeout.ts'],
+  ...options,
+});
+
+/** @type {import('jest').Config} */
+export default {
+  // Once per run: reach or start PostgreSQL and Redis, make this run's database and Redis prefix.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // Both cores: the integration files are I/O-bound on PostgreSQL and Redis, not CPU-bound in the runner.
+  maxWorkers: 2,
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
+  projects: [
+    tier('unit', ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'test/*.spec.ts']),
+    tier('integration', ['apps/*/test/**/*.int-spec.ts', 'libs/*/test/**/*.int-spec.ts'], {
+      globals: { TIER_TIMEOUT_MS: 120_000 },
+    }),
+    // Each e2e file starts five services; one file at a time, after the parallel tiers.
+    tier('e2e', ['test/e2e/**/*.e2e-spec.ts'], {
+      runner: '<rootDir>/test/jest/serial-runner.cjs',
+      globals: { TIER_TIMEOUT_MS: 180_000 },
+    }),
+  ],
+};
