@@ -159,6 +159,8 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
         'CANCELLED',
       ]);
       expect((await h.order(limit.intentId))?.filled_quantity).toBe('0');
+      // The tick records the halt's own reason (risk.trading_state.reason), as the kill's cancel-all would.
+      expect((await h.history(limit.intentId)).at(-1)?.detail).toBe('TRADING_HALTED: test');
     });
 
     it("cancels every open order on risk's cancel-all, but not risk's own reduce-only closes", async () => {

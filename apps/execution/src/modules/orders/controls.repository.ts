@@ -14,12 +14,12 @@ import { readApproval } from '@desk/platform';
 export class ControlsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** The trading state; HALTED when risk has recorded none (never place without knowing). */
-  async tradingState(tx?: EntityManager): Promise<TradingState> {
-    const rows: { state: TradingState }[] = await (tx ?? this.db).query(
-      `SELECT state FROM risk.trading_state WHERE id = 1`,
+  /** The trading state and why risk set it; HALTED when risk has recorded none (never place without knowing). */
+  async tradingState(tx?: EntityManager): Promise<{ state: TradingState; reason: string }> {
+    const rows: { state: TradingState; reason: string }[] = await (tx ?? this.db).query(
+      `SELECT state, reason FROM risk.trading_state WHERE id = 1`,
     );
-    return rows[0]?.state ?? TradingState.Halted;
+    return rows[0] ?? { state: TradingState.Halted, reason: 'risk has recorded no trading state' };
   }
 
   /** Whether two approvers enabled live trading on the venue (and nobody switched it off since). */

@@ -205,7 +205,7 @@ export class OrderExecutionService {
 
   /** An order accepted before a halt (waiting on the queue) is not placed after it. */
   private async haltRefusal(tx: EntityManager, reduceOnly: boolean): Promise<Refusal | undefined> {
-    if (reduceOnly || (await this.controls.tradingState(tx)) !== TradingState.Halted) return undefined;
+    if (reduceOnly || (await this.controls.tradingState(tx)).state !== TradingState.Halted) return undefined;
     return { reasonCode: RiskReasonCode.TradingHalted, reason: 'trading is halted: the order is not placed' };
   }
 
@@ -296,13 +296,16 @@ export class OrderExecutionService {
         reason: `live trading on ${this.exchange.venue} is not enabled (two approvers must enable it)`,
       };
     }
-    const state = await this.controls.tradingState(tx);
+    const { state, reason } = await this.controls.tradingState(tx);
     if (state === TradingState.Active && !order.reduceOnly) return { allowed: true };
     // The position row stays locked: two reduce-only orders on one symbol are judged one after the other.
     const position = await this.orders.lockPositionQuantity(tx, order.symbol);
     const reserved = await this.orders.reservedQuantity(tx, order, state === TradingState.Halted);
     const reduces = reducesPosition(position, order.side, order.quantity, reserved);
-    return placementVerdict(state, order.reduceOnly, reduces);
+    const verdict = placementVerdict(state, order.reduceOnly, reduces);
+    // An order the halt stops carries the halt's own reason, as the kill's cancel-all records it: whichever
+    // of the two reaches the order first, the operator reads the same why.
+    return verdict.reasonCode === RiskReasonCode.TradingHalted ? { ...verdict, reason } : verdict;
   }
 
   /** Takes an order off the venue (if it was placed) and records it CANCELLED with its reason code. */
