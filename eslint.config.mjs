@@ -18,10 +18,12 @@ export default tseslint.config(
           allowDefaultProject: [
             '*.mjs',
             '*.mts',
+            'test/jest/*.cjs',
             'scripts/*.mjs',
             'scripts/lib/*.mjs',
             'test/*.ts',
             'test/e2e/*.ts',
+            'test/jest/*.ts',
             'bench/*.ts',
           ],
         },
@@ -75,9 +77,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', 'scripts/**'],
+    files: ['**/*.mjs', '**/*.cjs', 'scripts/**'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'apps/*/test/**/*.ts'],

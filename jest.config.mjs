@@ -26,7 +26,10 @@ const transform = { '^.+\\.ts$': swc, [`/node_modules/${esmOnly}/.+\\.js$`]: swc
 const transformIgnorePatterns = [`/node_modules/(?!(\\.pnpm/${esmOnly}@[^/]+/node_modules/)?${esmOnly}/)`];
 
 const tier = (displayName, testMatch, options = {}) => ({
-  displayName: { name: displayName, color: { unit: 'green', integration: 'blue', e2e: 'magenta' }[displayName] },
+  displayName: {
+    name: displayName,
+    color: { unit: 'green', integration: 'blue', e2e: 'magenta' }[displayName],
+  },
   rootDir: import.meta.dirname,
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testMatch: testMatch.map((glob) => `<rootDir>/${glob}`),
@@ -43,15 +46,20 @@ export default {
   // Once per run: reach or start PostgreSQL and Redis, make this run's database and Redis prefix.
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
-  // Both cores: the integration files are I/O-bound on PostgreSQL and Redis, not CPU-bound in the runner.
+  // Both cores (jest's default leaves one idle): integration files wait on PostgreSQL and Redis a lot.
   maxWorkers: 2,
+  // A worker keeps some of every finished file's module graph (its heap grows 5-30 MB per file) and a big
+  // worker takes longer than jest's 500 ms to exit, which jest reports as a force-exited, leaking worker.
+  // Recycling a worker past 300 MB keeps them small (docs/adr/0004-testing.md).
+  workerIdleMemoryLimit: '300MB',
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   projects: [
     tier('unit', ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'test/*.spec.ts']),
     tier('integration', ['apps/*/test/**/*.int-spec.ts', 'libs/*/test/**/*.int-spec.ts'], {
       globals: { TIER_TIMEOUT_MS: 120_000 },
     }),
-    // Each e2e file starts five services; one file at a time, after the parallel tiers.
+    // Each e2e file starts five services: one file at a time, in the jest process. jest runs one runner's
+    // files after another's, so they never share the machine with the parallel tiers either.
     tier('e2e', ['test/e2e/**/*.e2e-spec.ts'], {
       runner: '<rootDir>/test/jest/serial-runner.cjs',
       globals: { TIER_TIMEOUT_MS: 180_000 },

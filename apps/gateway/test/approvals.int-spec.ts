@@ -290,12 +290,18 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     });
   });
 
-  const auditActions = async (subjectId: string) =>
-    waitFor(async () => {
-      const jobs = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
-      const found = jobs.filter((j) => j.data?.subject?.id === subjectId);
-      return found.length ? found.map((j) => j.data as { action: string; payload: object }) : undefined;
-    });
+  /** The audit events about a subject, once those with each of `actions` have arrived (the outbox relays them). */
+  const auditActions = async (subjectId: string, ...actions: string[]) =>
+    waitFor(
+      async () => {
+        const jobs = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
+        const found = jobs
+          .filter((j) => j.data?.subject?.id === subjectId)
+          .map((j) => j.data as { action: string; payload: object });
+        return found.length && actions.every((a) => found.some((e) => e.action === a)) ? found : undefined;
+      },
+      { what: `${actions.join(', ')} audit events about ${subjectId}` },
+    );
 
   async function newOperator(): Promise<string> {
     const res = await as(gw.adminKey, 'POST', '/v1/operators', { name: `op-${randomUUID()}` });
@@ -345,11 +351,15 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const now = await me(pending.key);
     expect(now.statusCode).toBe(200);
     expect(now.json()).toMatchObject({ keyId: pending.keyId, roles: ['admin'] });
-    const refusals = (await auditActions(pending.approvalId)).filter((e) => e.action === 'approval.refused');
+    const refusals = (await auditActions(pending.approvalId, 'approval.refused')).filter(
+      (e) => e.action === 'approval.refused',
+    );
     expect(refusals[0]?.payload).toMatchObject({
       reason: 'the operator who would receive the admin key may not approve it',
     });
-    const created = (await auditActions(pending.keyId)).find((e) => e.action === 'key.created');
+    const created = (await auditActions(pending.keyId, 'key.created')).find(
+      (e) => e.action === 'key.created',
+    );
     expect(created?.payload).toMatchObject({ operatorId, roles: ['admin'], approvalId: pending.approvalId });
 
     // Replaying the request (same Idempotency-Key) gives the same answer, without the key.
@@ -385,7 +395,9 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     await as(b.key, 'POST', `/v1/approvals/${pending.approvalId}/approve`);
     expect((await me(pending.key)).statusCode).toBe(200);
     expect((await me(admin.key)).statusCode).toBe(401); // no overlap asked for
-    const rotated = (await auditActions(pending.keyId)).find((e) => e.action === 'key.rotated');
+    const rotated = (await auditActions(pending.keyId, 'key.rotated')).find(
+      (e) => e.action === 'key.rotated',
+    );
     expect(rotated?.payload).toMatchObject({ rotatedFrom: admin.keyId, approvalId: pending.approvalId });
   });
 
@@ -413,7 +425,9 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     });
     expect((await me(held.key)).statusCode).toBe(401);
     expect((await as(gw.adminKey, 'GET', `/v1/keys?operatorId=${operatorId}`)).json().items).toEqual([]);
-    const actions = (await auditActions(held.approvalId)).map((e) => e.action);
+    const actions = (await auditActions(held.approvalId, 'approval.requested', 'approval.refused')).map(
+      (e) => e.action,
+    );
     expect(actions).toEqual(expect.arrayContaining(['approval.requested', 'approval.refused']));
   });
 
