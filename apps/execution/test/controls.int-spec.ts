@@ -1,14 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  JobName,
-  OrderSide,
-  OrderType,
-  SCHEMA_VERSION,
-  money,
-  type OrderParams,
-  type OrdersCancelAll,
-} from '@desk/contracts';
+import { OrderSide, OrderType, money, type OrderParams } from '@desk/contracts';
 import { Client } from 'pg';
 import { waitFor } from '@desk/testing';
 import type { ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
@@ -196,23 +188,8 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
       );
       await h.statusIs(close.intentId, 'OPEN');
 
-      const cancelAll: OrdersCancelAll = {
-        schemaVersion: SCHEMA_VERSION,
-        correlationId: randomUUID(),
-        commandId: randomUUID(),
-        actor: { type: 'operator', id: 'rhea' },
-        reasonCode: 'TRADING_HALTED',
-        reason: 'kill drill',
-        requestedAt: new Date().toISOString(),
-      };
-      await h.queues.orders.add(JobName.OrdersCancelAll, cancelAll, {
-        jobId: `${cancelAll.commandId}.cancel_all`,
-      });
-      const job = await waitFor(async () => {
-        const j = await h.queues.orders.getJob(`${cancelAll.commandId}.cancel_all`);
-        return j && (await j.isCompleted()) ? j : undefined;
-      });
-      expect(job.returnvalue).toEqual({ cancelled: 2 });
+      const cancelAll = await h.sendCancelAll('kill drill');
+      expect(await h.cancelAllResult(cancelAll)).toEqual({ cancelled: 2 });
       for (const l of limits) {
         await h.statusIs(l.intentId, 'CANCELLED');
         expect((await h.history(l.intentId)).at(-1)).toEqual({
@@ -247,18 +224,7 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
       try {
         await tick.query('BEGIN');
         await tick.query('SELECT 1 FROM execution.orders WHERE id = $1 FOR UPDATE', [limit.intentId]);
-        const cancelAll: OrdersCancelAll = {
-          schemaVersion: SCHEMA_VERSION,
-          correlationId: randomUUID(),
-          commandId: randomUUID(),
-          actor: { type: 'operator', id: 'rhea' },
-          reasonCode: 'TRADING_HALTED',
-          reason: 'kill during a tick',
-          requestedAt: new Date().toISOString(),
-        };
-        await h.queues.orders.add(JobName.OrdersCancelAll, cancelAll, {
-          jobId: `${cancelAll.commandId}.cancel_all`,
-        });
+        const cancelAll = await h.sendCancelAll('kill during a tick');
         // The cancel-all waits for the lock instead of passing the order by.
         await waitFor(
           async () => {
@@ -271,11 +237,7 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
           { what: 'the cancel-all to wait for the row lock' },
         );
         await tick.query('COMMIT');
-        const job = await waitFor(async () => {
-          const j = await h.queues.orders.getJob(`${cancelAll.commandId}.cancel_all`);
-          return j && (await j.isCompleted()) ? j : undefined;
-        });
-        expect(job.returnvalue).toEqual({ cancelled: 1 });
+        expect(await h.cancelAllResult(cancelAll)).toEqual({ cancelled: 1 });
         await h.statusIs(limit.intentId, 'CANCELLED');
         expect((await h.history(limit.intentId)).at(-1)).toEqual({
           status: 'CANCELLED',

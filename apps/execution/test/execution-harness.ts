@@ -15,6 +15,7 @@ import {
   type ExecutionReported,
   type OrderAccepted,
   type OrderParams,
+  type OrdersCancelAll,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
 import {
@@ -124,6 +125,32 @@ export class ExecutionHarness {
   async send(job: OrderAccepted): Promise<OrderAccepted> {
     await this.queues.orders.add(JobName.OrderAccepted, job, { jobId: job.intentId });
     return job;
+  }
+
+  /** What risk sends on a kill: `orders.cancel_all`, as operator rhea, with this reason. */
+  async sendCancelAll(reason: string): Promise<OrdersCancelAll> {
+    const command: OrdersCancelAll = {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      commandId: randomUUID(),
+      actor: { type: 'operator', id: 'rhea' },
+      reasonCode: 'TRADING_HALTED',
+      reason,
+      requestedAt: new Date().toISOString(),
+    };
+    await this.queues.orders.add(JobName.OrdersCancelAll, command, {
+      jobId: `${command.commandId}.cancel_all`,
+    });
+    return command;
+  }
+
+  /** What the cancel-all job returned, once execution finished it. */
+  async cancelAllResult(command: OrdersCancelAll): Promise<unknown> {
+    const job = await waitFor(async () => {
+      const j = await this.queues.orders.getJob(`${command.commandId}.cancel_all`);
+      return j && (await j.isCompleted()) ? j : undefined;
+    });
+    return job.returnvalue;
   }
 
   async order(id: string) {
