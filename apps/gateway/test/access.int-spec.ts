@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
-import { createDatabase, dropDatabase, migrateAll, testEnv, waitFor } from '@desk/testing';
+import { createMigratedDatabase, dropDatabase, waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
 const UNAUTHORIZED = { code: 'UNAUTHORIZED', message: 'missing or invalid API key' };
@@ -17,7 +17,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   let allowed: Gateway;
   let solo: Gateway;
   let soloDb: { name: string; url: string };
-  const pg = new Client({ connectionString: testEnv().databaseUrl });
+  let pg: Client;
 
   beforeAll(async () => {
     gw = await startGateway();
@@ -26,9 +26,9 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
       { GATEWAY_CORS_ORIGINS: 'https://desk.example.com' },
       { prefix: gw.prefix, adminKey: gw.adminKey },
     );
-    soloDb = await createDatabase('lastadmin');
-    migrateAll(soloDb.url);
+    soloDb = await createMigratedDatabase('lastadmin');
     solo = await startGateway({ DATABASE_URL: soloDb.url });
+    pg = new Client({ connectionString: gw.config.DATABASE_URL });
     await pg.connect();
   });
 
@@ -36,7 +36,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
     await Promise.all([solo.close(), allowed.close(), other.close()]);
     await gw.close();
     await dropDatabase(soloDb.name);
-    await pg.end();
+    await pg?.end();
   });
 
   const as = (
@@ -271,7 +271,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
       await gw.issueKey(['trader']),
       await gw.issueKey(['admin']),
     ].map((k) => k.key);
-    const dump = execFileSync('pg_dump', ['--data-only', '--no-owner', testEnv().databaseUrl], {
+    const dump = execFileSync('pg_dump', ['--data-only', '--no-owner', gw.config.DATABASE_URL], {
       encoding: 'utf8',
       maxBuffer: 512 * 1024 * 1024,
     });

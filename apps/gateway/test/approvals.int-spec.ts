@@ -11,7 +11,7 @@ import {
   SCHEMA_VERSION,
   type ApprovalRequested,
 } from '@desk/contracts';
-import { testEnv, waitFor } from '@desk/testing';
+import { waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
 describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
@@ -20,7 +20,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
   const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
   let failFirst = true;
   const secret = 'w'.repeat(40);
-  const pg = new Client({ connectionString: testEnv().databaseUrl });
+  let pg: Client;
 
   beforeAll(async () => {
     webhook = createServer((req, res) => {
@@ -42,12 +42,13 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
       APPROVAL_WEBHOOK_SECRET: secret,
     });
+    pg = new Client({ connectionString: gw.config.DATABASE_URL });
     await pg.connect();
   });
 
   afterAll(async () => {
     await gw.close();
-    await pg.end();
+    await pg?.end();
     await new Promise((r) => webhook.close(r));
   });
 
@@ -149,8 +150,8 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       actor: { id: requester.operatorId },
       order: { quantity: '1' },
     });
-    const audit = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
-    const actions = audit.filter((j) => j.data?.subject?.id === approvalId).map((j) => j.data.action);
+    const everyStep = ['approval.requested', 'approval.refused', 'approval.approved', 'approval.executed'];
+    const actions = (await auditActions(approvalId, ...everyStep)).map((e) => e.action);
     expect(actions).toEqual(
       expect.arrayContaining([
         'approval.requested',

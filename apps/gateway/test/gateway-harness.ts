@@ -1,9 +1,10 @@
+import { afterAll } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { QueueName } from '@desk/contracts';
 import { buildApp, redisOptions } from '@desk/platform';
-import { testEnv, uniquePrefix } from '@desk/testing';
+import { createMigratedDatabase, dropDatabase, testEnv, uniquePrefix } from '@desk/testing';
 import { gatewayAppOptions } from '../src/app-options';
 import { AppModule } from '../src/app.module';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config';
@@ -27,8 +28,19 @@ export interface Gateway {
 }
 
 /**
+ * The gateways of one test file share a database of their own: gateway tests count and relay the rows of
+ * the gateway's tables (its outbox among them), so two files running at once must not share one. Made on
+ * the first start; dropped after the file, once its own afterAll hooks have closed everything.
+ */
+let fileDb: Promise<{ name: string; url: string }> | undefined;
+afterAll(async () => {
+  if (fileDb && process.env.DESK_KEEP_TEST_DATA !== 'true') await dropDatabase((await fileDb).name);
+});
+
+/**
  * A gateway built exactly as main.ts builds it (same module, same Fastify options), driven with inject().
- * Each call gets its own Redis prefix unless one is given (two instances sharing one = two gateway replicas).
+ * Each call gets its own Redis prefix unless one is given (two instances sharing one = two gateway replicas),
+ * and the test file's own database unless `env.DATABASE_URL` names another.
  */
 export async function startGateway(
   env: Record<string, string> = {},
@@ -36,8 +48,9 @@ export async function startGateway(
 ): Promise<Gateway> {
   const t = testEnv();
   const prefix = shared?.prefix ?? uniquePrefix(t.redisPrefix);
+  if (env.DATABASE_URL === undefined) fileDb ??= createMigratedDatabase('gateway');
   const config = loadGatewayConfig({
-    DATABASE_URL: t.databaseUrl,
+    DATABASE_URL: env.DATABASE_URL ?? (await fileDb!).url,
     REDIS_URL: t.redisUrl,
     REDIS_PREFIX: prefix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { testEnv } from '@desk/testing';
 import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
 import { canonicalJson } from '@desk/contracts';
 import { startGateway, type Gateway } from './gateway-harness';
@@ -9,18 +8,19 @@ import { startGateway, type Gateway } from './gateway-harness';
 describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
   let gw: Gateway;
   let trader: string;
-  const pg = new Client({ connectionString: testEnv().databaseUrl });
+  let pg: Client;
   const order = { symbol: 'ETH/USDT', side: 'sell', type: 'limit', quantity: '0.5', price: '9999' };
 
   beforeAll(async () => {
     gw = await startGateway();
     trader = (await gw.issueKey(['trader'])).key;
+    pg = new Client({ connectionString: gw.config.DATABASE_URL });
     await pg.connect();
   });
 
   afterAll(async () => {
     await gw.close();
-    await pg.end();
+    await pg?.end();
   });
 
   const submit = (key: string, idem: string, body: object = order) =>

@@ -4,15 +4,11 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
 import { Outbox } from '@desk/platform';
-import { createDatabase, dropDatabase, migrateAll } from '@desk/testing';
+import { waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
-/**
- * On a database of its own: "stores nothing" counts every row of the gateway's intake tables, which the
- * other gateway test files, running at the same time, would otherwise be adding to.
- */
+/** "Stores nothing" counts every row of the gateway's intake tables: in this file's own database. */
 describe('gateway order intake (real PostgreSQL and Redis)', () => {
-  let db: { name: string; url: string };
   let gw: Gateway;
   let app: Gateway['app'];
   let apiKey: string;
@@ -20,10 +16,8 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
   let pg: Client;
 
   beforeAll(async () => {
-    db = await createDatabase('intake');
-    migrateAll(db.url);
-    pg = new Client({ connectionString: db.url });
-    gw = await startGateway({ DATABASE_URL: db.url });
+    gw = await startGateway();
+    pg = new Client({ connectionString: gw.config.DATABASE_URL });
     app = gw.app;
     apiKey = (await gw.issueKey(['trader'])).key;
     intents = gw.queue(QueueName.Intents);
@@ -33,7 +27,6 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
   afterAll(async () => {
     await gw?.close();
     await pg?.end();
-    if (db && process.env.DESK_KEEP_TEST_DATA !== 'true') await dropDatabase(db.name);
   });
 
   const post = (payload: string | object, headers: Record<string, string> = {}) =>
@@ -125,9 +118,10 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
     const res = await post(valid);
     expect(res.statusCode).toBe(202);
     const id = res.json().id as string;
+    // The outbox relays the intent after the commit (the periodic flush may be the one that does it).
     await app.get(Outbox).flush();
-    const job = await intents.getJob(id);
-    expect(job?.data).toMatchObject({
+    const job = await waitFor(async () => intents.getJob(id), { what: `intent ${id} on the queue` });
+    expect(job.data).toMatchObject({
       intentId: id,
       source: 'operator',
       order: valid,
@@ -157,5 +151,42 @@ describe('gateway order intake (real PostgreSQL and Redis)', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/orders?limit=0', headers: auth })).statusCode).toBe(
       400,
     );
+  });
+
+  it('answers 400, never 500, to a crafted pagination cursor on every listing', async () => {
+    const cursor = (...parts: string[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+    const uuid = randomUUID();
+    const crafted = {
+      '/v1/orders': [
+        cursor('1', uuid), // a date to JavaScript, not to PostgreSQL
+        cursor('2026-02-31T00:00:00.000000Z', uuid), // no such day
+        cursor('2026-12-01T00:00:00.000000Z', '-'.repeat(36)), // the shape of a uuid, not one
+        cursor('+275760-09-13T00:00:00.000Z', uuid),
+      ],
+      '/v1/approvals': [
+        cursor('1', uuid),
+        cursor('2026-02-31T00:00:00.000000Z', uuid),
+        cursor('2026-12-01T25:00:00.000000Z', uuid),
+      ],
+      '/v1/audit': [cursor('99999999999999999999'), cursor('-1'), cursor('1', '2')],
+      '/v1/audit/checkpoints': [cursor('99999999999999999999'), cursor('1e3')],
+    };
+    for (const [path, cursors] of Object.entries(crafted)) {
+      for (const c of cursors) {
+        const res = await app.inject({
+          method: 'GET',
+          url: `${path}?cursor=${c}`,
+          headers: { authorization: `Bearer ${gw.adminKey}` },
+        });
+        expect({ path, cursor: Buffer.from(c, 'base64url').toString(), status: res.statusCode }).toEqual({
+          path,
+          cursor: Buffer.from(c, 'base64url').toString(),
+          status: 400,
+        });
+        expect(res.json().error.details).toEqual([
+          { field: 'cursor', reason: 'is not a cursor returned by this API' },
+        ]);
+      }
+    }
   });
 });

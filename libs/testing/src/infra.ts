@@ -74,19 +74,45 @@ export async function ensureInfra(log: (line: string) => void = () => undefined)
   }
 }
 
-/** A fresh, uniquely named database; its URL. */
-export async function createDatabase(label = 'test'): Promise<{ name: string; url: string }> {
+/** A fresh, uniquely named database (a copy of `template` if given); its URL. */
+export async function createDatabase(
+  label = 'test',
+  template?: string,
+): Promise<{ name: string; url: string }> {
   const name = `desk_${label}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const c = new Client({ connectionString: TEST_PG_ADMIN_URL });
   await c.connect();
   try {
-    await c.query(`CREATE DATABASE "${name}"`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await c.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+        break;
+      } catch (error) {
+        // 55006: the template still has a session (a migrate step's backend that is just going away).
+        if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   } finally {
     await c.end();
   }
   const url = new URL(TEST_PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return { name, url: url.toString() };
+}
+
+/**
+ * A fresh database with every service's schema: a copy of the run's migrated template when the global
+ * setup made one (fast, no migrations), else created and migrated here.
+ */
+export async function createMigratedDatabase(label = 'test'): Promise<{ name: string; url: string }> {
+  const template = process.env.DESK_TEST_TEMPLATE_DATABASE;
+  if (!template) {
+    const db = await createDatabase(label);
+    migrateAll(db.url);
+    return db;
+  }
+  return createDatabase(label, template);
 }
 
 export async function dropDatabase(name: string): Promise<void> {

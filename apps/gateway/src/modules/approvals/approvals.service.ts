@@ -17,7 +17,7 @@ import {
 } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
-import { decodeCursor, encodeCursor, type Page } from '../../http/cursor';
+import { decodeTimeIdCursor, encodeCursor, type Page } from '../../http/cursor';
 import { parseInput } from '../../http/zod-input';
 import { ApprovalExecutor, ACTION_SCHEMAS, isExecutable } from './approval-executor';
 import { denySchema, listApprovalsQuerySchema, type ApprovalView } from './approvals.dto';
@@ -240,11 +240,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
     const q = parseInput(listApprovalsQuerySchema, query, '(query)');
     let before: { at: string; id: string } | undefined;
     if (q.cursor) {
-      const [at, cid] = decodeCursor(q.cursor, 2) as [string, string];
-      if (Number.isNaN(Date.parse(at)) || !UUID_RE.test(cid)) {
-        throw AppError.validation([{ field: 'cursor', reason: 'is not a cursor returned by this API' }]);
-      }
-      before = { at, id: cid };
+      before = decodeTimeIdCursor(q.cursor);
     }
     const rows = await this.approvals.list(q.status, q.limit + 1, before);
     const page = rows.slice(0, q.limit);

@@ -8,8 +8,7 @@ import {
   type StoredVerifyResult,
 } from '@desk/audit-chain';
 import type { KeyObject } from 'node:crypto';
-import { AppError } from '@desk/platform';
-import { decodeCursor, encodeCursor, type Page } from '../../http/cursor';
+import { decodeSeqCursor, encodeCursor, type Page } from '../../http/cursor';
 import type { AuditRecordView, ListAuditQuery } from './audit-trail.dto';
 
 interface AuditRow {
@@ -28,9 +27,6 @@ interface AuditRow {
   prev_hash: string;
   hash: string;
 }
-
-const badCursor = () =>
-  AppError.validation([{ field: 'cursor', reason: 'is not a cursor returned by this API' }]);
 
 /** Reads the audit log (the audit service is its only writer). Oldest first, as a log reads. */
 @Injectable()
@@ -53,9 +49,7 @@ export class AuditQueryRepository {
     add('e.occurred_at >= ?::timestamptz', query.from);
     add('e.occurred_at < ?::timestamptz', query.to);
     if (query.cursor) {
-      const [seq] = decodeCursor(query.cursor, 1) as [string];
-      if (!/^\d{1,18}$/.test(seq)) throw badCursor();
-      add('e.seq > ?::bigint', seq);
+      add('e.seq > ?::bigint', decodeSeqCursor(query.cursor));
     }
     params.push(query.limit + 1);
     // Order by the bigint column itself (ordering by its text form would put 10 before 2).
@@ -87,12 +81,7 @@ export class AuditQueryRepository {
   }
 
   async checkpoints(limit: number, cursor: string | undefined): Promise<Page<Checkpoint>> {
-    let afterSeq: string | undefined;
-    if (cursor) {
-      const [seq] = decodeCursor(cursor, 1) as [string];
-      if (!/^\d{1,18}$/.test(seq)) throw badCursor();
-      afterSeq = seq;
-    }
+    const afterSeq = cursor ? decodeSeqCursor(cursor) : undefined;
     const rows = await readCheckpoints((sql, p) => this.db.query(sql, p), { afterSeq, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

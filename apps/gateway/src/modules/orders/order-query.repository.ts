@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { OrderStatus, money, toWire } from '@desk/contracts';
-import { AppError } from '@desk/platform';
-import { decodeCursor, encodeCursor, type Page } from '../../http/cursor';
+import { decodeTimeIdCursor, encodeCursor, type Page } from '../../http/cursor';
 import type { FillView, ListOrdersQuery, OrderHistoryEntry, OrderView } from './orders.dto';
 
 /**
@@ -146,10 +145,7 @@ export class OrderQueryRepository {
     if (query.status) add('v.status = ?', query.status);
     if (query.source) add('v.source = ?', query.source);
     if (query.cursor) {
-      const [at, id] = decodeCursor(query.cursor, 2) as [string, string];
-      if (Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
-        throw AppError.validation([{ field: 'cursor', reason: 'is not a cursor returned by this API' }]);
-      }
+      const { at, id } = decodeTimeIdCursor(query.cursor);
       params.push(at, id);
       where.push(`(v.submitted_at, v.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
