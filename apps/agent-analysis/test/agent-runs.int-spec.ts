@@ -17,7 +17,7 @@ import {
   type IntentSubmitted,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import { finishedJob, testEnv, uniquePrefix, waitFor } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadAgentAnalysisConfig } from '../src/config';
 import { AgentRunService } from '../src/modules/agents/agent-run.service';
@@ -226,10 +226,7 @@ describe('agent runs (real Redis and PostgreSQL)', () => {
 
     it('fails a malformed run job terminally', async () => {
       const job = await h.schedule.add(JobName.AgentRun, { schemaVersion: SCHEMA_VERSION });
-      const failed = await waitFor(async () => {
-        const j = await h.schedule.getJob(String(job.id));
-        return j && (await j.isFailed()) ? j : undefined;
-      });
+      const failed = await finishedJob(h.schedule, String(job.id), 'failed');
       expect(failed.attemptsMade).toBe(1);
       expect(failed.failedReason).toMatch(/correlationId/);
     });

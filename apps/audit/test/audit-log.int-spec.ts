@@ -1,7 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobName, QueueName, SCHEMA_VERSION } from '@desk/contracts';
-import { waitFor } from '@desk/testing';
+import { finishedJob, waitFor } from '@desk/testing';
 import { AuditLogRepository } from '../src/modules/audit-log/audit-log.repository';
 import { AuditHarness, auditEvent, events } from './audit-harness';
 
@@ -46,10 +46,7 @@ describe('audit service consuming the audit queue (real Redis and PostgreSQL)', 
       schemaVersion: SCHEMA_VERSION,
       eventId: 'not-a-uuid',
     });
-    const failed = await waitFor(async () => {
-      const j = await h.queue.getJob(String(job.id));
-      return j && (await j.isFailed()) ? j : undefined;
-    });
+    const failed = await finishedJob(h.queue, String(job.id), 'failed');
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/eventId/);
     const rejection = await waitFor(async () => {
@@ -70,10 +67,7 @@ describe('audit service consuming the audit queue (real Redis and PostgreSQL)', 
     const good = events(5);
     await h.send([...good.slice(0, 2), bad, ...good.slice(2)]);
     await waitFor(async () => ((await h.stored(good.map((e) => e.eventId))) === 5 ? true : undefined));
-    const job = await waitFor(async () => {
-      const j = await h.queue.getJob(bad.eventId);
-      return j && (await j.isFailed()) ? j : undefined;
-    });
+    const job = await finishedJob(h.queue, bad.eventId, 'failed');
     expect(job.failedReason).toMatch(/NUL/);
     expect(job.attemptsMade).toBe(1);
     expect(await h.verify()).toMatchObject({ ok: true });

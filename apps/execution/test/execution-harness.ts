@@ -20,6 +20,7 @@ import {
 import { MarketPriceStore, redisOptions } from '@desk/platform';
 import {
   createDatabase,
+  finishedJob,
   dropDatabase,
   migrateAll,
   recordApproval,
@@ -146,10 +147,7 @@ export class ExecutionHarness {
 
   /** What the cancel-all job returned, once execution finished it. */
   async cancelAllResult(command: OrdersCancelAll): Promise<unknown> {
-    const job = await waitFor(async () => {
-      const j = await this.queues.orders.getJob(`${command.commandId}.cancel_all`);
-      return j && (await j.isCompleted()) ? j : undefined;
-    });
+    const job = await finishedJob(this.queues.orders, `${command.commandId}.cancel_all`, 'completed');
     return job.returnvalue;
   }
 

@@ -19,7 +19,7 @@ import {
   type OrderParams,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import { finishedJob, testEnv, uniquePrefix, waitFor } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadRiskConfig } from '../src/config';
 
@@ -86,13 +86,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
   }
 
   async function completed(queue: Queue, jobId: string): Promise<Job> {
-    return waitFor(
-      async () => {
-        const job = await queue.getJob(jobId);
-        return job && (await job.isCompleted()) ? job : undefined;
-      },
-      { what: `job ${jobId} completed` },
-    );
+    return finishedJob(queue, jobId, 'completed');
   }
 
   async function decided(intentId: string): Promise<Record<string, unknown>> {
@@ -275,13 +269,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
       order: { symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: 'abc' },
     };
     const job = await intents.add(JobName.IntentSubmitted, bad);
-    const failed = await waitFor(
-      async () => {
-        const j = await intents.getJob(String(job.id));
-        return j && (await j.isFailed()) ? j : undefined;
-      },
-      { what: 'malformed job failed' },
-    );
+    const failed = await finishedJob(intents, String(job.id), 'failed');
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/order\.quantity/);
     const rows = await pg.query(`select 1 from risk.intents where id = $1`, [bad.intentId]);

@@ -3,3 +3,4 @@ export * from './test-env';
 export * from './wait-for';
 export * from './platform-processes';
 export * from './approvals';
+export * from './finished-job';
