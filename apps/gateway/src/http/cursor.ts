@@ -1,4 +1,5 @@
 import { AppError } from '@desk/platform';
+import { UUID_RE } from './uuid';
 
 /** Opaque keyset cursor: base64url of the sort key of the last row returned. */
 export function encodeCursor(parts: readonly string[]): string {
@@ -26,7 +27,6 @@ export function decodeCursor(cursor: string, arity: number): string[] {
 
 /** The timestamps our cursors carry: UTC with microseconds, as `to_char(… 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`. */
 const CURSOR_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A (time, id) keyset cursor, checked so that PostgreSQL can never refuse it: the exact format the API
@@ -37,7 +37,7 @@ export function decodeTimeIdCursor(cursor: string): { at: string; id: string } {
   const millis = CURSOR_TIME.exec(at)?.[1];
   const time = millis === undefined ? NaN : Date.parse(`${millis}Z`);
   const real = !Number.isNaN(time) && new Date(time).toISOString() === `${millis}Z`;
-  if (!real || !UUID.test(id)) throw notACursor();
+  if (!real || !UUID_RE.test(id)) throw notACursor();
   return { at, id };
 }
 

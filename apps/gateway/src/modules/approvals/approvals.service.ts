@@ -22,8 +22,7 @@ import { parseInput } from '../../http/zod-input';
 import { ApprovalExecutor, ACTION_SCHEMAS, isExecutable } from './approval-executor';
 import { denySchema, listApprovalsQuerySchema, type ApprovalView } from './approvals.dto';
 import { ApprovalsRepository, type ApprovalRecord } from './approvals.repository';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID_RE } from '../../http/uuid';
 
 export interface NewApproval {
   kind: ApprovalKind;
@@ -238,10 +237,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
 
   async list(query: unknown): Promise<Page<ApprovalView>> {
     const q = parseInput(listApprovalsQuerySchema, query, '(query)');
-    let before: { at: string; id: string } | undefined;
-    if (q.cursor) {
-      before = decodeTimeIdCursor(q.cursor);
-    }
+    const before = q.cursor ? decodeTimeIdCursor(q.cursor) : undefined;
     const rows = await this.approvals.list(q.status, q.limit + 1, before);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];

@@ -19,9 +19,9 @@ import type { Command } from '../operators/operators.service';
 import { OperatorsRepository } from '../operators/operators.repository';
 import { ApiKeysRepository, type ApiKeyRecord } from './api-keys.repository';
 import { createKeySchema, listKeysQuerySchema, rotateKeySchema, type KeyView } from './keys.dto';
+import { UUID_RE } from '../../http/uuid';
 
 const KEY_ID_RE = /^kid_[0-9a-f]{16}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHOWN_ONCE = 'store this key now: it is shown only once and cannot be recovered';
 
 export interface IssuedKey extends KeyView {

@@ -9,8 +9,7 @@ import { parseInput } from '../../http/zod-input';
 import { IdempotencyService, type IdempotentResponse } from '../idempotency/idempotency.service';
 import { createOperatorSchema, type OperatorView } from './operators.dto';
 import { OperatorsRepository, type OperatorRecord } from './operators.repository';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID_RE } from '../../http/uuid';
 
 export interface Command {
   actor: Actor;

@@ -4,8 +4,7 @@ import type { Page } from '../../http/cursor';
 import { parseInput } from '../../http/zod-input';
 import { OrderQueryRepository } from './order-query.repository';
 import { listOrdersQuerySchema, type OrderView } from './orders.dto';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_RE } from '../../http/uuid';
 
 @Injectable()
 export class OrdersService {
@@ -13,7 +12,7 @@ export class OrdersService {
 
   async get(id: string): Promise<OrderView> {
     // A malformed id cannot name an order: the same 404 as an unknown one.
-    const order = UUID_RE.test(id) ? await this.orders.findOne(id.toLowerCase()) : undefined;
+    const order = UUID_RE.test(id.toLowerCase()) ? await this.orders.findOne(id.toLowerCase()) : undefined;
     if (!order) throw AppError.notFound('order');
     return order;
   }
