@@ -4,6 +4,7 @@ import {
   clearRedisPrefix,
   createDatabase,
   dropDatabase,
+  issueOperatorKey,
   migrateAll,
   startPlatform,
   testEnv,
@@ -38,24 +39,19 @@ describe('two-man rule and kill switch end to end', () => {
         EXECUTION_TICK_MS: '200',
       },
     });
-    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
-    const issue = async (name: string, roles: string[]) => {
-      const op = await fetch(`${platform.baseUrl}/v1/operators`, {
-        method: 'POST',
-        headers: admin,
-        body: JSON.stringify({ name }),
-      }).then((r) => r.json());
-      const key = await fetch(`${platform.baseUrl}/v1/operators/${op.id}/keys`, {
-        method: 'POST',
-        headers: admin,
-        body: JSON.stringify({ roles }),
-      }).then((r) => r.json());
-      return key.key as string;
-    };
+    // The desk's setup phase, as a new desk goes through it: the first admin creates the operators and
+    // registers the keys each holder generated; then closes setup, and the two-man rule applies.
+    const issue = async (name: string, roles: string[]) =>
+      (await issueOperatorKey(platform.baseUrl, platform.adminKey, name, roles)).key;
     keys.trader = await issue('Tess Trader', ['trader']);
     keys.riskAdmin = await issue('Rhea Risk', ['risk-admin']);
     keys.approverA = await issue('Ada Approver', ['approver']);
     keys.approverB = await issue('Ben Approver', ['approver']);
+    const closed = await fetch(`${platform.baseUrl}/v1/setup/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${platform.adminKey}` },
+    });
+    if (closed.status !== 200) throw new Error(`could not close setup: ${await closed.text()}`);
   });
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import {
   clearRedisPrefix,
   createDatabase,
   dropDatabase,
+  issueOperatorKey,
   migrateAll,
   startPlatform,
   testEnv,
@@ -42,18 +43,7 @@ describe('order path end to end (five services as processes, paper mode)', () =>
       },
     });
     // As an admin would: an operator, and a trader key for them.
-    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
-    const operator = await fetch(`${platform.baseUrl}/v1/operators`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ name: 'Dana Trader' }),
-    }).then((r) => r.json());
-    const issued = await fetch(`${platform.baseUrl}/v1/operators/${operator.id}/keys`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ roles: ['trader'], label: 'e2e' }),
-    }).then((r) => r.json());
-    traderKey = issued.key;
+    traderKey = (await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Dana Trader', ['trader'])).key;
   });
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { OperatorsModule } from './modules/operators/operators.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { PositionsModule } from './modules/positions/positions.module';
 import { RiskControlModule } from './modules/risk-control/risk-control.module';
+import { SetupModule } from './modules/setup/setup.module';
 import { SignalsModule } from './modules/signals/signals.module';
 import { GATEWAY_SCHEMA } from './schema';
 
@@ -30,6 +31,7 @@ export class AppModule {
         RiskControlModule,
         OperatorsModule,
         KeysModule,
+        SetupModule,
         OrdersModule,
         PositionsModule,
         SignalsModule,

@@ -1,18 +1,21 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ServiceName } from '@desk/contracts';
 import { AppError, ConfigError, PlatformModule } from '@desk/platform';
 import { GATEWAY_CONFIG, loadGatewayConfig } from './config';
+import { generateApiKey } from './modules/access/api-key';
 import { ALL_ROLES } from './modules/access/role';
+import { replaceSecretFile, writeSecretFile } from './secret-file';
 import { ApiKeysService } from './modules/keys/api-keys.service';
 import { BootstrapService, CONSOLE_ACTOR } from './modules/keys/bootstrap.service';
 import { KeysModule } from './modules/keys/keys.module';
 import { OperatorsModule } from './modules/operators/operators.module';
 import { OperatorsService } from './modules/operators/operators.service';
+import { SetupModule } from './modules/setup/setup.module';
+import { SetupService } from './modules/setup/setup.service';
 import { GATEWAY_SCHEMA } from './schema';
 
 /**
@@ -35,6 +38,7 @@ class CliModule {
         }),
         OperatorsModule,
         KeysModule,
+        SetupModule,
       ],
     };
   }
@@ -63,6 +67,9 @@ const rolesOption = (value: string) => {
   return roles;
 };
 
+const HOLDER_NOTICE =
+  'keep the key to yourself; give only keyId and digest to an admin, who registers them (desk key register)';
+
 const program = new Command('desk')
   .description('Trading desk console: operators and API keys')
   .showHelpAfterError();
@@ -70,7 +77,7 @@ const program = new Command('desk')
 const operator = program.command('operator').description('operators (people)');
 operator
   .command('create <name>')
-  .description('create an operator')
+  .description('create an operator (waits for approvers once setup is closed)')
   .action((name: string) =>
     withApp(async (app) => (await app.get(OperatorsService).create(command(), { name })).body),
   );
@@ -87,21 +94,56 @@ operator
 
 const key = program.command('key').description('API keys');
 key
-  .command('create')
-  .description('issue a key to an operator; printed once, here')
-  .requiredOption('--operator <operatorId>', 'the operator who owns the key')
+  .command('generate')
+  .description(
+    'generate your own key (no database needed): keep the key, give the key id and digest to an admin',
+  )
+  .option('--write <file>', 'write the key to this new file (mode 600) instead of printing it')
+  .action((o: { write?: string }) => {
+    const generated = generateApiKey();
+    const registration = { keyId: generated.keyId, digest: generated.digest.toString('hex') };
+    if (o.write) {
+      writeSecretFile(o.write, `${generated.key}\n`);
+      process.stdout.write(`${JSON.stringify(registration, null, 2)}\n`);
+      process.stderr.write(`the key is in ${o.write}; give the key id and digest above to an admin\n`);
+      return;
+    }
+    process.stdout.write(
+      `${JSON.stringify({ key: generated.key, ...registration, notice: HOLDER_NOTICE }, null, 2)}\n`,
+    );
+  });
+key
+  .command('register')
+  .description(
+    'register a key its holder generated; roles beyond viewer wait for approvers once setup is closed',
+  )
+  .requiredOption('--operator <operatorId>', 'the operator who holds the key')
   .requiredOption('--roles <roles>', `comma-separated: ${ALL_ROLES.join(', ')}`, rolesOption)
+  .requiredOption('--key-id <keyId>', 'the key id `desk key generate` printed for the holder')
+  .requiredOption('--digest <digest>', 'the digest `desk key generate` printed for the holder')
   .option('--label <label>', 'what the key is for')
   .option('--expires-at <iso>', 'expiry, e.g. 2027-01-31T00:00:00Z')
-  .action((o: { operator: string; roles: string[]; label?: string; expiresAt?: string }) =>
-    withApp(
-      async (app) =>
-        (
-          await app
-            .get(ApiKeysService)
-            .create(command(), o.operator, { roles: o.roles, label: o.label, expiresAt: o.expiresAt })
-        ).body,
-    ),
+  .action(
+    (o: {
+      operator: string;
+      roles: string[];
+      keyId: string;
+      digest: string;
+      label?: string;
+      expiresAt?: string;
+    }) =>
+      withApp(
+        async (app) =>
+          (
+            await app.get(ApiKeysService).register(command(), o.operator, {
+              keyId: o.keyId,
+              digest: o.digest,
+              roles: o.roles,
+              label: o.label,
+              expiresAt: o.expiresAt,
+            })
+          ).body,
+      ),
   );
 key
   .command('list')
@@ -114,20 +156,16 @@ key
   .command('revoke <keyId>')
   .description('revoke a key at once')
   .action((id: string) => withApp(async (app) => (await app.get(ApiKeysService).revoke(command(), id)).body));
-key
-  .command('rotate <keyId>')
-  .description('issue a replacement; the old key keeps working for the overlap')
-  .option('--overlap-seconds <n>', 'how long the old key keeps working', (v) => Number.parseInt(v, 10))
-  .action((id: string, o: { overlapSeconds?: number }) =>
-    withApp(
-      async (app) =>
-        (
-          await app
-            .get(ApiKeysService)
-            .rotate(command(), id, o.overlapSeconds === undefined ? {} : { overlapSeconds: o.overlapSeconds })
-        ).body,
-    ),
-  );
+
+const setup = program.command('setup').description('the desk setup phase (first admin and first approvers)');
+setup
+  .command('status')
+  .description('bootstrap (no two-man rule yet) or operational')
+  .action(() => withApp((app) => app.get(SetupService).view()));
+setup
+  .command('close')
+  .description('close setup for good: from now on new operators and privileged keys need approvers')
+  .action(() => withApp((app) => app.get(SetupService).close(CONSOLE_ACTOR, command().correlationId)));
 
 program
   .command('bootstrap')
@@ -138,9 +176,7 @@ program
     withApp(async (app) => {
       // Only runs while no active admin key exists, so a file already there holds a dead key: replace it.
       const write = (issued: { key: string }) => {
-        if (!o.write) return;
-        writeFileSync(`${o.write}.tmp`, `${issued.key}\n`, { mode: 0o600 });
-        renameSync(`${o.write}.tmp`, o.write);
+        if (o.write) replaceSecretFile(o.write, `${issued.key}\n`);
       };
       const issued = await app.get(BootstrapService).bootstrapAdmin(o.name, write);
       if (!issued) {

@@ -44,6 +44,11 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
   /** After a rotation, the old key keeps working this long (capped by its own expiry). */
   KEY_ROTATION_OVERLAP_SECONDS: env.int(86_400, 0, 30 * 86_400),
   GATEWAY_BODY_LIMIT_BYTES: env.int(65_536, 1024, 10 * 1024 * 1024),
+  /**
+   * The API docs (Swagger UI at /docs, /docs/openapi.json): 'true', 'false', or empty for on except when
+   * NODE_ENV=production. Off, /docs is a 404 and the content security policy allows no inline script.
+   */
+  GATEWAY_API_DOCS: z.enum(['', 'true', 'false']).default(''),
   /** How long an Idempotency-Key and its stored response are kept. */
   IDEMPOTENCY_TTL_HOURS: env.int(24, 1, 24 * 30),
 });

@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
 import { createMigratedDatabase, dropDatabase, waitFor } from '@desk/testing';
-import { startGateway, type Gateway } from './gateway-harness';
+import { holderKey, startGateway, type Gateway } from './gateway-harness';
+import { loadGatewayConfig } from '../src/config';
 
 const UNAUTHORIZED = { code: 'UNAUTHORIZED', message: 'missing or invalid API key' };
 
@@ -21,10 +22,13 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    other = await startGateway({}, { prefix: gw.prefix, adminKey: gw.adminKey });
+    other = await startGateway(
+      {},
+      { prefix: gw.prefix, adminKey: gw.adminKey, approverKeys: gw.approverKeys },
+    );
     allowed = await startGateway(
       { GATEWAY_CORS_ORIGINS: 'https://desk.example.com' },
-      { prefix: gw.prefix, adminKey: gw.adminKey },
+      { prefix: gw.prefix, adminKey: gw.adminKey, approverKeys: gw.approverKeys },
     );
     soloDb = await createMigratedDatabase('lastadmin');
     solo = await startGateway({ DATABASE_URL: soloDb.url });
@@ -201,20 +205,81 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
     }
   });
 
-  it('rotation issues a new key and keeps the old one valid for the overlap only', async () => {
-    const k = await gw.issueKey(['viewer']);
-    const rotated = await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/rotate`, { overlapSeconds: 2 });
+  it('rotation is done by the holder with a key they generated; the old key works for the overlap only', async () => {
+    const k = await gw.issueKey(['trader']);
+    const next = holderKey();
+    const rotated = await as(k.key, 'POST', '/v1/me/key/rotate', {
+      keyId: next.keyId,
+      digest: next.digest,
+      overlapSeconds: 2,
+    });
     expect(rotated.statusCode).toBe(201);
     const fresh = rotated.json();
-    expect(fresh.key).toMatch(/^dsk_/);
-    expect(fresh.roles).toEqual(['viewer']);
-    expect(fresh.previous).toMatchObject({ keyId: k.keyId, rotatedTo: fresh.keyId });
-    expect((await as(fresh.key, 'GET', '/v1/me')).json().keyId).toBe(fresh.keyId);
+    expect(fresh).not.toHaveProperty('key');
+    expect(fresh).toMatchObject({ keyId: next.keyId, roles: ['trader'], operatorId: k.operatorId });
+    expect(fresh.previous).toMatchObject({ keyId: k.keyId, rotatedTo: next.keyId });
+    expect((await as(next.key, 'GET', '/v1/me')).json().keyId).toBe(next.keyId);
     expect((await as(k.key, 'GET', '/v1/me')).statusCode).toBe(200);
+    // Rotating again with the old key, or reusing a registered key id, is refused.
+    const again = holderKey();
+    expect(
+      (await as(k.key, 'POST', '/v1/me/key/rotate', { keyId: again.keyId, digest: again.digest })).statusCode,
+    ).toBe(409);
+    expect(
+      (await as(next.key, 'POST', '/v1/me/key/rotate', { keyId: next.keyId, digest: next.digest }))
+        .statusCode,
+    ).toBe(409);
     await new Promise((r) => setTimeout(r, 2100));
     expect((await as(k.key, 'GET', '/v1/me')).statusCode).toBe(401);
-    expect((await as(fresh.key, 'GET', '/v1/me')).statusCode).toBe(200);
-    expect((await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/rotate`, {})).statusCode).toBe(409);
+    expect((await as(next.key, 'GET', '/v1/me')).statusCode).toBe(200);
+    const events = await waitFor(async () => {
+      const jobs = (await auditJobs('key.rotated')).filter((j) => j.data.subject.id === next.keyId);
+      return jobs.length ? jobs : undefined;
+    });
+    expect(events[0]!.data.actor).toMatchObject({ type: 'operator', id: k.operatorId, keyId: k.keyId });
+  });
+
+  it('serves no API docs in production unless told to, and can be told either way', async () => {
+    const shared = { prefix: gw.prefix, adminKey: gw.adminKey, approverKeys: gw.approverKeys };
+    const production = await startGateway({ NODE_ENV: 'production' }, shared);
+    const off = await startGateway({ GATEWAY_API_DOCS: 'false' }, shared);
+    const on = await startGateway({ NODE_ENV: 'production', GATEWAY_API_DOCS: 'true' }, shared);
+    try {
+      for (const g of [production, off]) {
+        expect((await g.app.inject({ url: '/docs' })).statusCode).toBe(404);
+        expect((await g.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(404);
+        const csp = String((await g.app.inject({ url: '/health/live' })).headers['content-security-policy']);
+        expect(csp).toMatch(/(^|;)script-src 'self'(;|$)/);
+      }
+      expect((await on.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(200);
+      expect((await gw.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(200);
+      expect(() =>
+        loadGatewayConfig({ DATABASE_URL: gw.config.DATABASE_URL, GATEWAY_API_DOCS: 'maybe' }),
+      ).toThrow(/GATEWAY_API_DOCS/);
+    } finally {
+      await Promise.all([production.close(), off.close(), on.close()]);
+    }
+  });
+
+  it('gives an admin no way to hold or rotate somebody else’s key', async () => {
+    const k = await gw.issueKey(['approver']);
+    // The admin-side rotation that used to hand the admin a working copy of the new key is gone.
+    expect((await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/rotate`, {})).statusCode).toBe(404);
+    // Registration takes a digest, never returns a key, and refuses a key sent in its place.
+    const held = holderKey();
+    const res = await as(gw.adminKey, 'POST', `/v1/operators/${k.operatorId}/keys`, {
+      roles: ['viewer'],
+      keyId: held.keyId,
+      digest: held.digest,
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).not.toHaveProperty('key');
+    const withKey = await as(gw.adminKey, 'POST', `/v1/operators/${k.operatorId}/keys`, {
+      roles: ['viewer'],
+      key: held.key,
+    });
+    expect(withKey.statusCode).toBe(400);
+    expect(withKey.body).not.toContain(held.key);
   });
 
   it('never lets the last admin key or the last admin go (own database, one admin)', async () => {

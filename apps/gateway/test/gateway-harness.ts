@@ -12,19 +12,33 @@ import { DataSource } from 'typeorm';
 import { Role } from '../src/modules/access/role';
 import { ApiKeysService } from '../src/modules/keys/api-keys.service';
 import { BootstrapService } from '../src/modules/keys/bootstrap.service';
+import { generateApiKey } from '../src/modules/access/api-key';
 
 export interface Gateway {
   app: NestFastifyApplication;
   config: GatewayConfig;
   prefix: string;
   adminKey: string;
+  /** Keys of the file's standing approvers (distinct operators), who close setup and approve grants. */
+  approverKeys: string[];
   queue(name: string): Queue;
   close(): Promise<void>;
-  /** As an admin would: an operator with one key holding these roles. */
+  /**
+   * As a desk would: an admin creates an operator, the holder generates a key, the admin registers it, and
+   * the standing approvers approve whatever needs them (nothing while setup is open).
+   */
   issueKey(
     roles: string[],
     extra?: Record<string, unknown>,
   ): Promise<{ key: string; keyId: string; operatorId: string }>;
+  /** The standing approvers approve a request until it leaves 'pending'. */
+  approveAll(approvalId: string): Promise<void>;
+}
+
+/** A key as its holder makes it (`desk key generate`): what they keep, and what they hand the admin. */
+export function holderKey(): { key: string; keyId: string; digest: string } {
+  const k = generateApiKey();
+  return { key: k.key, keyId: k.keyId, digest: k.digest.toString('hex') };
 }
 
 /**
@@ -44,7 +58,8 @@ afterAll(async () => {
  */
 export async function startGateway(
   env: Record<string, string> = {},
-  shared?: { prefix: string; adminKey: string },
+  shared?: { prefix: string; adminKey: string; approverKeys: string[] },
+  options: { setup?: 'open' | 'closed' } = {},
 ): Promise<Gateway> {
   const t = testEnv();
   const prefix = shared?.prefix ?? uniquePrefix(t.redisPrefix);
@@ -62,10 +77,12 @@ export async function startGateway(
   });
   const app = await buildApp(AppModule.forRoot(config), gatewayAppOptions(config));
   let adminKey = shared?.adminKey;
+  let approverKeys = shared?.approverKeys ?? [];
   if (!adminKey) {
     // Every test database has one admin: the first gateway to need one mints it; others get their own key.
     const issued = await app.get(BootstrapService).bootstrapAdmin('test-admin', () => undefined);
-    adminKey = issued?.key ?? (await issueWithAnyAdmin(app));
+    adminKey = issued?.key ?? (await consoleKey(app, 'test-admin', [Role.Admin]));
+    approverKeys = await standingApprovers(app, adminKey, config.APPROVAL_REQUIRED_APPROVALS, options.setup);
   }
   // One Queue per name for the gateway's life: opening and closing connections per poll races their setup.
   const queues = new Map<string, Queue>();
@@ -74,6 +91,7 @@ export async function startGateway(
     config,
     prefix,
     adminKey,
+    approverKeys,
     queue(name) {
       let q = queues.get(name);
       if (!q) {
@@ -104,50 +122,100 @@ export async function startGateway(
         headers: admin,
         payload: { name: `op-${uniquePrefix('n')}` },
       });
-      const operatorId = operator.json().id as string;
+      if (operator.statusCode === 202) await gateway.approveAll(operator.json().approvalId as string);
+      else if (operator.statusCode !== 201) throw new Error(`could not create an operator: ${operator.body}`);
+      const operatorId = (operator.json().operatorId ?? operator.json().id) as string;
+      const holder = holderKey();
       const res = await app.inject({
         method: 'POST',
         url: `/v1/operators/${operatorId}/keys`,
         headers: admin,
-        payload: { roles, ...extra },
+        payload: { roles, keyId: holder.keyId, digest: holder.digest, ...extra },
       });
-      if (res.statusCode === 202) {
-        // An admin key waits for the two-man rule: two approvers (other operators) release it.
-        const approvalId = res.json().approvalId as string;
-        for (let n = 0; n < 2; n++) {
-          const approver = await gateway.issueKey(['approver']);
-          const approved = await app.inject({
-            method: 'POST',
-            url: `/v1/approvals/${approvalId}/approve`,
-            headers: { authorization: `Bearer ${approver.key}` },
-          });
-          if (approved.statusCode !== 200) throw new Error(`could not approve: ${approved.body}`);
-        }
-      } else if (res.statusCode !== 201) throw new Error(`could not issue a key: ${res.body}`);
-      return { key: res.json().key as string, keyId: res.json().keyId as string, operatorId };
+      if (res.statusCode === 202) await gateway.approveAll(res.json().approvalId as string);
+      else if (res.statusCode !== 201) throw new Error(`could not register a key: ${res.body}`);
+      return { key: holder.key, keyId: holder.keyId, operatorId };
+    },
+    async approveAll(approvalId) {
+      for (const approver of gateway.approverKeys) {
+        const approved = await app.inject({
+          method: 'POST',
+          url: `/v1/approvals/${approvalId}/approve`,
+          headers: { authorization: `Bearer ${approver}` },
+        });
+        if (approved.statusCode !== 200) throw new Error(`could not approve: ${approved.body}`);
+        if (approved.json().status !== 'pending') return;
+      }
+      throw new Error(`approval ${approvalId} is still pending after every standing approver`);
     },
   };
   return gateway;
 }
 
-/** The test database already has an admin (another file bootstrapped it): make a fresh admin key directly. */
-async function issueWithAnyAdmin(app: NestFastifyApplication): Promise<string> {
+/**
+ * The file's standing approvers: on a fresh desk, created while setup is open (as a desk's first approvers
+ * are), which is then closed unless the test wants it open; on a desk set up by an earlier gateway of the
+ * file, fresh keys for the approvers it made.
+ */
+async function standingApprovers(
+  app: NestFastifyApplication,
+  adminKey: string,
+  count: number,
+  setup: 'open' | 'closed' = 'closed',
+): Promise<string[]> {
   const db = app.get(DataSource);
-  const [row] = await db.query<{ id: string }[]>(
-    `SELECT id FROM gateway.operators WHERE name = 'test-admin'`,
+  const existing = await db.query<{ name: string }[]>(
+    `SELECT name FROM gateway.operators WHERE name LIKE 'standing-approver-%' ORDER BY name`,
   );
-  if (!row) throw new Error('no test admin operator');
+  if (existing.length >= count) {
+    return Promise.all(existing.slice(0, count).map((o) => consoleKey(app, o.name, [Role.Approver])));
+  }
+  const keys: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const as = { authorization: `Bearer ${adminKey}` };
+    const op = await app.inject({
+      method: 'POST',
+      url: '/v1/operators',
+      headers: as,
+      payload: { name: `standing-approver-${n}` },
+    });
+    if (op.statusCode !== 201) throw new Error(`could not create a standing approver: ${op.body}`);
+    const holder = holderKey();
+    const key = await app.inject({
+      method: 'POST',
+      url: `/v1/operators/${op.json().id as string}/keys`,
+      headers: as,
+      payload: { roles: ['approver'], keyId: holder.keyId, digest: holder.digest },
+    });
+    if (key.statusCode !== 201) throw new Error(`could not register a standing approver key: ${key.body}`);
+    keys.push(holder.key);
+  }
+  if (setup === 'closed') {
+    const closed = await app.inject({
+      method: 'POST',
+      url: '/v1/setup/close',
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    if (closed.statusCode !== 200) throw new Error(`could not close setup: ${closed.body}`);
+  }
+  return keys;
+}
+
+/** Test set-up only: a fresh key for an existing operator, written straight through the key service. */
+async function consoleKey(app: NestFastifyApplication, operatorName: string, roles: Role[]): Promise<string> {
+  const db = app.get(DataSource);
+  const [row] = await db.query<{ id: string }[]>(`SELECT id FROM gateway.operators WHERE name = $1`, [
+    operatorName,
+  ]);
+  if (!row) throw new Error(`no operator ${operatorName}`);
   const issued = await db.transaction((tx) =>
-    app.get(ApiKeysService).issue(
-      tx,
-      { actor: { type: 'service', id: 'test' }, correlationId: 'test' },
-      {
-        operatorId: row.id,
-        roles: [Role.Admin],
-        label: 'test admin',
-        expiresAt: null,
-      },
-    ),
+    app
+      .get(ApiKeysService)
+      .issue(
+        tx,
+        { actor: { type: 'service', id: 'test' }, correlationId: 'test' },
+        { operatorId: row.id, roles, label: 'test key', expiresAt: null },
+      ),
   );
   return issued.key;
 }

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
 import { canonicalJson } from '@desk/contracts';
-import { startGateway, type Gateway } from './gateway-harness';
+import { holderKey, startGateway, type Gateway } from './gateway-harness';
 
 describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
   let gw: Gateway;
@@ -104,41 +104,40 @@ describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
     expect((await submit(trader, idem)).statusCode).toBe(202);
   });
 
-  it('honours a key on admin actions too, and never stores a new API key in the replay', async () => {
+  it('honours a key on admin actions too: a replayed operator request or key registration happens once', async () => {
     const admin = { authorization: `Bearer ${gw.adminKey}`, 'idempotency-key': randomUUID() };
+    const name = `idem-${randomUUID()}`;
     const op = await gw.app.inject({
       method: 'POST',
       url: '/v1/operators',
       headers: admin,
-      payload: { name: `idem-${randomUUID()}` },
+      payload: { name },
     });
     const again = await gw.app.inject({
       method: 'POST',
       url: '/v1/operators',
       headers: admin,
-      payload: { name: op.json().name },
+      payload: { name },
     });
-    expect(again.statusCode).toBe(201);
-    expect(again.json().id).toBe(op.json().id);
+    expect(op.statusCode).toBe(202);
+    expect(again.statusCode).toBe(202);
+    expect(again.json()).toMatchObject({
+      approvalId: op.json().approvalId,
+      operatorId: op.json().operatorId,
+    });
+    await gw.approveAll(op.json().approvalId as string);
     const keyHeaders = { authorization: `Bearer ${gw.adminKey}`, 'idempotency-key': randomUUID() };
-    const issued = await gw.app.inject({
-      method: 'POST',
-      url: `/v1/operators/${op.json().id}/keys`,
-      headers: keyHeaders,
-      payload: { roles: ['viewer'] },
-    });
-    expect(issued.json().key).toMatch(/^dsk_/);
-    const replay = await gw.app.inject({
-      method: 'POST',
-      url: `/v1/operators/${op.json().id}/keys`,
-      headers: keyHeaders,
-      payload: { roles: ['viewer'] },
-    });
+    const holder = holderKey();
+    const payload = { roles: ['viewer'], keyId: holder.keyId, digest: holder.digest };
+    const url = `/v1/operators/${op.json().operatorId}/keys`;
+    const issued = await gw.app.inject({ method: 'POST', url, headers: keyHeaders, payload });
+    expect(issued.statusCode).toBe(201);
+    const replay = await gw.app.inject({ method: 'POST', url, headers: keyHeaders, payload });
     expect(replay.statusCode).toBe(201);
-    expect(replay.json()).toMatchObject({ keyId: issued.json().keyId, key: null });
-    const stored = await pg.query(`SELECT response_body FROM gateway.idempotency_keys WHERE key = $1`, [
-      keyHeaders['idempotency-key'],
+    expect(replay.json()).toEqual(issued.json());
+    const keys = await pg.query(`SELECT id FROM gateway.api_keys WHERE operator_id = $1`, [
+      op.json().operatorId,
     ]);
-    expect(stored.rows[0].response_body).not.toContain(issued.json().key);
+    expect(keys.rows).toEqual([{ id: holder.keyId }]);
   });
 });

@@ -14,22 +14,27 @@ describe('throttling across gateway instances (real Redis)', () => {
   };
   let a: Gateway;
   let b: Gateway;
+  /** Issues the keys (the grants take admin and approver requests) on a Redis prefix of its own, so its
+   * requests count against none of the limits under test. */
+  let issuer: Gateway;
 
   beforeAll(async () => {
+    issuer = await startGateway();
     a = await startGateway(limits);
-    b = await startGateway(limits, { prefix: a.prefix, adminKey: a.adminKey });
+    b = await startGateway(limits, { prefix: a.prefix, adminKey: a.adminKey, approverKeys: a.approverKeys });
   });
 
   afterAll(async () => {
     await b.close();
     await a.close();
+    await issuer.close();
   });
 
   const get = (gw: Gateway, key: string) =>
     gw.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
 
   it('holds one per-key limit across both instances, then answers 429 with Retry-After', async () => {
-    const { key } = await a.issueKey(['viewer']);
+    const { key } = await issuer.issueKey(['viewer']);
     const statuses: number[] = [];
     for (let i = 0; i < 14; i++) statuses.push((await get(i % 2 ? b : a, key)).statusCode);
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
@@ -40,19 +45,19 @@ describe('throttling across gateway instances (real Redis)', () => {
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(refused.json().error.code).toBe('RATE_LIMITED');
     // Another key is not affected.
-    const other = await a.issueKey(['viewer']);
+    const other = await issuer.issueKey(['viewer']);
     expect((await get(b, other.key)).statusCode).toBe(200);
   });
 
   it('admits exactly the limit from a concurrent burst (the counter is atomic)', async () => {
-    const { key } = await a.issueKey(['viewer']);
+    const { key } = await issuer.issueKey(['viewer']);
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => get(i % 2 ? b : a, key)));
     expect(results.filter((r) => r.statusCode === 200)).toHaveLength(10);
     expect(results.filter((r) => r.statusCode === 429)).toHaveLength(30);
   });
 
   it('limits order submission more tightly, and audits the throttle hit with the key id', async () => {
-    const trader = await a.issueKey(['trader']);
+    const trader = await issuer.issueKey(['trader']);
     const order = { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: '0.001', price: '100' };
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {

@@ -19,7 +19,10 @@ export enum ApprovalKind {
   TradingResume = 'trading.resume',
   RaiseLimits = 'risk.limits.raise',
   EnableLiveVenue = 'venue.live',
-  AdminKey = 'key.admin',
+  /** A key with any role beyond viewer (trader, approver, risk-admin, admin), registered by its digest. */
+  KeyGrant = 'key.grant',
+  /** A new operator (a person who can then be granted keys). */
+  OperatorCreate = 'operator.create',
 }
 
 /** SHA-256 (hex) of an action's canonical form: what approvers approve, and what must still match at execution. */

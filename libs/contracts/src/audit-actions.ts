@@ -16,6 +16,8 @@ export enum AuditAction {
   KeyCreated = 'key.created',
   KeyRevoked = 'key.revoked',
   KeyRotated = 'key.rotated',
+  /** The desk's setup phase (first admin and first approvers, no two-man rule yet) ended, for good. */
+  SetupClosed = 'desk.setup_closed',
   AuthFailed = 'auth.failed',
   AccessDenied = 'access.denied',
   RequestThrottled = 'request.throttled',

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuditAction, serviceActor, ServiceName } from '@desk/contracts';
 import { AppError, AuditPublisher, ErrorCode, IS_PUBLIC } from '@desk/platform';
 import type { AuthenticatedRequest } from '../../http/request-context';
-import { AuthenticationService } from './authentication.service';
+import { BearerAuthGuard } from './bearer-key.strategy';
 import { GatewayThrottlerGuard, routeOf } from './gateway-throttler.guard';
 import { REQUIRED_ROLE } from './require-role.decorator';
 import { grants, type Role } from './role';
@@ -14,7 +14,7 @@ const CREDENTIAL_PARAMS = /^(api[_-]?key|key|token|access[_-]?token|auth|authori
 
 /**
  * The gateway's one door, in order: refuse credentials in the query string; throttle per client IP;
- * authenticate the bearer key; check the endpoint's declared role; throttle per key. Every refusal is
+ * authenticate the bearer key (@nestjs/passport, BearerKeyStrategy); check the endpoint's declared role; throttle per key. Every refusal is
  * counted and audited with the key id (never the key). An endpoint with no declared role is refused.
  */
 @Injectable()
@@ -23,7 +23,7 @@ export class AccessGuard implements CanActivate {
 
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
-    @Inject(AuthenticationService) private readonly authentication: AuthenticationService,
+    @Inject(BearerAuthGuard) private readonly bearer: BearerAuthGuard,
     @Inject(GatewayThrottlerGuard) private readonly throttler: GatewayThrottlerGuard,
     @Inject(AuditPublisher) private readonly audit: AuditPublisher,
     @Inject(SecurityMetrics) private readonly metrics: SecurityMetrics,
@@ -44,7 +44,7 @@ export class AccessGuard implements CanActivate {
 
     await this.throttler.check(context, 'ip');
 
-    const auth = await this.authentication.authenticate(request.headers.authorization);
+    const auth = await this.bearer.authenticate(context);
     if (!auth.ok) {
       this.metrics.authFailures.inc({ reason: auth.reason });
       this.record(request, AuditAction.AuthFailed, {

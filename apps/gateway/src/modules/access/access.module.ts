@@ -11,6 +11,7 @@ import { KeysModule } from '../keys/keys.module';
 import { OperatorsModule } from '../operators/operators.module';
 import { AccessGuard } from './access.guard';
 import { AuthenticationService } from './authentication.service';
+import { BearerAuthGuard, BearerKeyStrategy } from './bearer-key.strategy';
 import { GatewayThrottlerGuard, throttlePhase } from './gateway-throttler.guard';
 import { MeController } from './me.controller';
 import { TIGHT_THROTTLE } from './require-role.decorator';
@@ -64,6 +65,8 @@ function throttlerOptions(redis: Redis, prefix: string, config: GatewayConfig): 
   controllers: [MeController],
   providers: [
     AuthenticationService,
+    BearerKeyStrategy,
+    BearerAuthGuard,
     SecurityMetrics,
     GatewayThrottlerGuard,
     { provide: APP_GUARD, useClass: AccessGuard },

@@ -29,22 +29,23 @@ export const ACTION_SCHEMAS = {
     .strict(),
   [ApprovalKind.EnableLiveVenue]: z.object({ venue: venueIdSchema, reason }).strict(),
   /**
-   * A new admin key (or an admin key's replacement). The key was generated when the request was made and
-   * handed to the requester then; only its digest is held here, so quorum activates it without the key
-   * ever being stored. `digest` is SHA-256 hex of the key; `keyId` is derived from the key.
+   * A key with a role beyond viewer for an operator. The holder generated the key; only its id and digest
+   * (SHA-256 hex of the key) were registered, so quorum activates a key nobody at the desk but its holder
+   * has ever seen.
    */
-  [ApprovalKind.AdminKey]: z
+  [ApprovalKind.KeyGrant]: z
     .object({
-      operation: z.enum(['create', 'rotate']),
       operatorId: z.uuid(),
       roles: z.array(z.enum(Role)).min(1),
       label: z.string().min(1).max(100),
       expiresAt: z.iso.datetime({ offset: true }).nullable(),
       keyId,
       digest: z.string().regex(/^[0-9a-f]{64}$/),
-      rotatedFrom: keyId.optional(),
-      overlapSeconds: z.number().int().min(0).optional(),
     })
+    .strict(),
+  /** A new operator, with the id it will have. */
+  [ApprovalKind.OperatorCreate]: z
+    .object({ operatorId: z.uuid(), name: z.string().min(1).max(100) })
     .strict(),
 } as const satisfies Record<ApprovalKind, z.ZodType>;
 
@@ -76,29 +77,40 @@ export function requesterOf(r: ApprovalRecord): Actor {
 }
 
 /** Kinds released by the feature that owns them (registered at start-up, so approvals depends on no feature). */
-type RegisteredKind = ApprovalKind.AdminKey;
+type RegisteredKind = ApprovalKind.KeyGrant | ApprovalKind.OperatorCreate;
 
 /**
  * What quorum releases, by kind, inside the approval's transaction (so it happens exactly when the request
  * turns 'executed'): an approved order goes back through risk; resuming, raising limits and enabling a
- * live venue become control commands to risk (which checks the approval record again); an admin key is
- * activated by the keys feature.
+ * live venue become control commands to risk (which checks the approval record again); a key grant and a
+ * new operator are carried out by the keys and operators features.
  */
 @Injectable()
 export class ApprovalExecutor {
-  private readonly registered = new Map<RegisteredKind, Release<RegisteredKind>>();
+  private readonly registered: { [K in RegisteredKind]?: Release<K> } = {};
 
   constructor(@Inject(Outbox) private readonly outbox: Outbox) {}
 
   register<K extends RegisteredKind>(kind: K, release: Release<K>): void {
-    if (this.registered.has(kind)) throw new Error(`approval kind ${kind} has two releases`);
-    this.registered.set(kind, release);
+    if (this.registered[kind]) throw new Error(`approval kind ${kind} has two releases`);
+    (this.registered as Partial<Record<K, Release<K>>>)[kind] = release;
   }
 
   /** Kinds nobody can release: the service refuses to start with any. */
   unreleasable(): RegisteredKind[] {
-    const kinds: RegisteredKind[] = [ApprovalKind.AdminKey];
-    return kinds.filter((k) => !this.registered.has(k));
+    const kinds: RegisteredKind[] = [ApprovalKind.KeyGrant, ApprovalKind.OperatorCreate];
+    return kinds.filter((k) => !this.registered[k]);
+  }
+
+  private release<K extends RegisteredKind>(
+    kind: K,
+    tx: EntityManager,
+    r: ApprovalRecord,
+    action: ActionOf<K>,
+  ): Promise<string | undefined> {
+    const release = this.registered[kind];
+    if (!release) throw new Error(`no release registered for ${kind}`);
+    return release(tx, r, action);
   }
 
   async execute(tx: EntityManager, r: ApprovalRecord, action: unknown): Promise<string | undefined> {
@@ -155,11 +167,10 @@ export class ApprovalExecutor {
         });
         return undefined;
       }
-      case ApprovalKind.AdminKey: {
-        const release = this.registered.get(ApprovalKind.AdminKey);
-        if (!release) throw new Error(`no release registered for ${kind}`);
-        return release(tx, r, ACTION_SCHEMAS[ApprovalKind.AdminKey].parse(action));
-      }
+      case ApprovalKind.KeyGrant:
+        return this.release(kind, tx, r, ACTION_SCHEMAS[kind].parse(action));
+      case ApprovalKind.OperatorCreate:
+        return this.release(kind, tx, r, ACTION_SCHEMAS[kind].parse(action));
       default: {
         const unreachable: never = kind;
         throw new Error(`no executor for ${String(unreachable)}`);

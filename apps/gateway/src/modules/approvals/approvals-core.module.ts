@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SetupModule } from '../setup/setup.module';
 import { ApprovalExecutor } from './approval-executor';
 import { ApprovalsRepository } from './approvals.repository';
 import { ApprovalsService } from './approvals.service';
@@ -8,6 +9,7 @@ import { ApprovalsService } from './approvals.service';
  * no HTTP endpoints and no queue workers (those are ApprovalsModule's).
  */
 @Module({
+  imports: [SetupModule],
   providers: [ApprovalsRepository, ApprovalsService, ApprovalExecutor],
   exports: [ApprovalsService, ApprovalExecutor],
 })

@@ -23,6 +23,7 @@ import { ApprovalExecutor, ACTION_SCHEMAS, isExecutable } from './approval-execu
 import { denySchema, listApprovalsQuerySchema, type ApprovalView } from './approvals.dto';
 import { ApprovalsRepository, type ApprovalRecord } from './approvals.repository';
 import { UUID_RE } from '../../http/uuid';
+import { SetupService } from '../setup/setup.service';
 
 export interface NewApproval {
   kind: ApprovalKind;
@@ -45,7 +46,8 @@ class Refusal extends Error {
  * never approves their own; one operator counts once whatever key they use; any denial is final; an
  * expired request never executes; an approver whose key or operator is revoked no longer counts; and on
  * quorum the action executes exactly once (decisions on one request are serialised by a row lock, and the
- * release commits together with the status change).
+ * release commits together with the status change). While the desk is in setup (docs/adr/0011) no
+ * approval counts: keys granted without approval can release nothing.
  */
 @Injectable()
 export class ApprovalsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -58,6 +60,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(ApprovalExecutor) private readonly executor: ApprovalExecutor,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(SetupService) private readonly setup: SetupService,
   ) {}
 
   /** Creates a request inside the caller's transaction. Undefined if one is already live for the subject. */
@@ -122,6 +125,17 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
 
   async approve(actor: Actor & { keyId: string }, id: string, correlationId: string): Promise<ApprovalView> {
     return this.decide(actor, id, correlationId, async (tx, r) => {
+      if (await this.setup.isBootstrap(tx)) {
+        await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
+          reason: 'the desk is still in setup',
+        });
+        throw new Refusal(
+          new AppError(
+            ErrorCode.Conflict,
+            'the desk is still in setup: no approval counts until an admin closes setup (POST /v1/setup/close)',
+          ),
+        );
+      }
       if (r.requester.type === 'operator' && r.requester.id === actor.id) {
         await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
           reason: 'requester may not approve their own request',
@@ -132,10 +146,10 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       }
       if (beneficiaryOf(r) === actor.id) {
         await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
-          reason: 'the operator who would receive the admin key may not approve it',
+          reason: 'the operator who would receive the key may not approve it',
         });
         throw new Refusal(
-          new AppError(ErrorCode.Forbidden, 'this admin key would be yours: another approver must decide'),
+          new AppError(ErrorCode.Forbidden, 'this key would be yours: another approver must decide'),
         );
       }
       const counted = await this.approvals.decide(tx, {
@@ -335,16 +349,16 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-/** The operator an approved action would empower (an admin key's owner): they may not approve it. */
+/** The operator an approved action would empower (a granted key's holder): they may not approve it. */
 function beneficiaryOf(r: ApprovalRecord): string | undefined {
-  if (r.kind !== ApprovalKind.AdminKey) return undefined;
+  if (r.kind !== ApprovalKind.KeyGrant) return undefined;
   const action = JSON.parse(r.action) as { operatorId?: unknown };
   return typeof action.operatorId === 'string' ? action.operatorId : undefined;
 }
 
-/** The action as approvers see it: an admin key's digest stays in the database (its key id identifies it). */
+/** The action as approvers see it: a key's digest stays in the database (its key id identifies it). */
 function shownAction(kind: ApprovalKind, action: unknown): unknown {
-  if (kind !== ApprovalKind.AdminKey || action === null || typeof action !== 'object') return action;
+  if (kind !== ApprovalKind.KeyGrant || action === null || typeof action !== 'object') return action;
   const { digest: _digest, ...shown } = action as Record<string, unknown>;
   return shown;
 }
@@ -362,8 +376,10 @@ function summarise(kind: ApprovalKind, action: unknown): string {
       return `raise risk limits: ${JSON.stringify(a.limits)}`;
     case ApprovalKind.EnableLiveVenue:
       return `enable LIVE trading (real money) on ${String(a.venue)}: ${String(a.reason)}`;
-    case ApprovalKind.AdminKey:
-      return `${a.operation === 'rotate' ? 'rotate' : 'create'} admin key ${String(a.keyId)} for operator ${String(a.operatorId)}`;
+    case ApprovalKind.KeyGrant:
+      return `grant key ${String(a.keyId)} with roles ${JSON.stringify(a.roles)} to operator ${String(a.operatorId)}`;
+    case ApprovalKind.OperatorCreate:
+      return `create operator "${String(a.name)}" (${String(a.operatorId)})`;
     default: {
       const unreachable: never = kind;
       return String(unreachable);

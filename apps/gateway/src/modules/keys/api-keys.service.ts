@@ -5,7 +5,7 @@ import { ApprovalKind, AuditAction } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { parseInput } from '../../http/zod-input';
-import { generateApiKey, type NewApiKey } from '../access/api-key';
+import { generateApiKey } from '../access/api-key';
 import { Role } from '../access/role';
 import { ApprovalExecutor, requesterOf, type ActionOf } from '../approvals/approval-executor';
 import type { ApprovalRecord } from '../approvals/approvals.repository';
@@ -18,7 +18,8 @@ import {
 import type { Command } from '../operators/operators.service';
 import { OperatorsRepository } from '../operators/operators.repository';
 import { ApiKeysRepository, type ApiKeyRecord } from './api-keys.repository';
-import { createKeySchema, listKeysQuerySchema, rotateKeySchema, type KeyView } from './keys.dto';
+import { listKeysQuerySchema, registerKeySchema, rotateOwnKeySchema, type KeyView } from './keys.dto';
+import { SetupService } from '../setup/setup.service';
 import { UUID_RE } from '../../http/uuid';
 
 const KEY_ID_RE = /^kid_[0-9a-f]{16}$/;
@@ -29,7 +30,7 @@ export interface IssuedKey extends KeyView {
   notice: string;
 }
 
-/** An admin key held for the two-man rule: the key is handed over now and works once approved. */
+/** A key grant held for the two-man rule: the key works once enough approvers agree. */
 export interface PendingKey {
   status: 'pending_approval';
   approvalId: string;
@@ -40,20 +41,16 @@ export interface PendingKey {
   roles: Role[];
   label: string;
   keyExpiresAt: string | null;
-  rotatedFrom: string | null;
-  key: string;
-  notice: string;
 }
 
-type AdminKeyAction = ActionOf<ApprovalKind.AdminKey>;
+type KeyGrant = ActionOf<ApprovalKind.KeyGrant>;
 
 /**
- * API keys: issued to an operator with roles, shown once, stored as a digest; revoked or rotated by an
- * admin. Every change is audited (with the key id, never the key) in the same transaction.
- *
- * Creating or rotating an admin key is critical (two-man rule): the key is generated and shown to the
- * requester at once, but only its digest goes into the approval request, and the key exists (works) only
- * once enough approvers agree. So the key is never stored, and no single admin can mint another admin.
+ * API keys (docs/adr/0006, 0011). The holder generates a key (`desk key generate`) and keeps it; the
+ * desk registers only its id and digest, so no admin ever sees, or can recover, a key that is not their
+ * own. A key with any role beyond viewer is a grant under the two-man rule once setup is closed; rotation
+ * is done by the holder, with the key being rotated; an admin can revoke any key. Every change is audited
+ * (with the key id, never the key) in the same transaction.
  */
 @Injectable()
 export class ApiKeysService implements OnModuleInit {
@@ -66,16 +63,21 @@ export class ApiKeysService implements OnModuleInit {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
     @Inject(ApprovalExecutor) private readonly executor: ApprovalExecutor,
+    @Inject(SetupService) private readonly setup: SetupService,
   ) {}
 
   onModuleInit(): void {
-    this.executor.register(ApprovalKind.AdminKey, (tx, r, action) => this.releaseAdminKey(tx, r, action));
+    this.executor.register(ApprovalKind.KeyGrant, (tx, r, action) => this.releaseGrant(tx, r, action));
   }
 
-  async create(command: Command, operatorId: string, body: unknown): Promise<IdempotentResponse> {
+  /**
+   * Registers a key its holder generated. A viewer key, or any key while the desk is in setup, works at
+   * once (201); any other key is a grant that works once approved (202).
+   */
+  async register(command: Command, operatorId: string, body: unknown): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, false);
     if (!UUID_RE.test(operatorId)) throw AppError.notFound('operator');
-    const input = parseInput(createKeySchema, body);
+    const input = parseInput(registerKeySchema, body);
     return this.idempotency.execute(
       {
         actorId: command.actor.id,
@@ -85,168 +87,137 @@ export class ApiKeysService implements OnModuleInit {
         path: `/v1/operators/${operatorId}/keys`,
         canonicalBody: input,
       },
-      async (tx): Promise<WorkResult<IssuedKey | PendingKey>> => {
-        const k = {
-          operatorId,
-          roles: input.roles,
-          label: input.label ?? 'api key',
-          expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
-        };
-        if (k.roles.includes(Role.Admin)) {
-          const pending = await this.requestAdminKey(tx, command, { operation: 'create', ...k });
-          return { status: 202, body: pending, storedBody: withoutSecret(pending) };
+      async (tx): Promise<WorkResult<unknown>> => {
+        await this.activeOperator(tx, operatorId);
+        if (await this.keys.find(input.keyId, tx)) {
+          throw new AppError(ErrorCode.Conflict, 'this key is registered already: generate a new one');
         }
-        const issued = await this.issue(tx, command, k);
-        return { status: 201, body: issued, storedBody: withoutSecret(issued) };
+        const grant: KeyGrant = {
+          operatorId,
+          roles: [...input.roles].sort(),
+          label: input.label ?? 'api key',
+          expiresAt: input.expiresAt ? new Date(input.expiresAt).toISOString() : null,
+          keyId: input.keyId,
+          digest: input.digest,
+        };
+        const bootstrap = await this.setup.isBootstrap(tx);
+        if (bootstrap || !isPrivileged(grant.roles)) {
+          const record = await this.insert(
+            tx,
+            command,
+            grant,
+            AuditAction.KeyCreated,
+            bootstrap ? { bootstrap } : {},
+          );
+          return { status: 201, body: toView(record) };
+        }
+        const request = await this.approvals.request(tx, {
+          kind: ApprovalKind.KeyGrant,
+          subjectId: grant.keyId,
+          action: grant,
+          context: {
+            operatorId,
+            operatorName: (await this.operators.find(operatorId, tx))?.name ?? null,
+            roles: grant.roles,
+            label: grant.label,
+            keyExpiresAt: grant.expiresAt,
+          },
+          requester: command.actor,
+          correlationId: command.correlationId,
+        });
+        if (!request) throw new AppError(ErrorCode.Conflict, 'this key is waiting for approval already');
+        const pending: PendingKey = {
+          status: 'pending_approval',
+          approvalId: request.id,
+          requiredApprovals: request.requiredApprovals,
+          expiresAt: request.expiresAt.toISOString(),
+          keyId: grant.keyId,
+          operatorId,
+          roles: grant.roles,
+          label: grant.label,
+          keyExpiresAt: grant.expiresAt,
+        };
+        return { status: 202, body: pending };
       },
     );
   }
 
-  /** Creates a key inside a transaction; also used by the console bootstrap. */
+  /** Quorum on a key grant: the key starts to work, unless its operator or id changed meanwhile. */
+  private async releaseGrant(tx: EntityManager, r: ApprovalRecord, a: KeyGrant): Promise<string | undefined> {
+    const operator = await this.operators.find(a.operatorId, tx);
+    if (operator?.status !== 'active') return `operator ${a.operatorId} is no longer active`;
+    if (await this.keys.find(a.keyId, tx)) return `key ${a.keyId} already exists`;
+    await this.insert(
+      tx,
+      { actor: requesterOf(r), correlationId: r.correlationId },
+      a,
+      AuditAction.KeyCreated,
+      {
+        approvalId: r.id,
+      },
+    );
+    return undefined;
+  }
+
+  private async insert(
+    tx: EntityManager,
+    by: Pick<Command, 'actor' | 'correlationId'>,
+    k: KeyGrant,
+    action: AuditAction,
+    extra: Record<string, unknown>,
+  ): Promise<ApiKeyRecord> {
+    const record = await this.keys.insert(tx, {
+      id: k.keyId,
+      operatorId: k.operatorId,
+      digest: Buffer.from(k.digest, 'hex'),
+      roles: k.roles,
+      label: k.label,
+      expiresAt: k.expiresAt ? new Date(k.expiresAt) : null,
+      createdBy: by.actor.id,
+    });
+    await this.outbox.addAudit(tx, {
+      actor: by.actor,
+      action,
+      subject: { type: 'key', id: k.keyId },
+      payload: {
+        operatorId: k.operatorId,
+        roles: record.roles,
+        label: record.label,
+        expiresAt: record.expiresAt?.toISOString() ?? null,
+        ...extra,
+      },
+      correlationId: by.correlationId,
+    });
+    return record;
+  }
+
+  /**
+   * A key generated here, for the person at the console who receives it: only the bootstrap's first admin
+   * key (docs/adr/0011). Every other key is generated by its holder and registered by digest.
+   */
   async issue(
     tx: EntityManager,
     command: Pick<Command, 'actor' | 'correlationId'>,
     k: { operatorId: string; roles: readonly Role[]; label: string; expiresAt: Date | null },
-    action: AuditAction = AuditAction.KeyCreated,
     extra: Record<string, unknown> = {},
   ): Promise<IssuedKey> {
     await this.activeOperator(tx, k.operatorId);
     const { key, keyId, digest } = generateApiKey();
-    const record = await this.keys.insert(tx, {
-      id: keyId,
-      operatorId: k.operatorId,
-      digest,
-      roles: [...k.roles].sort(),
-      label: k.label,
-      expiresAt: k.expiresAt,
-      createdBy: command.actor.id,
-    });
-    await this.outbox.addAudit(tx, {
-      actor: command.actor,
-      action,
-      subject: { type: 'key', id: keyId },
-      payload: {
+    const record = await this.insert(
+      tx,
+      command,
+      {
         operatorId: k.operatorId,
-        roles: record.roles,
-        label: record.label,
-        expiresAt: record.expiresAt?.toISOString() ?? null,
-        ...extra,
-      },
-      correlationId: command.correlationId,
-    });
-    return { ...toView(record), key, notice: SHOWN_ONCE };
-  }
-
-  /**
-   * Holds an admin key for two approvers: generates it, puts its digest (never the key) in the approval
-   * request, and hands the key to the requester now; it authenticates nothing until the request executes.
-   */
-  private async requestAdminKey(
-    tx: EntityManager,
-    command: Pick<Command, 'actor' | 'correlationId'>,
-    k: AdminKeyRequest,
-  ): Promise<PendingKey> {
-    await this.activeOperator(tx, k.operatorId);
-    const generated: NewApiKey = generateApiKey();
-    const action: AdminKeyAction = {
-      operation: k.operation,
-      operatorId: k.operatorId,
-      roles: [...k.roles].sort(),
-      label: k.label,
-      expiresAt: k.expiresAt ? k.expiresAt.toISOString() : null,
-      keyId: generated.keyId,
-      digest: generated.digest.toString('hex'),
-      ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom, overlapSeconds: k.overlapSeconds ?? 0 } : {}),
-    };
-    const request = await this.approvals.request(tx, {
-      kind: ApprovalKind.AdminKey,
-      subjectId: generated.keyId,
-      action,
-      context: {
-        operation: k.operation,
-        operatorId: k.operatorId,
-        roles: action.roles,
+        roles: [...k.roles].sort(),
         label: k.label,
-        keyExpiresAt: action.expiresAt,
-        ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom, overlapSeconds: action.overlapSeconds } : {}),
+        expiresAt: k.expiresAt ? k.expiresAt.toISOString() : null,
+        keyId,
+        digest: digest.toString('hex'),
       },
-      requester: command.actor,
-      correlationId: command.correlationId,
-    });
-    if (!request) throw new Error('admin key request was not created');
-    return {
-      status: 'pending_approval',
-      approvalId: request.id,
-      requiredApprovals: request.requiredApprovals,
-      expiresAt: request.expiresAt.toISOString(),
-      keyId: generated.keyId,
-      operatorId: k.operatorId,
-      roles: action.roles,
-      label: k.label,
-      keyExpiresAt: action.expiresAt,
-      rotatedFrom: k.rotatedFrom ?? null,
-      key: generated.key,
-      notice:
-        `store this key now: it is shown only once. It works only after ${request.requiredApprovals} ` +
-        `approver(s) approve request ${request.id} (before ${request.expiresAt.toISOString()}).`,
-    };
-  }
-
-  /**
-   * Quorum on an admin key request: the key starts to work (and, for a rotation, the old one is retired),
-   * unless what was approved can no longer be done as approved. Checks everything before it writes.
-   */
-  private async releaseAdminKey(
-    tx: EntityManager,
-    r: ApprovalRecord,
-    a: AdminKeyAction,
-  ): Promise<string | undefined> {
-    const operator = await this.operators.find(a.operatorId, tx);
-    if (operator?.status !== 'active') return `operator ${a.operatorId} is no longer active`;
-    if (await this.keys.find(a.keyId, tx)) return `key ${a.keyId} already exists`;
-    if (a.operation === 'rotate') {
-      const old = a.rotatedFrom ? await this.keys.lockForUpdate(tx, a.rotatedFrom) : undefined;
-      if (!old || old.status !== 'active' || old.rotatedTo) {
-        return `key ${a.rotatedFrom ?? '(none)'} is no longer an active key that was not rotated`;
-      }
-    }
-    const actor = requesterOf(r);
-    const record = await this.keys.insert(tx, {
-      id: a.keyId,
-      operatorId: a.operatorId,
-      digest: Buffer.from(a.digest, 'hex'),
-      roles: a.roles,
-      label: a.label,
-      expiresAt: a.expiresAt ? new Date(a.expiresAt) : null,
-      createdBy: r.requester.id,
-    });
-    let extra: Record<string, unknown> = {};
-    if (a.operation === 'rotate' && a.rotatedFrom) {
-      const overlapSeconds = a.overlapSeconds ?? 0;
-      const retired = await this.keys.retire(
-        tx,
-        a.rotatedFrom,
-        a.keyId,
-        new Date(Date.now() + overlapSeconds * 1000),
-      );
-      if (!retired) throw new Error(`key ${a.rotatedFrom} changed while it was locked`);
-      extra = { rotatedFrom: a.rotatedFrom, overlapSeconds };
-    }
-    await this.outbox.addAudit(tx, {
-      actor,
-      action: a.operation === 'rotate' ? AuditAction.KeyRotated : AuditAction.KeyCreated,
-      subject: { type: 'key', id: a.keyId },
-      payload: {
-        operatorId: a.operatorId,
-        roles: record.roles,
-        label: record.label,
-        expiresAt: record.expiresAt?.toISOString() ?? null,
-        approvalId: r.id,
-        ...extra,
-      },
-      correlationId: r.correlationId,
-    });
-    return undefined;
+      AuditAction.KeyCreated,
+      extra,
+    );
+    return { ...toView(record), key, notice: SHOWN_ONCE };
   }
 
   private async activeOperator(tx: EntityManager, operatorId: string): Promise<void> {
@@ -297,72 +268,60 @@ export class ApiKeysService implements OnModuleInit {
     );
   }
 
-  /** A new key with the same operator and roles; the old one keeps working for the overlap, then expires. */
-  async rotate(command: Command, keyId: string, body: unknown): Promise<IdempotentResponse> {
+  /**
+   * The holder replaces the key they are using with one they generated: same operator, roles, label and
+   * expiry; the old key keeps working for the overlap, then expires. Nobody else can rotate a key.
+   */
+  async rotateOwn(
+    command: Command & { actor: { keyId: string } },
+    body: unknown,
+  ): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, false);
-    if (!KEY_ID_RE.test(keyId)) throw AppError.notFound('key');
-    const input = parseInput(rotateKeySchema, body ?? {});
+    const input = parseInput(rotateOwnKeySchema, body);
     const overlapSeconds = input.overlapSeconds ?? this.config.KEY_ROTATION_OVERLAP_SECONDS;
+    const keyId = command.actor.keyId;
     return this.idempotency.execute(
       {
         actorId: command.actor.id,
         key: command.idempotencyKey,
         required: false,
         method: 'POST',
-        path: `/v1/keys/${keyId}/rotate`,
+        path: '/v1/me/key/rotate',
         canonicalBody: input,
       },
       async (tx): Promise<WorkResult<unknown>> => {
         const old = await this.keys.lockForUpdate(tx, keyId);
-        if (!old) throw AppError.notFound('key');
-        if (old.status !== 'active' || old.rotatedTo) {
-          throw new AppError(
-            ErrorCode.Conflict,
-            'only an active key that was not rotated yet can be rotated',
-          );
+        if (!old || old.status !== 'active' || old.rotatedTo) {
+          throw new AppError(ErrorCode.Conflict, 'this key was rotated already: use its replacement');
         }
-        if (old.roles.includes(Role.Admin)) {
-          const pending = await this.requestAdminKey(tx, command, {
-            operation: 'rotate',
+        if (await this.keys.find(input.keyId, tx)) {
+          throw new AppError(ErrorCode.Conflict, 'this key is registered already: generate a new one');
+        }
+        const record = await this.insert(
+          tx,
+          command,
+          {
             operatorId: old.operatorId,
             roles: old.roles,
             label: old.label,
-            expiresAt: old.expiresAt,
-            rotatedFrom: keyId,
-            overlapSeconds,
-          });
-          return { status: 202, body: pending, storedBody: withoutSecret(pending) };
-        }
-        const issued = await this.issue(
-          tx,
-          command,
-          { operatorId: old.operatorId, roles: old.roles, label: old.label, expiresAt: old.expiresAt },
+            expiresAt: old.expiresAt ? old.expiresAt.toISOString() : null,
+            keyId: input.keyId,
+            digest: input.digest,
+          },
           AuditAction.KeyRotated,
           { rotatedFrom: keyId, overlapSeconds },
         );
         const retired = await this.keys.retire(
           tx,
           keyId,
-          issued.keyId,
+          record.id,
           new Date(Date.now() + overlapSeconds * 1000),
         );
         if (!retired) throw new AppError(ErrorCode.Conflict, 'the key changed during rotation; try again');
-        const body = { ...issued, previous: toView(retired) };
-        return { status: 201, body, storedBody: { ...withoutSecret(issued), previous: toView(retired) } };
+        return { status: 201, body: { ...toView(record), previous: toView(retired) } };
       },
     );
   }
-}
-
-/** What an admin key request carries before its key is generated. */
-interface AdminKeyRequest {
-  operation: 'create' | 'rotate';
-  operatorId: string;
-  roles: readonly Role[];
-  label: string;
-  expiresAt: Date | null;
-  rotatedFrom?: string;
-  overlapSeconds?: number;
 }
 
 export function toView(k: ApiKeyRecord): KeyView {
@@ -380,7 +339,7 @@ export function toView(k: ApiKeyRecord): KeyView {
   };
 }
 
-/** What an idempotent replay returns: everything but the key, which is never stored. */
-function withoutSecret<T extends { key: string; notice: string }>(issued: T): Omit<T, 'key'> & { key: null } {
-  return { ...issued, key: null, notice: 'the key was shown only in the first response' };
+/** Roles that trade, approve or administer: granting any of them is critical once setup is closed. */
+export function isPrivileged(roles: readonly Role[]): boolean {
+  return roles.some((r) => r !== Role.Viewer);
 }

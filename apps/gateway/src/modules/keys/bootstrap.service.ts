@@ -58,7 +58,6 @@ export class BootstrapService {
         tx,
         { actor: CONSOLE_ACTOR, correlationId },
         { operatorId, roles: [Role.Admin], label: 'bootstrap admin key', expiresAt: null },
-        AuditAction.KeyCreated,
         { bootstrap: true },
       );
       deliver(issued);

@@ -7,7 +7,7 @@ import { CurrentActor, RequestId, sendIdempotent } from '../../http/request-cont
 import { RequireRole } from '../access/require-role.decorator';
 import { Role } from '../access/role';
 import { ApiKeysService } from './api-keys.service';
-import { createKeySchema, rotateKeySchema } from './keys.dto';
+import { registerKeySchema } from './keys.dto';
 
 @ApiTags('keys')
 @ApiBearerAuth()
@@ -18,8 +18,12 @@ export class KeysController {
 
   @Post('operators/:id/keys')
   @RequireRole(Role.Admin)
-  @ApiOperation({ summary: 'Issue a key with roles to an operator. The key is in this response only.' })
-  @ApiBody({ schema: openApiSchema(createKeySchema) })
+  @ApiOperation({
+    summary:
+      'Register a key its holder generated (`desk key generate`: key id and digest, never the key). ' +
+      'Any role beyond viewer waits for approvers (202) once setup is closed.',
+  })
+  @ApiBody({ schema: openApiSchema(registerKeySchema) })
   async create(
     @CurrentActor() actor: Actor,
     @RequestId() correlationId: string,
@@ -30,7 +34,7 @@ export class KeysController {
   ) {
     return sendIdempotent(
       reply,
-      await this.keys.create({ actor, idempotencyKey, correlationId }, operatorId, body),
+      await this.keys.register({ actor, idempotencyKey, correlationId }, operatorId, body),
     );
   }
 
@@ -53,23 +57,5 @@ export class KeysController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     return sendIdempotent(reply, await this.keys.revoke({ actor, idempotencyKey, correlationId }, keyId));
-  }
-
-  @Post('keys/:id/rotate')
-  @RequireRole(Role.Admin)
-  @ApiOperation({ summary: 'Issue a replacement key; the old one keeps working for the overlap period' })
-  @ApiBody({ schema: openApiSchema(rotateKeySchema), required: false })
-  async rotate(
-    @CurrentActor() actor: Actor,
-    @RequestId() correlationId: string,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Param('id') keyId: string,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    return sendIdempotent(
-      reply,
-      await this.keys.rotate({ actor, idempotencyKey, correlationId }, keyId, body),
-    );
   }
 }

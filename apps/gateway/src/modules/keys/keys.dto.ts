@@ -1,8 +1,17 @@
 import { z } from 'zod';
 import { Role } from '../access/role';
 
-export const createKeySchema = z
+/** A key the holder generated (`desk key generate`): its public id and SHA-256 digest, never the key. */
+const credential = {
+  keyId: z.string().regex(/^kid_[0-9a-f]{16}$/, 'must be a key id as `desk key generate` prints it'),
+  digest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 digest (64 lowercase hex) `desk key generate` prints'),
+};
+
+export const registerKeySchema = z
   .object({
+    ...credential,
     roles: z
       .array(z.enum(Role))
       .min(1)
@@ -21,10 +30,12 @@ export const createKeySchema = z
   })
   .strict();
 
-export type CreateKey = z.infer<typeof createKeySchema>;
+export type RegisterKey = z.infer<typeof registerKeySchema>;
 
-export const rotateKeySchema = z
+/** The holder's replacement for the key making the request. */
+export const rotateOwnKeySchema = z
   .object({
+    ...credential,
     /** How long the old key keeps working; default KEY_ROTATION_OVERLAP_SECONDS. */
     overlapSeconds: z
       .number()

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
+import { ApprovalsCoreModule } from '../approvals/approvals-core.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { SetupModule } from '../setup/setup.module';
 import { OperatorsController } from './operators.controller';
 import { OperatorsRepository } from './operators.repository';
 import { OperatorsService } from './operators.service';
 
 @Module({
-  imports: [IdempotencyModule],
+  imports: [ApprovalsCoreModule, IdempotencyModule, SetupModule],
   controllers: [OperatorsController],
   providers: [OperatorsRepository, OperatorsService],
   exports: [OperatorsService, OperatorsRepository],

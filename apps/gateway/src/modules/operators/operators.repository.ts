@@ -49,6 +49,11 @@ export class OperatorsRepository {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
+  async findByName(tx: EntityManager, name: string): Promise<OperatorRecord | undefined> {
+    const rows: OperatorRow[] = await tx.query(`SELECT * FROM gateway.operators WHERE name = $1`, [name]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
   async find(id: string, tx: EntityManager | DataSource = this.db): Promise<OperatorRecord | undefined> {
     const rows: OperatorRow[] = await tx.query(`SELECT * FROM gateway.operators WHERE id = $1`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;

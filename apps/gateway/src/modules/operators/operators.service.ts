@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { AuditAction, type Actor } from '@desk/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ApprovalKind, AuditAction, type Actor } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import type { AuthenticatedRequest } from '../../http/request-context';
 import { parseInput } from '../../http/zod-input';
-import { IdempotencyService, type IdempotentResponse } from '../idempotency/idempotency.service';
+import { ApprovalExecutor, requesterOf, type ActionOf } from '../approvals/approval-executor';
+import type { ApprovalRecord } from '../approvals/approvals.repository';
+import { ApprovalsService } from '../approvals/approvals.service';
+import {
+  IdempotencyService,
+  type IdempotentResponse,
+  type WorkResult,
+} from '../idempotency/idempotency.service';
+import { SetupService } from '../setup/setup.service';
 import { createOperatorSchema, type OperatorView } from './operators.dto';
 import { OperatorsRepository, type OperatorRecord } from './operators.repository';
 import { UUID_RE } from '../../http/uuid';
@@ -17,16 +25,37 @@ export interface Command {
   correlationId: string;
 }
 
+/** An operator held for the two-man rule: it exists once enough approvers agree. */
+export interface PendingOperator {
+  status: 'pending_approval';
+  approvalId: string;
+  requiredApprovals: number;
+  expiresAt: string;
+  operatorId: string;
+  name: string;
+}
+
 /** Operators: the people behind the keys. Every change is audited in the same transaction. */
 @Injectable()
-export class OperatorsService {
+export class OperatorsService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(OperatorsRepository) private readonly operators: OperatorsRepository,
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+    @Inject(ApprovalExecutor) private readonly executor: ApprovalExecutor,
+    @Inject(SetupService) private readonly setup: SetupService,
   ) {}
 
+  onModuleInit(): void {
+    this.executor.register(ApprovalKind.OperatorCreate, (tx, r, action) => this.release(tx, r, action));
+  }
+
+  /**
+   * A new operator. While the desk is in setup it is created at once (audited as such); afterwards it is a
+   * critical action: the operator exists only once enough approvers agree (202 with the approval request).
+   */
   async create(command: Command, body: unknown): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, false);
     const input = parseInput(createOperatorSchema, body);
@@ -39,23 +68,76 @@ export class OperatorsService {
         path: '/v1/operators',
         canonicalBody: input,
       },
-      async (tx) => {
-        const operator = await this.operators.insert(tx, {
-          id: randomUUID(),
-          name: input.name,
-          createdBy: command.actor.id,
-        });
+      async (tx): Promise<WorkResult<unknown>> => {
+        const bootstrap = await this.setup.isBootstrap(tx);
+        if (await this.operators.findByName(tx, input.name)) {
+          throw new AppError(ErrorCode.Conflict, 'an operator with this name already exists');
+        }
+        const operatorId = randomUUID();
+        if (!bootstrap) {
+          const request = await this.approvals.request(tx, {
+            kind: ApprovalKind.OperatorCreate,
+            subjectId: operatorId,
+            action: { operatorId, name: input.name },
+            context: { name: input.name },
+            requester: command.actor,
+            correlationId: command.correlationId,
+          });
+          if (!request) throw new Error('operator request was not created');
+          const pending: PendingOperator = {
+            status: 'pending_approval',
+            approvalId: request.id,
+            requiredApprovals: request.requiredApprovals,
+            expiresAt: request.expiresAt.toISOString(),
+            operatorId,
+            name: input.name,
+          };
+          return { status: 202, body: pending };
+        }
+        const operator = await this.insert(
+          tx,
+          command,
+          { operatorId, name: input.name },
+          { bootstrap: true },
+        );
         if (!operator) throw new AppError(ErrorCode.Conflict, 'an operator with this name already exists');
-        await this.outbox.addAudit(tx, {
-          actor: command.actor,
-          action: AuditAction.OperatorCreated,
-          subject: { type: 'operator', id: operator.id },
-          payload: { name: operator.name },
-          correlationId: command.correlationId,
-        });
         return { status: 201, body: toView(operator) };
       },
     );
+  }
+
+  /** Quorum on a new operator: created unless the name was taken meanwhile. */
+  private async release(
+    tx: EntityManager,
+    r: ApprovalRecord,
+    a: ActionOf<ApprovalKind.OperatorCreate>,
+  ): Promise<string | undefined> {
+    const created = await this.insert(tx, { actor: requesterOf(r), correlationId: r.correlationId }, a, {
+      approvalId: r.id,
+    });
+    return created ? undefined : `an operator named "${a.name}" exists already`;
+  }
+
+  private async insert(
+    tx: EntityManager,
+    by: Pick<Command, 'actor' | 'correlationId'>,
+    o: { operatorId: string; name: string },
+    extra: Record<string, unknown>,
+  ): Promise<OperatorRecord | undefined> {
+    const operator = await this.operators.insert(tx, {
+      id: o.operatorId,
+      name: o.name,
+      createdBy: by.actor.id,
+    });
+    if (!operator) return undefined;
+    await this.outbox.addAudit(tx, {
+      actor: by.actor,
+      action: AuditAction.OperatorCreated,
+      subject: { type: 'operator', id: operator.id },
+      payload: { name: operator.name, ...extra },
+      correlationId: by.correlationId,
+    });
+    return operator;
   }
 
   async list(): Promise<{ items: OperatorView[] }> {
@@ -108,6 +190,7 @@ export class OperatorsService {
       keyId: actor.keyId,
       roles: request.roles ?? [],
       expiresAt: request.keyExpiresAt ? request.keyExpiresAt.toISOString() : null,
+      setup: await this.setup.view(),
     };
   }
 }
