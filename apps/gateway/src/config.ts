@@ -22,6 +22,13 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
   THROTTLE_IP_LIMIT: env.int(100, 1, 1_000_000),
   THROTTLE_ORDER_LIMIT: env.int(20, 1, 1_000_000),
   /**
+   * Failed authentications, access denials and throttle hits are audited one by one only up to
+   * SECURITY_AUDIT_MAX_PER_WINDOW per source (key id, else client IP) in each window; the rest are counted
+   * and summarized (one record per action and window with the suppressed count).
+   */
+  SECURITY_AUDIT_WINDOW_MS: env.int(60_000, 1000, 3_600_000),
+  SECURITY_AUDIT_MAX_PER_WINDOW: env.int(10, 1, 1000),
+  /**
    * Public keys (base64 SPKI DER or PEM, comma-separated) whose audit checkpoints GET /v1/audit/verify
    * trusts; never taken from the database. Empty: checkpoints are reported as unverified.
    */

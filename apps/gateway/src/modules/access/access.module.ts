@@ -14,6 +14,7 @@ import { AuthenticationService } from './authentication.service';
 import { GatewayThrottlerGuard, throttlePhase } from './gateway-throttler.guard';
 import { MeController } from './me.controller';
 import { TIGHT_THROTTLE } from './require-role.decorator';
+import { SecurityAuditService } from './security-audit.service';
 import { SecurityMetrics } from './security-metrics';
 
 const isTight = (context: ExecutionContext): boolean =>
@@ -65,6 +66,7 @@ function throttlerOptions(redis: Redis, prefix: string, config: GatewayConfig): 
   providers: [
     AuthenticationService,
     SecurityMetrics,
+    SecurityAuditService,
     GatewayThrottlerGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
