@@ -112,7 +112,7 @@ export interface StoredVerifyOptions {
    * contain each one's seq with the same hash. What the database alone cannot show, a tail cut together
    * with its checkpoints and the chain head, these do.
    */
-  anchors?: readonly ChainHead[];
+  anchors?: readonly (ChainHead & { source?: string })[];
   /** Every statement of the walk is cancelled after this long (PostgreSQL `statement_timeout`). */
   statementTimeoutMs?: number;
   /** The whole walk gives up at this time (epoch ms), checked between batches. */
@@ -232,7 +232,7 @@ async function walkStoredChain(query: QueryFn, options: StoredVerifyOptions): Pr
       checkpoints: (options.anchors ?? []).map((a) => ({
         seq: a.seq,
         hash: a.hash,
-        source: `the externally held head ${a.seq}:${a.hash.slice(0, 12)}…`,
+        source: a.source ?? `the externally held head ${a.seq}:${a.hash.slice(0, 12)}…`,
       })),
     });
 
