@@ -99,7 +99,8 @@ async function verify(args: string[], out: Out, err: Out): Promise<number> {
     anchors.push(head);
   }
   const config = loadAuditCliConfig();
-  if (values.checkpoints !== undefined) anchors.push(...checkpointFile(values.checkpoints, config.trustedKeys));
+  if (values.checkpoints !== undefined)
+    anchors.push(...checkpointFile(values.checkpoints, config.trustedKeys));
   if (config.trustedKeys.length === 0) {
     err(
       'warning: neither AUDIT_SIGNING_PUBLIC_KEY nor AUDIT_SIGNING_KEY is set: checkpoint signatures are ' +

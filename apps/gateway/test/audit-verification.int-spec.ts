@@ -51,14 +51,18 @@ describe('audit verification runs (real PostgreSQL and Redis)', () => {
               'test.event', 'test', g::text, '{"n":' || g || '}', 'c' || g, '', ''
          FROM generate_series(1, ${RECORDS}) g`,
     );
-    const rows = (await pg.query<ChainedRecord>(`SELECT ${RECORD_COLUMNS_SQL} FROM audit.audit_events e ORDER BY e.seq`))
-      .rows;
+    const rows = (
+      await pg.query<ChainedRecord>(`SELECT ${RECORD_COLUMNS_SQL} FROM audit.audit_events e ORDER BY e.seq`)
+    ).rows;
     let prev = '0'.repeat(64);
     const updates: [string, unknown[]][] = [];
     hashes = [];
     for (const row of rows) {
       const hash = hashRecord(prev, { ...row, prevHash: prev });
-      updates.push([`UPDATE audit.audit_events SET prev_hash = $2, hash = $3 WHERE seq = $1`, [row.seq, prev, hash]]);
+      updates.push([
+        `UPDATE audit.audit_events SET prev_hash = $2, hash = $3 WHERE seq = $1`,
+        [row.seq, prev, hash],
+      ]);
       hashes.push(hash);
       prev = hash;
     }
@@ -164,7 +168,10 @@ describe('audit verification runs (real PostgreSQL and Redis)', () => {
       [hashes[8]],
     ]);
     const run = await verdict(a, (await start(a, a.adminKey)).json().id);
-    expect(run).toMatchObject({ status: 'tampered', result: { ok: false, firstBadSeq: '10', kind: 'truncated' } });
+    expect(run).toMatchObject({
+      status: 'tampered',
+      result: { ok: false, firstBadSeq: '10', kind: 'truncated' },
+    });
     expect(run.message).toMatch(/first bad seq 10 \(truncated\)/);
   });
 
@@ -183,10 +190,7 @@ describe('audit verification runs (real PostgreSQL and Redis)', () => {
     });
     expect(run.message).toMatch(/signed head 12 an earlier verification saw/);
     // And against a head the caller holds (an exported checkpoint).
-    const held = await verdict(
-      a,
-      (await start(a, a.adminKey, { heads: [`11:${hashes[10]}`] })).json().id,
-    );
+    const held = await verdict(a, (await start(a, a.adminKey, { heads: [`11:${hashes[10]}`] })).json().id);
     expect(held).toMatchObject({ status: 'tampered', result: { kind: 'truncated' } });
   });
 
@@ -216,7 +220,10 @@ describe('audit verification runs (real PostgreSQL and Redis)', () => {
   });
 
   it('reports a verification that exceeds its time limit as timed_out, not a 500', async () => {
-    const slow = await startGateway({ AUDIT_SIGNING_PUBLIC_KEY: SIGNING.publicKey, AUDIT_VERIFY_TIMEOUT_MS: '500' });
+    const slow = await startGateway({
+      AUDIT_SIGNING_PUBLIC_KEY: SIGNING.publicKey,
+      AUDIT_VERIFY_TIMEOUT_MS: '500',
+    });
     const blocker = new Client({ connectionString: a.config.DATABASE_URL });
     await blocker.connect();
     try {

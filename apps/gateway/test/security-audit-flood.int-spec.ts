@@ -78,9 +78,7 @@ describe('a flood of refused requests cannot flood the audit log', () => {
 
     // Once the windows are over, summaries carry what was not written one by one: nothing is lost.
     const fromAttacker = (jobs: Job[]) =>
-      jobs.filter(
-        (j) => j.data.payload?.ip === attacker || j.data.payload?.source === `ip:${attacker}`,
-      );
+      jobs.filter((j) => j.data.payload?.ip === attacker || j.data.payload?.source === `ip:${attacker}`);
     const rows = await waitFor(
       async () => {
         const jobs = fromAttacker(await auditJobs());
@@ -121,7 +119,8 @@ describe('a flood of refused requests cannot flood the audit log', () => {
     const seen = await waitFor(
       async () =>
         (await auditJobs()).find(
-          (j) => j.data.action === 'auth.failed' && j.data.payload.ip === bystander && !j.data.payload.summary,
+          (j) =>
+            j.data.action === 'auth.failed' && j.data.payload.ip === bystander && !j.data.payload.summary,
         ),
       { what: 'the bystander’s failed authentication' },
     );

@@ -139,7 +139,9 @@ export class ChainVerifier {
   /** The verdict after the last row: a checkpoint or head past the last record means the tail was cut. */
   finish(): VerifyResult {
     if (this.failure) return this.failure;
-    const beyond = [...this.expectations.values()].flat().sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+    const beyond = [...this.expectations.values()]
+      .flat()
+      .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
     const trusted = beyond.find((e) => !e.problem);
     if (trusted) {
       const first = this.expected.toString();

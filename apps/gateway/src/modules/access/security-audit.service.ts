@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AuditAction, serviceActor, ServiceName } from '@desk/contracts';
 import { AuditPublisher, REDIS_CLIENT, REDIS_PREFIX } from '@desk/platform';
@@ -14,7 +8,8 @@ import type { AuthenticatedRequest } from '../../http/request-context';
 import { SecurityMetrics } from './security-metrics';
 
 /** The refusals an unauthenticated (or unentitled) client can cause at will: aggregated, never one row each. */
-export type SecurityAuditAction = AuditAction.AuthFailed | AuditAction.AccessDenied | AuditAction.RequestThrottled;
+export type SecurityAuditAction =
+  AuditAction.AuthFailed | AuditAction.AccessDenied | AuditAction.RequestThrottled;
 
 /**
  * Counts one event of a source in its window (a hash shared by every gateway instance). Returns the
@@ -102,7 +97,12 @@ export class SecurityAuditService implements OnModuleInit, OnApplicationShutdown
       action,
       subject: options.subject ?? { type: 'request', id: String(request.id) },
       // The route pattern, never the raw URL (as routeOf in the throttler guard, which imports this file).
-      payload: { ...payload, method: request.method, path: request.routeOptions?.url ?? 'unknown', ip: request.ip },
+      payload: {
+        ...payload,
+        method: request.method,
+        path: request.routeOptions?.url ?? 'unknown',
+        ip: request.ip,
+      },
       correlationId: String(request.id),
     };
     void this.admit(action, source)
