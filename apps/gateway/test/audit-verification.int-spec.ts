@@ -58,7 +58,7 @@ describe('audit verification runs (real PostgreSQL and Redis)', () => {
     const updates: [string, unknown[]][] = [];
     hashes = [];
     for (const row of rows) {
-      const hash = hashRecord(prev, { ...row, prevHash: prev });
+      const hash = hashRecord(prev, row);
       updates.push([
         `UPDATE audit.audit_events SET prev_hash = $2, hash = $3 WHERE seq = $1`,
         [row.seq, prev, hash],
