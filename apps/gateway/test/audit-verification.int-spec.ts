@@ -9,6 +9,7 @@ import {
   type ChainedRecord,
 } from '@desk/audit-chain';
 import { waitFor } from '@desk/testing';
+import { AuditVerificationRepository } from '../src/modules/audit-trail/audit-verification.repository';
 import { startGateway, type Gateway } from './gateway-harness';
 
 const SIGNING = generateSigningKey();
@@ -239,6 +240,31 @@ describe('audit verification runs (real PostgreSQL and Redis)', () => {
       await blocker.end();
       await slow.close();
     }
+  });
+
+  it('reports a run whose gateway stopped mid-way as failed (abandoned), and starts a new one', async () => {
+    const id = '00000000-0000-4000-8000-0000000000ab';
+    await a.app.get(AuditVerificationRepository).save({
+      id,
+      status: 'running',
+      range: { from: null, to: null },
+      heads: [],
+      witness: null,
+      requestedBy: 'kid_test',
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      finishedAt: null,
+      result: null,
+      message: null,
+    });
+    const res = await a.app.inject({
+      method: 'GET',
+      url: `/v1/audit/verifications/${id}`,
+      headers: { authorization: `Bearer ${a.adminKey}` },
+    });
+    expect(res.json()).toMatchObject({ status: 'failed', message: expect.stringMatching(/^abandoned/) });
+    const next = await start(a, a.adminKey);
+    expect(next.json().id).not.toBe(id);
+    expect((await verdict(a, next.json().id)).status).toBe('ok');
   });
 
   it('answers bad input with a clear 4xx', async () => {

@@ -66,6 +66,16 @@ export class AuditVerificationService implements OnApplicationShutdown {
   async find(id: string): Promise<VerificationRun> {
     const run = UUID_RE.test(id) ? await this.runs.find(id) : undefined;
     if (!run) throw AppError.notFound('verification');
+    // Still "running" long after its deadline: the instance running it stopped (its lock has expired).
+    const abandonedAt = Date.parse(run.startedAt) + this.config.AUDIT_VERIFY_TIMEOUT_MS + LOCK_MARGIN_MS;
+    if (run.status === 'running' && Date.now() > abandonedAt) {
+      return {
+        ...run,
+        status: 'failed',
+        finishedAt: new Date(abandonedAt).toISOString(),
+        message: 'abandoned: the gateway instance running it stopped before a verdict; start another',
+      };
+    }
     return run;
   }
 
