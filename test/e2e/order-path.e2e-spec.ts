@@ -222,10 +222,20 @@ describe('order path end to end (five services as processes, paper mode)', () =>
   });
 
   it('keeps a hash-chained audit log that verifies, with signed checkpoints', async () => {
-    const verify = await api('GET', '/v1/audit/verify');
-    expect(verify.status).toBe(200);
-    expect(verify.body).toMatchObject({ ok: true, keysTrusted: true });
-    expect(Number(verify.body.head.seq)).toBeGreaterThan(5);
+    // Full-chain verification is a run an admin starts (202) and reads; a trader may not start one.
+    expect((await api('POST', '/v1/audit/verifications', {})).status).toBe(403);
+    const admin = { authorization: `Bearer ${platform.adminKey}` };
+    const started = await api('POST', '/v1/audit/verifications', {}, admin);
+    expect(started.status).toBe(202);
+    const verify = await waitFor(
+      async () => {
+        const r = await api('GET', `/v1/audit/verifications/${started.body.id}`, undefined, admin);
+        return r.status === 200 && r.body.status !== 'running' ? r.body : undefined;
+      },
+      { what: 'the verification run to finish' },
+    );
+    expect(verify).toMatchObject({ status: 'ok', result: { ok: true, keysTrusted: true } });
+    expect(Number(verify.result.head.seq)).toBeGreaterThan(5);
     const page = await api('GET', '/v1/audit?limit=2');
     expect(page.body.items[1].prevHash).toBe(page.body.items[0].hash);
     expect((await api('GET', '/v1/audit/checkpoints')).status).toBe(200);

@@ -75,7 +75,7 @@ export class AuditHarness {
     return r.rows[0]!.distinct === ids.length ? r.rows[0]!.n : Number.NaN;
   }
 
-  verify(options: { from?: string; to?: string } = {}) {
+  verify(options: { from?: string; to?: string; anchors?: { seq: string; hash: string }[] } = {}) {
     return verifyStoredChain(pgQuery(this.pg), { ...options, trustedKeys: TRUSTED_KEYS });
   }
 

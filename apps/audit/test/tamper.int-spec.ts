@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestingModule } from '@nestjs/testing';
 import { Client } from 'pg';
@@ -180,6 +182,52 @@ describe('tampering with the audit log is detected at the exact sequence number'
     expect(!result.ok && result.reason).toMatch(/checkpoint signed by key .* names record 20/);
   });
 
+  it('detects a head moved back behind the latest signed checkpoint, records left in place', async () => {
+    await tamper([`UPDATE audit.chain_head SET seq = 17, hash = $1`, [rows[16]!.hash]]);
+    const result = await h.verify();
+    expect(result).toMatchObject({ ok: false, firstBadSeq: '18', kind: 'truncated' });
+    expect(!result.ok && result.reason).toMatch(/chain head was moved back to 17, .* names record 20/);
+  });
+
+  it('detects a tail cut with its checkpoints and the head rewound, against an externally held head', async () => {
+    const held = { seq: '20', hash: rows[19]!.hash };
+    await tamper(
+      'DELETE FROM audit.audit_events WHERE seq > 17',
+      'DELETE FROM audit.checkpoints WHERE seq > 17',
+      [`UPDATE audit.chain_head SET seq = 17, hash = $1`, [rows[16]!.hash]],
+    );
+    // The database alone now tells a consistent story: only a head kept elsewhere can contradict it.
+    expect(await h.verify()).toMatchObject({ ok: true, head: { seq: '17' } });
+    const result = await h.verify({ anchors: [held] });
+    expect(result).toMatchObject({ ok: false, firstBadSeq: '18', kind: 'truncated' });
+    expect(!result.ok && result.reason).toMatch(/externally held head 20:/);
+  });
+
+  it('detects a tail rewritten consistently (hashes and head recomputed) against an externally held head', async () => {
+    const held = { seq: '20', hash: rows[19]!.hash };
+    let prev = rows[17]!.hash;
+    const rewrites: [string, unknown[]][] = [];
+    for (const r of rows.slice(18)) {
+      const forged = { ...r, subjectId: 'rewritten', prevHash: prev };
+      forged.hash = hashRecord(prev, forged);
+      rewrites.push([
+        `UPDATE audit.audit_events SET subject_id = 'rewritten', prev_hash = $2, hash = $3 WHERE seq = $1`,
+        [r.seq, forged.prevHash, forged.hash],
+      ]);
+      prev = forged.hash;
+    }
+    await tamper('DELETE FROM audit.checkpoints WHERE seq > 17', ...rewrites, [
+      `UPDATE audit.chain_head SET hash = $1`,
+      [prev],
+    ]);
+    expect(await h.verify()).toMatchObject({ ok: true, head: { seq: '20', hash: prev } });
+    expect(await h.verify({ anchors: [held] })).toMatchObject({
+      ok: false,
+      firstBadSeq: '20',
+      kind: 'checkpoint',
+    });
+  });
+
   it('detects a log emptied by TRUNCATE', async () => {
     await tamper('TRUNCATE audit.audit_events');
     expect(await h.verify()).toMatchObject({ ok: false, firstBadSeq: '1', kind: 'truncated' });
@@ -223,6 +271,46 @@ describe('tampering with the audit log is detected at the exact sequence number'
       const r = await cli(['verify', '--from', '2', '--to', '9'], env());
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/^TAMPERED \(range 2\.\.9\): first bad seq 4 \(hash\)/);
+    });
+
+    it('exports the signed checkpoints as JSON lines, and verifies the chain against them', async () => {
+      const exported = await cli(['checkpoints'], env());
+      expect(exported).toMatchObject({ code: 0, stderr: '' });
+      const lines = exported.stdout.trim().split('\n');
+      expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({
+        seq: '20',
+        hash: rows[19]!.hash,
+        keyId: SIGNING_KEY.keyId,
+        signature: expect.any(String),
+      });
+      const file = join(mkdtempSync(join(tmpdir(), 'desk-cp-')), 'checkpoints.jsonl');
+      writeFileSync(file, exported.stdout);
+      expect((await cli(['verify', '--checkpoints', file], env())).code).toBe(0);
+
+      // The attacker cuts the tail with its checkpoints and moves the head back: the exported file says no.
+      await tamper(
+        'DELETE FROM audit.audit_events WHERE seq > 15',
+        'DELETE FROM audit.checkpoints WHERE seq > 15',
+        [`UPDATE audit.chain_head SET seq = 15, hash = $1`, [rows[14]!.hash]],
+      );
+      expect((await cli(['verify'], env())).code).toBe(0);
+      const byFile = await cli(['verify', '--checkpoints', file], env());
+      expect(byFile.code).toBe(1);
+      expect(byFile.stdout).toMatch(/^TAMPERED: first bad seq 16 \(truncated\)/);
+      const byHead = await cli(['verify', '--head', `20:${rows[19]!.hash}`], env());
+      expect(byHead.code).toBe(1);
+      expect(byHead.stdout).toMatch(/^TAMPERED: first bad seq 16 \(truncated\): .*externally held head 20:/);
+    });
+
+    it('refuses a malformed external head or a forged checkpoint file (exit 2)', async () => {
+      expect((await cli(['verify', '--head', '20:nothex'], env())).code).toBe(2);
+      const forger = parsePrivateKey(generateSigningKey().privateKey);
+      const forged = signCheckpoint({ seq: '20', hash: rows[19]!.hash }, forger);
+      const file = join(mkdtempSync(join(tmpdir(), 'desk-cp-')), 'forged.jsonl');
+      writeFileSync(file, `${JSON.stringify(forged)}\n`);
+      const r = await cli(['verify', '--checkpoints', file], env());
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/line 1: .*not a trusted key/);
     });
 
     it('exits 2 on a usage or configuration error', async () => {

@@ -22,8 +22,15 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
   THROTTLE_IP_LIMIT: env.int(100, 1, 1_000_000),
   THROTTLE_ORDER_LIMIT: env.int(20, 1, 1_000_000),
   /**
-   * Public keys (base64 SPKI DER or PEM, comma-separated) whose audit checkpoints GET /v1/audit/verify
-   * trusts; never taken from the database. Empty: checkpoints are reported as unverified.
+   * Failed authentications, access denials and throttle hits are audited one by one only up to
+   * SECURITY_AUDIT_MAX_PER_WINDOW per source (key id, else client IP) in each window; the rest are counted
+   * and summarized (one record per action and window with the suppressed count).
+   */
+  SECURITY_AUDIT_WINDOW_MS: env.int(60_000, 1000, 3_600_000),
+  SECURITY_AUDIT_MAX_PER_WINDOW: env.int(10, 1, 1000),
+  /**
+   * Public keys (base64 SPKI DER or PEM, comma-separated) whose audit checkpoints a verification run
+   * (POST /v1/audit/verifications) trusts; never taken from the database. Empty: checkpoints are reported as unverified.
    */
   AUDIT_SIGNING_PUBLIC_KEY: env.list('').transform((texts, ctx) => {
     try {
@@ -33,6 +40,11 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
       return z.NEVER;
     }
   }),
+  /**
+   * A full-chain verification run (POST /v1/audit/verifications) gives up after this long: each statement
+   * has it as its statement_timeout, and the walk as its deadline. The run then reports `timed_out`.
+   */
+  AUDIT_VERIFY_TIMEOUT_MS: env.int(300_000, 100, 3_600_000),
   /** Two-man rule: distinct approvers (never the requester) needed to release a critical action. */
   APPROVAL_REQUIRED_APPROVALS: env.int(2, 1, 10),
   /** An approval request not decided in this time expires and never executes. */

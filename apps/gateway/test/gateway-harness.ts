@@ -58,7 +58,7 @@ afterAll(async () => {
  */
 export async function startGateway(
   env: Record<string, string> = {},
-  shared?: { prefix: string; adminKey: string; approverKeys: string[] },
+  shared?: { prefix: string; adminKey: string; approverKeys?: string[] },
   options: { setup?: 'open' | 'closed' } = {},
 ): Promise<Gateway> {
   const t = testEnv();

@@ -107,6 +107,34 @@ export interface StoredVerifyOptions {
   batchSize?: number;
   /** Public keys whose checkpoints are trusted (from configuration, never from the database). */
   trustedKeys?: readonly KeyObject[];
+  /**
+   * Heads held outside the database (an exported checkpoint, a head an auditor wrote down): the chain must
+   * contain each one's seq with the same hash. What the database alone cannot show, a tail cut together
+   * with its checkpoints and the chain head, these do.
+   */
+  anchors?: readonly (ChainHead & { source?: string })[];
+  /** Every statement of the walk is cancelled after this long (PostgreSQL `statement_timeout`). */
+  statementTimeoutMs?: number;
+  /** The whole walk gives up at this time (epoch ms), checked between batches. */
+  deadline?: number;
+}
+
+/** The verification took longer than its statement timeout or deadline: no verdict, not a tampered log. */
+export class VerifyTimeoutError extends Error {
+  override name = 'VerifyTimeoutError';
+}
+
+/** PostgreSQL's query_canceled: what a statement_timeout raises. */
+function isStatementTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
+}
+
+const ANCHOR = /^([1-9]\d{0,17}):([0-9a-f]{64})$/;
+
+/** `<seq>:<hash>` (as printed by the CLI and signed in checkpoints), or undefined when it is not one. */
+export function parseAnchor(text: string): ChainHead | undefined {
+  const m = ANCHOR.exec(text.trim());
+  return m ? { seq: m[1]!, hash: m[2]! } : undefined;
 }
 
 function expectation(cp: Checkpoint, trustedKeys: readonly KeyObject[]): Expectation {
@@ -128,6 +156,19 @@ export async function verifyStoredChain(
   query: QueryFn,
   options: StoredVerifyOptions = {},
 ): Promise<StoredVerifyResult> {
+  try {
+    return await walkStoredChain(query, options);
+  } catch (error) {
+    if (isStatementTimeout(error)) {
+      throw new VerifyTimeoutError(
+        `verification timed out: a statement ran longer than ${options.statementTimeoutMs ?? 0} ms`,
+      );
+    }
+    throw error;
+  }
+}
+
+async function walkStoredChain(query: QueryFn, options: StoredVerifyOptions): Promise<StoredVerifyResult> {
   const from = seqParam('from', options.from, 1n) ?? 1n;
   const to = seqParam('to', options.to, 0n);
   const trustedKeys = options.trustedKeys ?? [];
@@ -136,6 +177,15 @@ export async function verifyStoredChain(
 
   await query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    if (options.statementTimeoutMs !== undefined) {
+      const ms = Math.max(1, Math.floor(options.statementTimeoutMs));
+      await query(`SET LOCAL statement_timeout = ${ms}`);
+    }
+    const overdue = () => {
+      if (options.deadline !== undefined && Date.now() > options.deadline) {
+        throw new VerifyTimeoutError('verification timed out: the chain took longer to walk than allowed');
+      }
+    };
     let anchorHash = GENESIS_HASH;
     if (from > 1n) {
       const anchorSeq = (from - 1n).toString();
@@ -154,15 +204,41 @@ export async function verifyStoredChain(
       }
       anchorHash = anchor.hash;
     }
+    const head = await readChainHead(query);
+    // The head may never be behind the latest signed checkpoint: a rewound head hides a cut tail.
+    const latestSigned = await readLatestCheckpoint(query);
+    if (
+      head &&
+      latestSigned &&
+      BigInt(head.seq) < BigInt(latestSigned.seq) &&
+      (to === undefined || to > BigInt(head.seq)) &&
+      !checkpointProblem(latestSigned, trustedKeys)
+    ) {
+      const first = (BigInt(head.seq) + 1n).toString();
+      return {
+        ok: false,
+        firstBadSeq: first,
+        kind: 'truncated',
+        reason: `the chain head was moved back to ${head.seq}, behind the checkpoint signed by key ${latestSigned.keyId}, which names record ${latestSigned.seq} (records from ${first} are missing or hidden)`,
+        checked: 0,
+        ...extra,
+      };
+    }
     const verifier = new ChainVerifier({
       from: from.toString(),
       anchorHash,
       to: to?.toString(),
-      head: await readChainHead(query),
+      head,
+      checkpoints: (options.anchors ?? []).map((a) => ({
+        seq: a.seq,
+        hash: a.hash,
+        source: a.source ?? `the externally held head ${a.seq}:${a.hash.slice(0, 12)}…`,
+      })),
     });
 
     let walked = from - 1n;
     for await (const rows of readRecords(query, { from, to, batchSize })) {
+      overdue();
       const lastSeq = rows[rows.length - 1]!.seq;
       const checkpoints = (await query(
         `SELECT ${CHECKPOINT_COLUMNS_SQL} FROM audit.checkpoints c
@@ -185,6 +261,7 @@ export async function verifyStoredChain(
       )) as Checkpoint[];
       for (const cp of beyond) verifier.expect(expectation(cp, trustedKeys));
     }
+    overdue();
     const result = verifier.finish();
     if (!result.ok) return { ...result, ...extra };
     const latest = await readLatestCheckpoint(query, result.head.seq);

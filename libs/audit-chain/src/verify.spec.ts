@@ -215,6 +215,24 @@ describe('verifyChain on in-memory rows', () => {
     });
   });
 
+  it('holds a rewritten chain to an external head at the same seq as the recorded head', () => {
+    const rows = chain(10);
+    const held = { seq: '10', hash: at(rows, 10).hash, source: 'the externally held head' };
+    // The attacker re-hashed from 8 on and moved the recorded head to match: only the held head differs.
+    const forged = rehashFrom(
+      rows.map((r, i) => (i === 7 ? { ...r, subjectId: 'forged' } : r)),
+      7,
+    );
+    const head = { seq: '10', hash: at(forged, 10).hash };
+    expect(verifyChain(forged, { head })).toMatchObject({ ok: true });
+    expect(verifyChain(forged, { head, checkpoints: [held] })).toMatchObject({
+      ok: false,
+      firstBadSeq: '10',
+      kind: 'checkpoint',
+      reason: 'hash differs from the externally held head at 10',
+    });
+  });
+
   it('reports a checkpoint that cannot be trusted at its seq', () => {
     const rows = chain(5);
     const bad = { seq: '4', hash: at(rows, 4).hash, source: 'the checkpoint', problem: 'invalid signature' };

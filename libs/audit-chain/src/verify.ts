@@ -54,7 +54,8 @@ export class ChainVerifier {
   private failure: Extract<VerifyResult, { ok: false }> | undefined;
   private readonly to: bigint | undefined;
   private readonly head: ChainHead | undefined;
-  private readonly expectations = new Map<bigint, Expectation>();
+  /** Every expectation per seq (the recorded head, signed checkpoints and external anchors may coincide). */
+  private readonly expectations = new Map<bigint, Expectation[]>();
 
   constructor(options: VerifyOptions = {}) {
     this.expected = BigInt(options.from ?? '1');
@@ -80,9 +81,10 @@ export class ChainVerifier {
   expect(e: Expectation): void {
     const seq = BigInt(e.seq);
     if (seq < this.expected || (this.to !== undefined && seq > this.to)) return;
-    const known = this.expectations.get(seq);
-    // A bad checkpoint is reported even if a good one names the same seq.
-    if (!known || (e.problem && !known.problem)) this.expectations.set(seq, e);
+    const known = this.expectations.get(seq) ?? [];
+    // All are held: a good checkpoint does not hide a bad one, nor the recorded head an external anchor.
+    known.push(e);
+    this.expectations.set(seq, known);
   }
 
   /** Checks the next record. Returns false once the chain is broken (further rows are ignored). */
@@ -117,12 +119,14 @@ export class ChainVerifier {
         'content does not match its hash (the record or its hash was changed)',
       );
     }
-    const e = this.expectations.get(seq);
-    if (e) {
+    const held = this.expectations.get(seq);
+    if (held) {
       this.expectations.delete(seq);
-      if (e.problem) return this.fail(row.seq, 'checkpoint', e.problem);
-      if (e.hash !== row.hash) {
-        return this.fail(row.seq, 'checkpoint', `hash differs from ${e.source} at ${e.seq}`);
+      const bad = held.find((e) => e.problem);
+      if (bad?.problem) return this.fail(row.seq, 'checkpoint', bad.problem);
+      const differs = held.find((e) => e.hash !== row.hash);
+      if (differs) {
+        return this.fail(row.seq, 'checkpoint', `hash differs from ${differs.source} at ${differs.seq}`);
       }
     }
     this.prevHash = row.hash;
@@ -135,7 +139,9 @@ export class ChainVerifier {
   /** The verdict after the last row: a checkpoint or head past the last record means the tail was cut. */
   finish(): VerifyResult {
     if (this.failure) return this.failure;
-    const beyond = [...this.expectations.values()].sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+    const beyond = [...this.expectations.values()]
+      .flat()
+      .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
     const trusted = beyond.find((e) => !e.problem);
     if (trusted) {
       const first = this.expected.toString();

@@ -1,12 +1,13 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuditAction, serviceActor, ServiceName } from '@desk/contracts';
-import { AppError, AuditPublisher, ErrorCode, IS_PUBLIC } from '@desk/platform';
+import { AuditAction } from '@desk/contracts';
+import { AppError, ErrorCode, IS_PUBLIC } from '@desk/platform';
 import type { AuthenticatedRequest } from '../../http/request-context';
 import { BearerAuthGuard } from './bearer-key.strategy';
-import { GatewayThrottlerGuard, routeOf } from './gateway-throttler.guard';
+import { GatewayThrottlerGuard } from './gateway-throttler.guard';
 import { REQUIRED_ROLE } from './require-role.decorator';
 import { grants, type Role } from './role';
+import { SecurityAuditService } from './security-audit.service';
 import { SecurityMetrics } from './security-metrics';
 
 /** Query parameters that look like credentials: refused, never read, never logged. */
@@ -19,13 +20,11 @@ const CREDENTIAL_PARAMS = /^(api[_-]?key|key|token|access[_-]?token|auth|authori
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
-  private readonly log = new Logger('Access');
-
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(BearerAuthGuard) private readonly bearer: BearerAuthGuard,
     @Inject(GatewayThrottlerGuard) private readonly throttler: GatewayThrottlerGuard,
-    @Inject(AuditPublisher) private readonly audit: AuditPublisher,
+    @Inject(SecurityAuditService) private readonly securityAudit: SecurityAuditService,
     @Inject(SecurityMetrics) private readonly metrics: SecurityMetrics,
   ) {}
 
@@ -47,10 +46,12 @@ export class AccessGuard implements CanActivate {
     const auth = await this.bearer.authenticate(context);
     if (!auth.ok) {
       this.metrics.authFailures.inc({ reason: auth.reason });
-      this.record(request, AuditAction.AuthFailed, {
-        reason: auth.reason,
-        ...(auth.keyId ? { keyId: auth.keyId } : {}),
-      });
+      this.securityAudit.record(
+        request,
+        AuditAction.AuthFailed,
+        { reason: auth.reason, ...(auth.keyId ? { keyId: auth.keyId } : {}) },
+        { keyId: auth.keyId },
+      );
       throw new AppError(ErrorCode.Unauthorized, 'missing or invalid API key');
     }
     request.actor = auth.actor;
@@ -60,7 +61,7 @@ export class AccessGuard implements CanActivate {
     const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
     if (required === undefined || !grants(auth.roles, required)) {
       this.metrics.accessDenied.inc({ role: required ?? 'undeclared' });
-      this.record(request, AuditAction.AccessDenied, {
+      this.securityAudit.record(request, AuditAction.AccessDenied, {
         required: required ?? 'undeclared',
         held: auth.roles,
       });
@@ -69,17 +70,5 @@ export class AccessGuard implements CanActivate {
 
     await this.throttler.check(context, 'key');
     return true;
-  }
-
-  private record(request: AuthenticatedRequest, action: AuditAction, payload: Record<string, unknown>): void {
-    this.audit
-      .record({
-        actor: request.actor ?? serviceActor(ServiceName.Gateway),
-        action,
-        subject: { type: 'request', id: String(request.id) },
-        payload: { ...payload, method: request.method, path: routeOf(request), ip: request.ip },
-        correlationId: String(request.id),
-      })
-      .catch((error: unknown) => this.log.warn({ err: error }, `could not audit ${action}`));
   }
 }

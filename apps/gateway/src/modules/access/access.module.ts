@@ -15,6 +15,7 @@ import { BearerAuthGuard, BearerKeyStrategy } from './bearer-key.strategy';
 import { GatewayThrottlerGuard, throttlePhase } from './gateway-throttler.guard';
 import { MeController } from './me.controller';
 import { TIGHT_THROTTLE } from './require-role.decorator';
+import { SecurityAuditService } from './security-audit.service';
 import { SecurityMetrics } from './security-metrics';
 
 const isTight = (context: ExecutionContext): boolean =>
@@ -68,6 +69,7 @@ function throttlerOptions(redis: Redis, prefix: string, config: GatewayConfig): 
     BearerKeyStrategy,
     BearerAuthGuard,
     SecurityMetrics,
+    SecurityAuditService,
     GatewayThrottlerGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

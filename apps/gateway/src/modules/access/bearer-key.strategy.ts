@@ -67,7 +67,8 @@ export class BearerAuthGuard {
           BEARER_STRATEGY,
           { session: false },
           (error: unknown, user: BearerOutcome | false, failure: BearerFailure | undefined) => {
-            if (error) reject(error instanceof Error ? error : new Error(String(error)));
+            if (error)
+              reject(error instanceof Error ? error : new Error('bearer strategy failed', { cause: error }));
             else resolve(user || (failure?.ok === false ? failure : { ok: false, reason: 'missing' }));
           },
         ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;

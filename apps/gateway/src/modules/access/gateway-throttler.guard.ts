@@ -1,9 +1,10 @@
-import { ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import { AuditAction, serviceActor, ServiceName } from '@desk/contracts';
-import { AppError, AuditPublisher, ErrorCode } from '@desk/platform';
+import { AuditAction } from '@desk/contracts';
+import { AppError, ErrorCode } from '@desk/platform';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../../http/request-context';
+import { SecurityAuditService } from './security-audit.service';
 import { SecurityMetrics } from './security-metrics';
 
 export type ThrottlePhase = 'ip' | 'key';
@@ -16,12 +17,11 @@ export function throttlePhase(context: ExecutionContext): ThrottlePhase | undefi
 /**
  * @nestjs/throttler with Redis storage (atomic counters shared by every gateway instance), run in two
  * phases by the access guard: per client IP before authentication (so floods of bad keys are limited
- * too), per key after it. A refusal is a 429 with Retry-After, counted and audited.
+ * too), per key after it. A refusal is a 429 with Retry-After, counted and audited (aggregated per source).
  */
 @Injectable()
 export class GatewayThrottlerGuard extends ThrottlerGuard {
-  private readonly log = new Logger('Throttle');
-  @Inject(AuditPublisher) private readonly audit!: AuditPublisher;
+  @Inject(SecurityAuditService) private readonly securityAudit!: SecurityAuditService;
   @Inject(SecurityMetrics) private readonly metrics!: SecurityMetrics;
 
   async check(context: ExecutionContext, phase: ThrottlePhase): Promise<void> {
@@ -44,22 +44,12 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
     void reply.header('retry-after', String(retryAfter));
     const limit = /:throttle:([a-z]+):/.exec(detail.key)?.[1] ?? 'unknown';
     this.metrics.throttled.inc({ limit });
-    this.audit
-      .record({
-        actor: request.actor ?? serviceActor(ServiceName.Gateway),
-        action: AuditAction.RequestThrottled,
-        subject: { type: 'client', id: request.actor?.keyId ?? `ip:${request.ip}` },
-        payload: {
-          limit,
-          max: detail.limit,
-          windowMs: detail.ttl,
-          method: request.method,
-          path: routeOf(request),
-          ip: request.ip,
-        },
-        correlationId: String(request.id),
-      })
-      .catch((error: unknown) => this.log.warn({ err: error }, 'could not audit a throttled request'));
+    this.securityAudit.record(
+      request,
+      AuditAction.RequestThrottled,
+      { limit, max: detail.limit, windowMs: detail.ttl },
+      { subject: { type: 'client', id: request.actor?.keyId ?? `ip:${request.ip}` } },
+    );
     throw new AppError(ErrorCode.RateLimited, `too many requests; retry after ${retryAfter} s`);
   }
 }

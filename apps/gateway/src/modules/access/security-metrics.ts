@@ -17,4 +17,9 @@ export class SecurityMetrics {
   readonly throttled = counter('desk_gateway_throttled_requests_total', 'Requests refused by a rate limit', [
     'limit',
   ]);
+  readonly auditSuppressed = counter(
+    'desk_gateway_security_audit_suppressed_total',
+    'Refusals counted but not audited one by one (past the per-source bound; summarized per window)',
+    ['action'],
+  );
 }

@@ -5,6 +5,7 @@ import {
   readCheckpoints,
   verifyStoredChain,
   type Checkpoint,
+  type StoredVerifyOptions,
   type StoredVerifyResult,
 } from '@desk/audit-chain';
 import type { KeyObject } from 'node:crypto';
@@ -88,14 +89,18 @@ export class AuditQueryRepository {
     return { items: page, nextCursor: rows.length > limit && last ? encodeCursor([last.seq]) : null };
   }
 
-  /** Verifies on one connection: the library reads the whole range in one read-only snapshot. */
+  /**
+   * Verifies on one connection: the library reads the whole range in one read-only snapshot, each
+   * statement bounded by `statementTimeoutMs` and the walk by `deadline`.
+   */
   async verify(
     range: { from?: string; to?: string },
     trustedKeys: readonly KeyObject[],
+    limits: Pick<StoredVerifyOptions, 'anchors' | 'statementTimeoutMs' | 'deadline'> = {},
   ): Promise<StoredVerifyResult> {
     const runner = this.db.createQueryRunner();
     try {
-      return await verifyStoredChain((sql, p) => runner.query(sql, p), { ...range, trustedKeys });
+      return await verifyStoredChain((sql, p) => runner.query(sql, p), { ...range, trustedKeys, ...limits });
     } finally {
       await runner.release();
     }

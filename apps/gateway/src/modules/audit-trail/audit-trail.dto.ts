@@ -1,3 +1,4 @@
+import type { StoredVerifyResult } from '@desk/audit-chain';
 import { z } from 'zod';
 
 const seq = z.string().regex(/^[1-9]\d{0,17}$/, 'must be a sequence number (1 or more)');
@@ -24,13 +25,42 @@ export const listAuditQuerySchema = z
 
 export type ListAuditQuery = z.infer<typeof listAuditQuerySchema>;
 
-export const verifyAuditQuerySchema = z
-  .object({ from: seq.optional(), to: seq.optional() })
+const head = z
+  .string()
+  .regex(/^[1-9]\d{0,17}:[0-9a-f]{64}$/, 'must be <seq>:<hash> (a sequence number, a colon, 64 hex digits)');
+
+/** Body of POST /v1/audit/verifications: an optional range, and heads held outside the database. */
+export const startVerificationSchema = z
+  .object({ from: seq.optional(), to: seq.optional(), heads: z.array(head).max(100).optional() })
   .strict()
   .refine((q) => !q.from || !q.to || BigInt(q.from) <= BigInt(q.to), {
     path: ['to'],
     message: 'must not be before from',
   });
+
+export type StartVerification = z.infer<typeof startVerificationSchema>;
+
+/**
+ * - `running`: started, no verdict yet; `ok`: the chain verifies; `tampered`: the first bad seq and why;
+ * - `timed_out`: it took longer than AUDIT_VERIFY_TIMEOUT_MS (no verdict; not a sign of tampering);
+ * - `failed`: it could not complete (the error id is in the message and the log).
+ */
+export type VerificationStatus = 'running' | 'ok' | 'tampered' | 'timed_out' | 'failed';
+
+export interface VerificationRun {
+  id: string;
+  status: VerificationStatus;
+  range: { from: string | null; to: string | null };
+  /** Heads the chain was held to besides the database's own checkpoints. */
+  heads: string[];
+  /** The latest signed head an earlier run verified (kept outside PostgreSQL), if any. */
+  witness: string | null;
+  requestedBy: string;
+  startedAt: string;
+  finishedAt: string | null;
+  result: StoredVerifyResult | null;
+  message: string | null;
+}
 
 export const listCheckpointsQuerySchema = z
   .object({

@@ -1,22 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Checkpoint, StoredVerifyResult } from '@desk/audit-chain';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
+import type { Checkpoint } from '@desk/audit-chain';
 import type { Page } from '../../http/cursor';
 import { parseInput } from '../../http/zod-input';
 import { AuditQueryRepository } from './audit-query.repository';
-import {
-  listAuditQuerySchema,
-  listCheckpointsQuerySchema,
-  verifyAuditQuerySchema,
-  type AuditRecordView,
-} from './audit-trail.dto';
+import { listAuditQuerySchema, listCheckpointsQuerySchema, type AuditRecordView } from './audit-trail.dto';
 
 @Injectable()
 export class AuditTrailService {
-  constructor(
-    @Inject(AuditQueryRepository) private readonly audit: AuditQueryRepository,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  constructor(@Inject(AuditQueryRepository) private readonly audit: AuditQueryRepository) {}
 
   list(query: unknown): Promise<Page<AuditRecordView>> {
     return this.audit.list(parseInput(listAuditQuerySchema, query, '(query)'));
@@ -25,12 +16,5 @@ export class AuditTrailService {
   checkpoints(query: unknown): Promise<Page<Checkpoint>> {
     const q = parseInput(listCheckpointsQuerySchema, query, '(query)');
     return this.audit.checkpoints(q.limit, q.cursor);
-  }
-
-  verify(query: unknown): Promise<StoredVerifyResult> {
-    return this.audit.verify(
-      parseInput(verifyAuditQuerySchema, query, '(query)'),
-      this.config.AUDIT_SIGNING_PUBLIC_KEY,
-    );
   }
 }
