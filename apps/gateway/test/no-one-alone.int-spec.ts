@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   JobName,
@@ -9,6 +11,7 @@ import {
   type ApprovalRequested,
 } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
+import { digestOf, keyIdOf } from '../src/modules/access/api-key';
 import { holderKey, startGateway, type Gateway } from './gateway-harness';
 
 /**
@@ -272,5 +275,54 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
       statusReason: `operator ${target.operatorId} is no longer active`,
     });
     expect((await me(held.key)).statusCode).toBe(401);
+  });
+
+  it('the console is no back door: after setup, its operator and key commands wait for approvers too', async () => {
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), ...args], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: gw.config.DATABASE_URL,
+          REDIS_URL: gw.config.REDIS_URL,
+          REDIS_PREFIX: gw.prefix,
+        },
+      });
+    // The holder's own key: consistent id and digest, made without any database.
+    const generated = JSON.parse(
+      execFileSync(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), 'key', 'generate'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      }),
+    ) as { key: string; keyId: string; digest: string };
+    expect(generated.keyId).toBe(keyIdOf(generated.key));
+    expect(generated.digest).toBe(digestOf(generated.key).toString('hex'));
+
+    const operator = JSON.parse(cli('operator', 'create', 'Console Carl')) as {
+      status: string;
+      approvalId: string;
+      operatorId: string;
+    };
+    expect(operator.status).toBe('pending_approval');
+    await gw.approveAll(operator.approvalId);
+    const grant = JSON.parse(
+      cli(
+        'key',
+        'register',
+        '--operator',
+        operator.operatorId,
+        '--roles',
+        'admin',
+        '--key-id',
+        generated.keyId,
+        '--digest',
+        generated.digest,
+      ),
+    ) as { status: string; approvalId: string };
+    expect(grant.status).toBe('pending_approval');
+    expect((await me(generated.key)).statusCode).toBe(401);
+    expect(JSON.parse(cli('setup', 'status'))).toMatchObject({ phase: 'operational' });
+    await gw.approveAll(grant.approvalId);
+    expect((await me(generated.key)).json()).toMatchObject({ roles: ['admin'] });
   });
 });
