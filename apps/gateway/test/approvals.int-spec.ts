@@ -1,18 +1,11 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  JobName,
-  OrderSide,
-  OrderType,
-  QueueName,
-  SCHEMA_VERSION,
-  type ApprovalRequested,
-} from '@desk/contracts';
+import { QueueName } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
-import { holderKey, startGateway, type Gateway } from './gateway-harness';
+import { criticalOrder, holderKey, startGateway, type Gateway } from './gateway-harness';
 
 describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
   let gw: Gateway;
@@ -60,35 +53,6 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       ...(payload ? { payload } : {}),
     });
 
-  /** What risk does for a critical order: an approval.requested job. */
-  async function criticalOrder(
-    requesterOperatorId: string,
-  ): Promise<{ intentId: string; approvalId: string }> {
-    const intentId = randomUUID();
-    const job: ApprovalRequested = {
-      schemaVersion: SCHEMA_VERSION,
-      intentId,
-      actor: { type: 'operator', id: requesterOperatorId, keyId: 'kid_0000000000000000' },
-      order: {
-        symbol: 'BTC/USDT',
-        side: OrderSide.Buy,
-        type: OrderType.Limit,
-        quantity: '1',
-        price: '60000',
-      },
-      reasonCode: 'APPROVAL_REQUIRED',
-      context: { notional: '60000', threshold: '25000', referencePrice: '60000' },
-      requestedAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-    };
-    await gw.queue(QueueName.Approvals).add(JobName.ApprovalRequested, job, { jobId: intentId });
-    const approval = await waitFor(async () => {
-      const list = await as(gw.adminKey, 'GET', '/v1/approvals?status=pending&limit=200');
-      return (list.json().items as { id: string; subjectId: string }[]).find((a) => a.subjectId === intentId);
-    });
-    return { intentId, approvalId: approval.id };
-  }
-
   const approvedJobs = async (intentId: string) => {
     await new Promise((r) => setTimeout(r, 300));
     const job = await gw.queue(QueueName.Intents).getJob(`${intentId}.approved`);
@@ -97,7 +61,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
 
   it('holds a critical order with everything an approver needs, and notifies a signed webhook (retried)', async () => {
     const trader = await gw.issueKey(['trader']);
-    const { intentId, approvalId } = await criticalOrder(trader.operatorId);
+    const { intentId, approvalId } = await criticalOrder(gw, trader.operatorId);
     const view = (await as(gw.adminKey, 'GET', `/v1/approvals/${approvalId}`)).json();
     expect(view).toMatchObject({
       kind: 'order',
@@ -125,7 +89,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
 
   it('refuses self-approval (403, audited), counts one operator once, and releases on the second distinct approver', async () => {
     const requester = await gw.issueKey(['trader', 'approver']);
-    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const { intentId, approvalId } = await criticalOrder(gw, requester.operatorId);
     const self = await as(requester.key, 'POST', `/v1/approvals/${approvalId}/approve`);
     expect(self.statusCode).toBe(403);
     const a = await gw.issueKey(['approver']);
@@ -168,7 +132,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
 
   it('only approver keys decide', async () => {
     const requester = await gw.issueKey(['trader']);
-    const { approvalId } = await criticalOrder(requester.operatorId);
+    const { approvalId } = await criticalOrder(gw, requester.operatorId);
     const trader = await gw.issueKey(['trader']);
     expect((await as(trader.key, 'POST', `/v1/approvals/${approvalId}/approve`)).statusCode).toBe(403);
     expect((await as(gw.adminKey, 'POST', `/v1/approvals/${approvalId}/approve`)).statusCode).toBe(403);
@@ -176,7 +140,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
 
   it('releases exactly once under many concurrent final approvals', async () => {
     const requester = await gw.issueKey(['trader']);
-    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const { intentId, approvalId } = await criticalOrder(gw, requester.operatorId);
     const first = await gw.issueKey(['approver']);
     await as(first.key, 'POST', `/v1/approvals/${approvalId}/approve`);
     const approvers = await Promise.all(Array.from({ length: 8 }, () => gw.issueKey(['approver'])));
@@ -198,7 +162,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const requester = await gw.issueKey(['trader']);
     const a = await gw.issueKey(['approver']);
     const b = await gw.issueKey(['approver']);
-    const denied = await criticalOrder(requester.operatorId);
+    const denied = await criticalOrder(gw, requester.operatorId);
     expect((await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, {})).statusCode).toBe(400);
     const deny = await as(a.key, 'POST', `/v1/approvals/${denied.approvalId}/deny`, {
       reason: 'too large for today',
@@ -206,7 +170,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     expect(deny.json()).toMatchObject({ status: 'denied', statusReason: 'too large for today' });
     expect((await as(b.key, 'POST', `/v1/approvals/${denied.approvalId}/approve`)).statusCode).toBe(409);
 
-    const late = await criticalOrder(requester.operatorId);
+    const late = await criticalOrder(gw, requester.operatorId);
     await as(a.key, 'POST', `/v1/approvals/${late.approvalId}/approve`);
     await pg.query(
       `UPDATE gateway.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
@@ -222,7 +186,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
 
   it('stops counting an approver whose key is revoked before execution', async () => {
     const requester = await gw.issueKey(['trader']);
-    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const { intentId, approvalId } = await criticalOrder(gw, requester.operatorId);
     const a = await gw.issueKey(['approver']);
     const b = await gw.issueKey(['approver']);
     await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
@@ -235,7 +199,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
 
   it('never executes an action whose stored form no longer matches the approved hash', async () => {
     const requester = await gw.issueKey(['trader']);
-    const { intentId, approvalId } = await criticalOrder(requester.operatorId);
+    const { intentId, approvalId } = await criticalOrder(gw, requester.operatorId);
     const a = await gw.issueKey(['approver']);
     const b = await gw.issueKey(['approver']);
     await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);

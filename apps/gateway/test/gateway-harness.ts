@@ -2,9 +2,17 @@ import { afterAll } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
-import { QueueName } from '@desk/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  JobName,
+  OrderSide,
+  OrderType,
+  QueueName,
+  SCHEMA_VERSION,
+  type ApprovalRequested,
+} from '@desk/contracts';
 import { buildApp, redisOptions } from '@desk/platform';
-import { createMigratedDatabase, dropDatabase, testEnv, uniquePrefix } from '@desk/testing';
+import { createMigratedDatabase, dropDatabase, testEnv, uniquePrefix, waitFor } from '@desk/testing';
 import { gatewayAppOptions } from '../src/app-options';
 import { AppModule } from '../src/app.module';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config';
@@ -218,4 +226,31 @@ async function consoleKey(app: NestFastifyApplication, operatorName: string, rol
       ),
   );
   return issued.key;
+}
+
+/** What risk does for a critical order: an approval.requested job. Resolves once the gateway holds it. */
+export async function criticalOrder(
+  gw: Gateway,
+  requesterOperatorId: string,
+): Promise<{ intentId: string; approvalId: string }> {
+  const intentId = randomUUID();
+  const job: ApprovalRequested = {
+    schemaVersion: SCHEMA_VERSION,
+    intentId,
+    actor: { type: 'operator', id: requesterOperatorId, keyId: 'kid_0000000000000000' },
+    order: { symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Limit, quantity: '1', price: '60000' },
+    reasonCode: 'APPROVAL_REQUIRED',
+    context: { notional: '60000', threshold: '25000', referencePrice: '60000' },
+    requestedAt: new Date().toISOString(),
+    correlationId: randomUUID(),
+  };
+  await gw.queue(QueueName.Approvals).add(JobName.ApprovalRequested, job, { jobId: intentId });
+  const approval = await waitFor(async () => {
+    const list = await gw.app.inject({
+      url: '/v1/approvals?status=pending&limit=200',
+      headers: { authorization: `Bearer ${gw.adminKey}` },
+    });
+    return (list.json().items as { id: string; subjectId: string }[]).find((a) => a.subjectId === intentId);
+  });
+  return { intentId, approvalId: approval.id };
 }

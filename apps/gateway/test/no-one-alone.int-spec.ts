@@ -2,17 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  JobName,
-  OrderSide,
-  OrderType,
-  QueueName,
-  SCHEMA_VERSION,
-  type ApprovalRequested,
-} from '@desk/contracts';
+import { QueueName } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
 import { digestOf, keyIdOf } from '../src/modules/access/api-key';
-import { holderKey, startGateway, type Gateway } from './gateway-harness';
+import { criticalOrder, holderKey, startGateway, type Gateway } from './gateway-harness';
 
 /**
  * The two-man rule against one person acting alone (docs/adr/0011): the admin who tries to mint approvers,
@@ -48,33 +41,6 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
       { what: `${action} about ${subjectId}` },
     );
 
-  /** What risk does for a critical order: an approval.requested job. */
-  async function criticalOrder(requesterOperatorId: string): Promise<string> {
-    const intentId = randomUUID();
-    const job: ApprovalRequested = {
-      schemaVersion: SCHEMA_VERSION,
-      intentId,
-      actor: { type: 'operator', id: requesterOperatorId, keyId: 'kid_0000000000000000' },
-      order: {
-        symbol: 'BTC/USDT',
-        side: OrderSide.Buy,
-        type: OrderType.Limit,
-        quantity: '1',
-        price: '60000',
-      },
-      reasonCode: 'APPROVAL_REQUIRED',
-      context: { notional: '60000', threshold: '25000', referencePrice: '60000' },
-      requestedAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-    };
-    await gw.queue(QueueName.Approvals).add(JobName.ApprovalRequested, job, { jobId: intentId });
-    const approval = await waitFor(async () => {
-      const list = await as(gw.adminKey, 'GET', '/v1/approvals?status=pending&limit=200');
-      return (list.json().items as { id: string; subjectId: string }[]).find((a) => a.subjectId === intentId);
-    });
-    return approval.id;
-  }
-
   const me = (key: string) => gw.app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
 
   it('runs setup as an explicit phase: nothing approved while it is open, closed once, audited, shown in /v1/me', async () => {
@@ -85,7 +51,7 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
     const granted = await auditEvents('key.created', approver.keyId);
     expect(granted[0]!.payload).toMatchObject({ roles: ['approver'], bootstrap: true });
     // ... and so no approval counts: approvers minted alone can release nothing.
-    const approvalId = await criticalOrder(trader.operatorId);
+    const { approvalId } = await criticalOrder(gw, trader.operatorId);
     const early = await as(approver.key, 'POST', `/v1/approvals/${approvalId}/approve`);
     expect(early.statusCode).toBe(409);
     expect(early.json().error.message).toMatch(/still in setup/);

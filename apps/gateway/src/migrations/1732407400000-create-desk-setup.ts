@@ -9,8 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Admin-issued key rotations and 'key.admin' requests are gone (holders rotate their own keys; every
  * privileged key is a 'key.grant'): pending 'key.admin' requests are expired, never executed.
  */
-export class CreateDeskSetup1732407300000 implements MigrationInterface {
-  name = 'CreateDeskSetup1732407300000';
+export class CreateDeskSetup1732407400000 implements MigrationInterface {
+  name = 'CreateDeskSetup1732407400000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
