@@ -13,6 +13,7 @@ import {
 } from '@desk/contracts';
 import { SERVICE_NAME } from '../config/tokens';
 import { AuditPublisher } from './audit-publisher';
+import { UnverifiedJobError } from './unverified-job.error';
 
 /**
  * A job is input like any other. Every consumer parses its payload here: a job that does not match its
@@ -47,6 +48,45 @@ export class JobValidator {
       correlationId: String(job.id ?? 'unknown').slice(0, 100),
     });
     throw new UnrecoverableError(`invalid ${String(job.name)} job: ${reason}`);
+  }
+
+  /**
+   * Runs a consumer's work on a job; when the work finds the job's claims unverifiable
+   * (`UnverifiedJobError`), records `job.forged` (queue, job name and id, why, and a digest of the payload:
+   * never the payload) and fails the job terminally. Any other error propagates (infrastructure: retried).
+   */
+  async verified<T>(job: Job, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof UnverifiedJobError)) throw error;
+      return this.refuseForged(job, error.reason);
+    }
+  }
+
+  private async refuseForged(job: Job, reason: string): Promise<never> {
+    this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job forged');
+    const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
+    const digest = createHash('sha256')
+      .update(JSON.stringify(job.data) ?? '')
+      .digest('hex');
+    await this.audit.record({
+      // Same job (id, time added, payload), same event id: recorded once however often it is retried, while
+      // a second forgery that reuses the job id is recorded too.
+      eventId: uuidFromHash(`${AuditAction.JobForged}:${this.service}:${jobKey}:${job.timestamp}:${digest}`),
+      actor: serviceActor(this.service),
+      action: AuditAction.JobForged,
+      subject: { type: 'job', id: jobKey.slice(0, 200) },
+      payload: {
+        queue: job.queueName,
+        jobName: String(job.name).slice(0, 100),
+        jobId: String(job.id ?? 'unknown').slice(0, 200),
+        reason: reason.slice(0, 2000),
+        payloadSha256: digest,
+      },
+      correlationId: String(job.id ?? 'unknown').slice(0, 100),
+    });
+    throw new UnrecoverableError(`unverified ${String(job.name)} job: ${reason}`);
   }
 
   private check(expected: JobName, job: Job): string | undefined {
