@@ -30,6 +30,7 @@ import {
   dropDatabase,
   migrateAll,
   recordApproval,
+  recordSubmission,
   testEnv,
   uniquePrefix,
   waitFor,
@@ -141,7 +142,9 @@ export class RiskHarness {
     };
   }
 
+  /** As the gateway does: the submission recorded (gateway.intent_sources), then the intent on the queue. */
   async submit(i: IntentSubmitted): Promise<IntentSubmitted> {
+    await recordSubmission(this.pg, i);
     await this.queues.intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
     return i;
   }

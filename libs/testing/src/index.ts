@@ -4,3 +4,4 @@ export * from './wait-for';
 export * from './platform-processes';
 export * from './approvals';
 export * from './finished-job';
+export * from './recorded-sources';

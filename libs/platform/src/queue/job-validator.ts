@@ -35,8 +35,9 @@ export class JobValidator {
     this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job rejected');
     const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
     await this.audit.record({
-      // Same rejected job, same event id: a retried rejection is recorded once.
-      eventId: uuidFromHash(`job.rejected:${this.service}:${jobKey}`),
+      // Same rejected job, same event id: a retried rejection is recorded once (another job that reuses
+      // the id, with another payload or added later, is recorded too).
+      eventId: uuidFromHash(`job.rejected:${this.service}:${jobKey}:${fingerprint(job)}`),
       actor: serviceActor(this.service),
       action: AuditAction.JobRejected,
       subject: { type: 'job', id: jobKey.slice(0, 200) },
@@ -67,13 +68,10 @@ export class JobValidator {
   private async refuseForged(job: Job, reason: string): Promise<never> {
     this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job forged');
     const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
-    const digest = createHash('sha256')
-      .update(JSON.stringify(job.data) ?? '')
-      .digest('hex');
     await this.audit.record({
       // Same job (id, time added, payload), same event id: recorded once however often it is retried, while
       // a second forgery that reuses the job id is recorded too.
-      eventId: uuidFromHash(`${AuditAction.JobForged}:${this.service}:${jobKey}:${job.timestamp}:${digest}`),
+      eventId: uuidFromHash(`${AuditAction.JobForged}:${this.service}:${jobKey}:${fingerprint(job)}`),
       actor: serviceActor(this.service),
       action: AuditAction.JobForged,
       subject: { type: 'job', id: jobKey.slice(0, 200) },
@@ -82,7 +80,7 @@ export class JobValidator {
         jobName: String(job.name).slice(0, 100),
         jobId: String(job.id ?? 'unknown').slice(0, 200),
         reason: reason.slice(0, 2000),
-        payloadSha256: digest,
+        payloadSha256: payloadDigest(job),
       },
       correlationId: String(job.id ?? 'unknown').slice(0, 100),
     });
@@ -101,6 +99,16 @@ export class JobValidator {
     const result = JOB_SCHEMAS[expected].safeParse(data);
     return result.success ? undefined : describeIssues(result.error);
   }
+}
+
+/** SHA-256 of a job's payload as received: names the payload in the audit log without copying it. */
+function payloadDigest(job: Job): string {
+  return createHash('sha256').update(String(JSON.stringify(job.data))).digest('hex');
+}
+
+/** One job as added: the time BullMQ added it and its payload (a retry keeps both). */
+function fingerprint(job: Job): string {
+  return `${job.timestamp}:${payloadDigest(job)}`;
 }
 
 /** A deterministic UUID (v4 layout) from a string, for idempotent event ids. */

@@ -38,8 +38,8 @@ export class AgentsRepository {
   /** Returns false when this run already decided on this symbol (a redelivered run job). */
   async insertDecision(tx: EntityManager, d: DecisionRecord): Promise<boolean> {
     const rows: unknown[] = await tx.query(
-      `INSERT INTO agents.decisions (run_id, symbol, blended_conviction, intent_id, outcome, side, type, quantity)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO agents.decisions (run_id, symbol, blended_conviction, intent_id, outcome, side, type, quantity, price)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (run_id, symbol) DO NOTHING
        RETURNING run_id`,
       [
@@ -51,6 +51,7 @@ export class AgentsRepository {
         d.order?.side ?? null,
         d.order?.type ?? null,
         d.order?.quantity ?? null,
+        d.order?.price ?? null,
       ],
     );
     return rows.length > 0;
