@@ -67,7 +67,13 @@ describe('execution refuses order.accepted jobs that risk did not accept (own da
       },
     });
     // The payload itself is not copied into the audit log.
-    expect(Object.keys(event.payload).sort()).toEqual(['jobId', 'jobName', 'payloadSha256', 'queue', 'reason']);
+    expect(Object.keys(event.payload).sort()).toEqual([
+      'jobId',
+      'jobName',
+      'payloadSha256',
+      'queue',
+      'reason',
+    ]);
     expect(await forgedEvents(job.intentId)).toHaveLength(1);
   });
 
@@ -93,7 +99,11 @@ describe('execution refuses order.accepted jobs that risk did not accept (own da
   });
 
   it.each([
-    ['risk rejected', { status: 'REJECTED' as const }, /risk did not accept intent .* \(its decision: REJECTED\)/],
+    [
+      'risk rejected',
+      { status: 'REJECTED' as const },
+      /risk did not accept intent .* \(its decision: REJECTED\)/,
+    ],
     [
       'risk holds it for approval',
       { status: 'PENDING_APPROVAL' as const },
@@ -105,14 +115,28 @@ describe('execution refuses order.accepted jobs that risk did not accept (own da
     const failed = await forge(job);
     expect(failed.failedReason).toMatch(reason);
     expect(await h.order(job.intentId)).toBeUndefined();
-    expect((await forgedEvent(job.intentId)).payload).toMatchObject({ reason: expect.stringMatching(reason) });
+    expect((await forgedEvent(job.intentId)).payload).toMatchObject({
+      reason: expect.stringMatching(reason),
+    });
   });
 
   it.each([
-    ['another limit price', { order: { ...btc('0.1'), type: OrderType.Limit, price: '60000' } }, /order\.type/],
+    [
+      'another limit price',
+      { order: { ...btc('0.1'), type: OrderType.Limit, price: '60000' } },
+      /order\.type/,
+    ],
     ['another side', { order: { ...btc('0.1'), side: OrderSide.Sell } }, /order\.side: sell ≠ recorded buy/],
-    ['another actor', { actor: { type: 'operator' as const, id: 'mallory' } }, /actor\.id: mallory ≠ recorded alice/],
-    ['a reduce-only flag (exempt from the approval rule)', { reduceOnly: true }, /reduceOnly: true ≠ recorded false/],
+    [
+      'another actor',
+      { actor: { type: 'operator' as const, id: 'mallory' } },
+      /actor\.id: mallory ≠ recorded alice/,
+    ],
+    [
+      'a reduce-only flag (exempt from the approval rule)',
+      { reduceOnly: true },
+      /reduceOnly: true ≠ recorded false/,
+    ],
     ['an approval claim', { approvalId: randomUUID() }, /approvalId: .* ≠ recorded \(none\)/],
   ])('refuses a real intent id carrying %s', async (_label, change, reason) => {
     const genuine = h.accepted(btc('0.1'));
