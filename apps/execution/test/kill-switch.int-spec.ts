@@ -21,7 +21,14 @@ import {
   type IntentSubmitted,
   type OrderParams,
 } from '@desk/contracts';
-import { REPO_ROOT, recordApproval, recordRiskDecision, recordSubmission, testEnv, waitFor } from '@desk/testing';
+import {
+  REPO_ROOT,
+  recordApproval,
+  recordRiskDecision,
+  recordSubmission,
+  testEnv,
+  waitFor,
+} from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
 /**

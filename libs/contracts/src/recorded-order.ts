@@ -41,7 +41,10 @@ export function actorDifferences(recorded: Actor, claimed: Actor): string[] {
 
 /** The same order from the same actor. */
 export function recordedOrderDifferences(recorded: RecordedOrder, claimed: RecordedOrder): string[] {
-  return [...actorDifferences(recorded.actor, claimed.actor), ...orderDifferences(recorded.order, claimed.order)];
+  return [
+    ...actorDifferences(recorded.actor, claimed.actor),
+    ...orderDifferences(recorded.order, claimed.order),
+  ];
 }
 
 function decimalEq(a: string | undefined, b: string | undefined): boolean {

@@ -34,6 +34,8 @@ export class CreateIntentSourcesView1732407300000 implements MigrationInterface 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP VIEW agents.intent_sources`);
     await q.query(`DROP INDEX agents.decisions_intent_id_idx`);
-    await q.query(`ALTER TABLE agents.decisions DROP COLUMN side, DROP COLUMN type, DROP COLUMN quantity, DROP COLUMN price`);
+    await q.query(
+      `ALTER TABLE agents.decisions DROP COLUMN side, DROP COLUMN type, DROP COLUMN quantity, DROP COLUMN price`,
+    );
   }
 }

@@ -103,7 +103,9 @@ export class JobValidator {
 
 /** SHA-256 of a job's payload as received: names the payload in the audit log without copying it. */
 function payloadDigest(job: Job): string {
-  return createHash('sha256').update(String(JSON.stringify(job.data))).digest('hex');
+  return createHash('sha256')
+    .update(String(JSON.stringify(job.data)))
+    .digest('hex');
 }
 
 /** One job as added: the time BullMQ added it and its payload (a retry keeps both). */

@@ -188,14 +188,18 @@ export class OrderExecutionService {
     const decided = await this.controls.orderDecision(job.intentId);
     if (!decided) throw new UnverifiedJobError(`risk has no decision on intent ${job.intentId}`);
     if (decided.decision !== String(OrderStatus.Accepted)) {
-      throw new UnverifiedJobError(`risk did not accept intent ${job.intentId} (its decision: ${decided.decision})`);
+      throw new UnverifiedJobError(
+        `risk did not accept intent ${job.intentId} (its decision: ${decided.decision})`,
+      );
     }
     const differences = recordedOrderDifferences(decided, job);
     const reduceOnly = job.reduceOnly ?? false;
     if (decided.reduceOnly !== reduceOnly)
       differences.push(`reduceOnly: ${reduceOnly} ≠ recorded ${decided.reduceOnly}`);
     if (decided.approvalId !== (job.approvalId ?? null))
-      differences.push(`approvalId: ${job.approvalId ?? '(none)'} ≠ recorded ${decided.approvalId ?? '(none)'}`);
+      differences.push(
+        `approvalId: ${job.approvalId ?? '(none)'} ≠ recorded ${decided.approvalId ?? '(none)'}`,
+      );
     if (differences.length) {
       throw new UnverifiedJobError(
         `the job differs from what risk accepted for intent ${job.intentId}: ${differences.join('; ')}`,

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { money, toWire, type Actor, type ApprovalRow, type OrderParams, type RecordedOrder } from '@desk/contracts';
+import {
+  money,
+  toWire,
+  type Actor,
+  type ApprovalRow,
+  type OrderParams,
+  type RecordedOrder,
+} from '@desk/contracts';
 import { readApproval } from '@desk/platform';
 
 type SourceView = 'gateway.intent_sources' | 'agents.intent_sources';
