@@ -4,15 +4,27 @@ import {
   ApprovalKind,
   IntentSource,
   JobName,
+  OrderSide,
+  OrderStatus,
   SCHEMA_VERSION,
   actionHash,
   canonicalJson,
+  money,
   orderAction,
+  toWire,
   type AuditEvent,
+  type ExecutionReported,
   type IntentApproved,
   type IntentSubmitted,
 } from '@desk/contracts';
-import { finishedJob, recordAgentIntent, recordApproval, recordSubmission, waitFor } from '@desk/testing';
+import {
+  finishedJob,
+  recordAgentIntent,
+  recordApproval,
+  recordExecutionReport,
+  recordSubmission,
+  waitFor,
+} from '@desk/testing';
 import { RISK_ADMIN, RiskHarness, TRADER } from './risk-harness';
 
 /**
@@ -209,6 +221,59 @@ describe('risk refuses intents and approvals their source did not record (own da
       await waitFor(async () => ((await h.decided(i.intentId)).status === 'ACCEPTED' ? true : undefined), {
         what: 'the really approved order accepted',
       });
+    });
+  });
+
+  describe('execution reports', () => {
+    const report = (over: Partial<ExecutionReported> = {}): ExecutionReported => ({
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      intentId: randomUUID(),
+      symbol: 'BTC/USDT',
+      side: OrderSide.Sell,
+      status: OrderStatus.Filled,
+      fill: {
+        fillId: `fill-${randomUUID()}`,
+        price: '65000',
+        quantity: '0.2',
+        fee: '0',
+        feeCurrency: 'USDT',
+      },
+      at: new Date().toISOString(),
+      ...over,
+    });
+
+    async function position(): Promise<string> {
+      const r = await h.pg.query<{ quantity: string }>(
+        `select quantity::text from risk.positions where symbol = 'BTC/USDT'`,
+      );
+      return toWire(money(r.rows[0]?.quantity ?? '0'));
+    }
+
+    async function forgeReport(r: ExecutionReported, jobId: string) {
+      await h.queues.executions.add(JobName.ExecutionReported, r, { jobId });
+      return finishedJob(h.queues.executions, jobId, 'failed');
+    }
+
+    it("refuses a fill execution never recorded: risk's position (and so its limits) does not move", async () => {
+      const before = await position();
+      const forged = report();
+      const jobId = `${forged.intentId}.FILLED`;
+      const failed = await forgeReport(forged, jobId);
+      expect(failed.attemptsMade).toBe(1);
+      expect(failed.failedReason).toMatch(/execution recorded no FILLED for order/);
+      expect(await position()).toBe(before);
+      await h.auditsEventually((e) => e.action === 'job.forged' && e.subject.id === `executions/${jobId}`);
+    });
+
+    it('refuses a recorded fill reported with another quantity', async () => {
+      const before = await position();
+      const genuine = report();
+      await recordExecutionReport(h.pg, genuine);
+      const forged = { ...genuine, fill: { ...genuine.fill!, quantity: '2' } };
+      const failed = await forgeReport(forged, `${genuine.intentId}.forged`);
+      expect(failed.failedReason).toMatch(/fill\.quantity: 2 ≠ recorded 0\.2/);
+      expect(await position()).toBe(before);
     });
   });
 

@@ -30,6 +30,7 @@ import {
   dropDatabase,
   migrateAll,
   recordApproval,
+  recordExecutionReport,
   recordSubmission,
   testEnv,
   uniquePrefix,
@@ -212,6 +213,8 @@ export class RiskHarness {
       at: new Date().toISOString(),
       ...r,
     };
+    // As execution does: the report recorded (execution.order_status_history, order_fills), then sent.
+    await recordExecutionReport(this.pg, data);
     const job = await this.queues.executions.add(JobName.ExecutionReported, data);
     await this.settled(this.queues.executions, String(job.id));
   }

@@ -19,7 +19,14 @@ import {
   type OrderParams,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { finishedJob, recordAgentIntent, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import {
+  finishedJob,
+  recordAgentIntent,
+  recordExecutionReport,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+} from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadRiskConfig } from '../src/config';
 
@@ -309,6 +316,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     }
 
     async function deliver(r: ExecutionReported, jobId: string): Promise<Job> {
+      await recordExecutionReport(pg, r); // as execution does before it reports
       await executions.add(JobName.ExecutionReported, r, { jobId });
       return completed(executions, jobId);
     }

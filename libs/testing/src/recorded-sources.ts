@@ -101,3 +101,47 @@ export async function recordAgentIntent(
     [a.intentId, a.order.symbol, a.order.side, a.order.type, a.order.quantity, a.order.price ?? null],
   );
 }
+
+/**
+ * What execution records when it reports on an order (execution.orders, order_events and fills, read by risk
+ * through execution.order_status_history and execution.order_fills), written directly as the superuser: for
+ * risk tests that send `execution.reported` jobs without running execution. Recording twice keeps the first.
+ */
+export async function recordExecutionReport(
+  pg: Client,
+  r: {
+    intentId: string;
+    symbol: string;
+    side: string;
+    status: string;
+    fill?: { fillId: string; price: string; quantity: string; fee: string; feeCurrency: string };
+  },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id)
+     VALUES ($1, 'paper', $2, $3, 'market', $4, $5, 'test')
+     ON CONFLICT (id) DO NOTHING`,
+    [r.intentId, r.symbol, r.side, r.fill?.quantity ?? '1', r.status],
+  );
+  await pg.query(
+    `INSERT INTO execution.order_events (order_id, status) VALUES ($1, $2) ON CONFLICT (order_id, status) DO NOTHING`,
+    [r.intentId, r.status],
+  );
+  if (r.fill) {
+    await pg.query(
+      `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        r.fill.fillId,
+        r.intentId,
+        r.symbol,
+        r.side,
+        r.fill.price,
+        r.fill.quantity,
+        r.fill.fee,
+        r.fill.feeCurrency,
+      ],
+    );
+  }
+}
