@@ -24,6 +24,7 @@ import {
   dropDatabase,
   migrateAll,
   recordApproval,
+  recordRiskDecision,
   testEnv,
   uniquePrefix,
   waitFor,
@@ -123,7 +124,9 @@ export class ExecutionHarness {
     };
   }
 
+  /** What risk does: records its acceptance of exactly this order (risk.order_decisions), then sends it. */
   async send(job: OrderAccepted): Promise<OrderAccepted> {
+    await recordRiskDecision(this.pg, job);
     await this.queues.orders.add(JobName.OrderAccepted, job, { jobId: job.intentId });
     return job;
   }

@@ -21,7 +21,14 @@ import {
   type IntentSubmitted,
   type OrderParams,
 } from '@desk/contracts';
-import { REPO_ROOT, recordApproval, testEnv, waitFor } from '@desk/testing';
+import {
+  REPO_ROOT,
+  recordApproval,
+  recordRiskDecision,
+  recordSubmission,
+  testEnv,
+  waitFor,
+} from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
 /**
@@ -142,6 +149,8 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
       order,
       submittedAt: new Date().toISOString(),
     };
+    // As the gateway: the submission recorded, then the intent on the queue.
+    await recordSubmission(h.pg, i);
     await h.queues.intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
     return i.intentId;
   }
@@ -168,18 +177,16 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
     await prices({ 'BTC/USDT': '65000', 'ETH/USDT': '3200' });
     // Accepted by risk while the desk was active; execution is down, so it waits on the orders queue.
     const intentId = randomUUID();
-    await h.queues.orders.add(
-      JobName.OrderAccepted,
-      {
-        schemaVersion: SCHEMA_VERSION,
-        correlationId: randomUUID(),
-        intentId,
-        actor: { type: 'operator', id: 'tess' },
-        order: { symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Market, quantity: '0.01' },
-        acceptedAt: new Date().toISOString(),
-      },
-      { jobId: intentId },
-    );
+    const accepted = {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      intentId,
+      actor: { type: 'operator' as const, id: 'tess' },
+      order: { symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Market, quantity: '0.01' },
+      acceptedAt: new Date().toISOString(),
+    };
+    await recordRiskDecision(h.pg, accepted);
+    await h.queues.orders.add(JobName.OrderAccepted, accepted, { jobId: intentId });
     await command(ControlCommandKind.Kill, { reason: 'runaway agent' });
     await tradingState('HALTED');
 

@@ -17,7 +17,7 @@ import {
   type OrderAccepted,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import { recordRiskDecision, testEnv, uniquePrefix, waitFor } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadExecutionConfig } from '../src/config';
 import { OrderExecutionService } from '../src/modules/orders/order-execution.service';
@@ -70,6 +70,12 @@ describe('execution service filling accepted orders on the paper exchange (real 
       order,
       acceptedAt: new Date().toISOString(),
     };
+  }
+
+  /** What risk does: records its acceptance (read by execution in risk.order_decisions), then sends the order. */
+  async function send(job: OrderAccepted, opts?: { jobId: string }): Promise<Job> {
+    await recordRiskDecision(pg, job);
+    return orders.add(JobName.OrderAccepted, job, opts);
   }
 
   async function publishPrice(symbol: string, price: string, at = new Date()): Promise<void> {
@@ -157,7 +163,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
       type: OrderType.Market,
       quantity: '0.5',
     });
-    await orders.add(JobName.OrderAccepted, job);
+    await send(job);
 
     const row = await waitForStatus(job.intentId, 'FILLED');
     // 65000 + 5 bps = 65032.5; notional 32516.25; fee 10 bps = 32.51625 USDT
@@ -236,7 +242,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
       type: OrderType.Market,
       quantity: '0.2',
     });
-    await orders.add(JobName.OrderAccepted, job);
+    await send(job);
 
     await waitForStatus(job.intentId, 'OPEN');
     await new Promise((r) => setTimeout(r, 400)); // several ticks with only the stale price
@@ -263,8 +269,8 @@ describe('execution service filling accepted orders on the paper exchange (real 
       type: OrderType.Market,
       quantity: '1.5',
     });
-    await orders.add(JobName.OrderAccepted, job, { jobId: `${job.intentId}-a` });
-    await orders.add(JobName.OrderAccepted, job, { jobId: `${job.intentId}-b` });
+    await send(job, { jobId: `${job.intentId}-a` });
+    await send(job, { jobId: `${job.intentId}-b` });
 
     await waitFor(
       async () => {
@@ -300,7 +306,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
       quantity: '2',
       price: '140',
     });
-    await orders.add(JobName.OrderAccepted, job);
+    await send(job);
 
     await waitForStatus(job.intentId, 'OPEN');
     await publishPrice('SOL/USDT', '140.5');
@@ -353,7 +359,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
       quantity: '0.5',
       price: '3300',
     });
-    await orders.add(JobName.OrderAccepted, job);
+    await send(job);
     await waitForStatus(job.intentId, 'OPEN');
 
     await publishPrice('ETH/USDT', '3300');
@@ -372,7 +378,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
 
   it('fails an order with a zero quantity terminally (a business failure, never retried)', async () => {
     const job = accepted({ symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Market, quantity: '0' });
-    const added = await orders.add(JobName.OrderAccepted, job);
+    const added = await send(job);
     const failed = await failedJob(String(added.id));
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/must be positive/);

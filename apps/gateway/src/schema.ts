@@ -1,6 +1,7 @@
 import type { ServiceSchema } from '@desk/platform';
 import { CreateGatewayTables1732406600000 } from './migrations/1732406600000-create-gateway-tables';
 import { CreateApprovalTables1732406900000 } from './migrations/1732406900000-create-approval-tables';
+import { CreateIntentSourcesView1732407300000 } from './migrations/1732407300000-create-intent-sources-view';
 import { CreateDeskSetup1732407400000 } from './migrations/1732407400000-create-desk-setup';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
@@ -10,6 +11,7 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
   migrations: [
     CreateGatewayTables1732406600000,
     CreateApprovalTables1732406900000,
+    CreateIntentSourcesView1732407300000,
     CreateDeskSetup1732407400000,
   ],
 };

@@ -1,7 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  ApprovalKind,
   ControlCommandKind,
+  actionHash,
+  canonicalJson,
+  orderAction,
   JobName,
   SCHEMA_VERSION,
   type ApprovalRequested,
@@ -9,7 +12,7 @@ import {
   type IntentSubmitted,
   type OrderAccepted,
 } from '@desk/contracts';
-import { waitFor } from '@desk/testing';
+import { recordApproval, waitFor } from '@desk/testing';
 import { RiskHarness, TRADER } from './risk-harness';
 
 describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL, own database)', () => {
@@ -28,12 +31,20 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
     await h?.close();
   });
 
-  function approved(i: IntentSubmitted, over: Partial<IntentApproved> = {}): IntentApproved {
+  /** What the gateway sends on quorum, with the approval it recorded (executed) for exactly that order. */
+  async function approved(i: IntentSubmitted, over: Partial<IntentApproved> = {}): Promise<IntentApproved> {
+    const action = orderAction(i.intentId, over.order ?? i.order);
+    const { approvalId } = await recordApproval(h.pg, {
+      kind: ApprovalKind.Order,
+      subjectId: i.intentId,
+      action: canonicalJson(action),
+      actionHash: actionHash(ApprovalKind.Order, action),
+    });
     return {
       schemaVersion: SCHEMA_VERSION,
       correlationId: i.correlationId,
       intentId: i.intentId,
-      approvalId: randomUUID(),
+      approvalId,
       actor: i.actor,
       order: i.order,
       approvedAt: new Date().toISOString(),
@@ -111,7 +122,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
 
   it('releases an approved order once, with its approval id, even when the approval is delivered twice', async () => {
     const i = await held();
-    const a = approved(i);
+    const a = await approved(i);
     const first = await release(a);
     expect(first.returnvalue).toEqual({ decided: true, status: 'ACCEPTED' });
     const second = await release(a, `${a.intentId}.approved-again`);
@@ -145,7 +156,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
 
   it('sends the approved order on with exactly the strings approved (execution checks their hash)', async () => {
     const i = await held({ quantity: '0.50' });
-    await release(approved(i));
+    await release(await approved(i));
     const job = await waitFor(() => h.queues.orders.getJob(i.intentId), { what: 'the released order' });
     expect((job.data as OrderAccepted).order.quantity).toBe('0.50');
   });
@@ -153,7 +164,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
   it('re-checks an approved order: a limit lowered meanwhile rejects it', async () => {
     const i = await held();
     await h.send(h.command(ControlCommandKind.SetLimits, { limits: { max_order_notional: '30000' } }));
-    expect((await release(approved(i))).returnvalue).toEqual({ decided: true, status: 'REJECTED' });
+    expect((await release(await approved(i))).returnvalue).toEqual({ decided: true, status: 'REJECTED' });
     expect(await h.decided(i.intentId)).toMatchObject({
       status: 'REJECTED',
       reason_code: 'MAX_NOTIONAL_EXCEEDED',
@@ -173,7 +184,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
     const i = await held();
     await h.send(h.command(ControlCommandKind.Kill, { reason: 'halt before approval' }));
     try {
-      expect((await release(approved(i))).returnvalue).toEqual({ decided: true, status: 'REJECTED' });
+      expect((await release(await approved(i))).returnvalue).toEqual({ decided: true, status: 'REJECTED' });
       expect(await h.decided(i.intentId)).toMatchObject({
         status: 'REJECTED',
         reason_code: 'TRADING_HALTED',
@@ -185,7 +196,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
 
   it('rejects an approval whose order differs from the order held (APPROVAL_INVALID)', async () => {
     const i = await held();
-    const tampered = approved(i, { order: { ...i.order, quantity: '0.7' } });
+    const tampered = await approved(i, { order: { ...i.order, quantity: '0.7' } });
     expect((await release(tampered)).returnvalue).toEqual({ decided: true, status: 'REJECTED' });
     expect(await h.decided(i.intentId)).toMatchObject({
       status: 'REJECTED',
@@ -196,7 +207,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
   });
 
   it('refuses an approval for an intent it never held, terminally, and audits it', async () => {
-    const ghost = approved(h.intent({ quantity: '0.5' }));
+    const ghost = await approved(h.intent({ quantity: '0.5' }));
     const job = await release(ghost);
     expect(await job.isFailed()).toBe(true);
     expect(job.failedReason).toMatch(/never held for approval/);
@@ -208,7 +219,7 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
   it('ignores an approval for an intent that was never held (accepted at once)', async () => {
     const i = await h.submit(h.intent({ quantity: '0.1' }));
     await h.decided(i.intentId);
-    expect((await release(approved(i))).returnvalue).toEqual({ decided: false });
+    expect((await release(await approved(i))).returnvalue).toEqual({ decided: false });
     expect(await history(i.intentId)).toEqual([['ACCEPTED', null]]);
   });
 });

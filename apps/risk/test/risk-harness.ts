@@ -30,6 +30,8 @@ import {
   dropDatabase,
   migrateAll,
   recordApproval,
+  recordExecutionReport,
+  recordSubmission,
   testEnv,
   uniquePrefix,
   waitFor,
@@ -141,7 +143,9 @@ export class RiskHarness {
     };
   }
 
+  /** As the gateway does: the submission recorded (gateway.intent_sources), then the intent on the queue. */
   async submit(i: IntentSubmitted): Promise<IntentSubmitted> {
+    await recordSubmission(this.pg, i);
     await this.queues.intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
     return i;
   }
@@ -209,6 +213,8 @@ export class RiskHarness {
       at: new Date().toISOString(),
       ...r,
     };
+    // As execution does: the report recorded (execution.order_status_history, order_fills), then sent.
+    await recordExecutionReport(this.pg, data);
     const job = await this.queues.executions.add(JobName.ExecutionReported, data);
     await this.settled(this.queues.executions, String(job.id));
   }

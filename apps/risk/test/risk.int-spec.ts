@@ -19,7 +19,14 @@ import {
   type OrderParams,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { finishedJob, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import {
+  finishedJob,
+  recordAgentIntent,
+  recordExecutionReport,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+} from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadRiskConfig } from '../src/config';
 
@@ -85,6 +92,12 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     };
   }
 
+  /** As agent-analysis does: the intent recorded in its decisions (agents.intent_sources), then sent. */
+  async function submit(i: IntentSubmitted, opts: { jobId: string }): Promise<Job> {
+    await recordAgentIntent(pg, i);
+    return intents.add(JobName.IntentSubmitted, i, opts);
+  }
+
   async function completed(queue: Queue, jobId: string): Promise<Job> {
     return finishedJob(queue, jobId, 'completed');
   }
@@ -117,7 +130,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
 
   it('accepts a market order within limits: decision row, OrderAccepted job, audit events', async () => {
     const i = intent({ quantity: '0.5' });
-    await intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
+    await submit(i, { jobId: i.intentId });
 
     expect(await decided(i.intentId)).toEqual({
       status: 'ACCEPTED',
@@ -167,7 +180,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
 
   it('rejects an oversized order with MAX_NOTIONAL_EXCEEDED and sends nothing to execution', async () => {
     const i = intent({ quantity: '1' });
-    await intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
+    await submit(i, { jobId: i.intentId });
 
     expect(await decided(i.intentId)).toMatchObject({
       status: 'REJECTED',
@@ -195,7 +208,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     ['a catalog symbol that is not enabled', 'SOL/USDT', /SOL\/USDT/],
   ])('rejects %s with UNKNOWN_SYMBOL', async (_label, symbol, reason) => {
     const i = intent({ symbol, type: OrderType.Limit, price: '1', quantity: '1' });
-    await intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
+    await submit(i, { jobId: i.intentId });
     expect(await decided(i.intentId)).toMatchObject({
       status: 'REJECTED',
       reason_code: 'UNKNOWN_SYMBOL',
@@ -209,15 +222,15 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
   it('rejects market and limit orders without a market price (the fat-finger band needs one), then accepts once there is one', async () => {
     const market = intent({ symbol: 'ETH/USDT', quantity: '1' });
     const limit = intent({ symbol: 'ETH/USDT', type: OrderType.Limit, quantity: '1', price: '3000' });
-    await intents.add(JobName.IntentSubmitted, market, { jobId: market.intentId });
-    await intents.add(JobName.IntentSubmitted, limit, { jobId: limit.intentId });
+    await submit(market, { jobId: market.intentId });
+    await submit(limit, { jobId: limit.intentId });
     for (const i of [market, limit]) {
       expect(await decided(i.intentId)).toMatchObject({ status: 'REJECTED', reason_code: 'NO_MARKET_PRICE' });
     }
 
     await prices.publish([{ symbol: 'ETH/USDT', price: money('3050'), at: new Date() }]);
     const again = intent({ symbol: 'ETH/USDT', type: OrderType.Limit, quantity: '1', price: '3000' });
-    await intents.add(JobName.IntentSubmitted, again, { jobId: again.intentId });
+    await submit(again, { jobId: again.intentId });
     expect(await decided(again.intentId)).toMatchObject({
       status: 'ACCEPTED',
       notional: '3000',
@@ -228,14 +241,14 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
 
   it('decides an intent delivered twice once, even when the second delivery would decide differently', async () => {
     const i = intent({ quantity: '0.5' });
-    await intents.add(JobName.IntentSubmitted, i, { jobId: `${i.intentId}-a` });
+    await submit(i, { jobId: `${i.intentId}-a` });
     const first = await completed(intents, `${i.intentId}-a`);
     expect(first.returnvalue).toEqual({ decided: true, status: 'ACCEPTED' });
 
     // The price doubles: a fresh decision would now reject this order (65000 > 50000).
     await setBtcPrice('130000');
     try {
-      await intents.add(JobName.IntentSubmitted, i, { jobId: `${i.intentId}-b` });
+      await submit(i, { jobId: `${i.intentId}-b` });
       const second = await completed(intents, `${i.intentId}-b`);
       expect(second.returnvalue).toEqual({ decided: false });
     } finally {
@@ -303,6 +316,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     }
 
     async function deliver(r: ExecutionReported, jobId: string): Promise<Job> {
+      await recordExecutionReport(pg, r); // as execution does before it reports
       await executions.add(JobName.ExecutionReported, r, { jobId });
       return completed(executions, jobId);
     }
@@ -356,7 +370,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
 
     it('follows the execution status of an accepted order (a late report never undoes FILLED) and records failures', async () => {
       const i = intent({ quantity: '0.01' });
-      await intents.add(JobName.IntentSubmitted, i, { jobId: i.intentId });
+      await submit(i, { jobId: i.intentId });
       await decided(i.intentId);
       const execStatus = async () =>
         (await pg.query(`select execution_status from risk.intents where id = $1`, [i.intentId])).rows[0] as {

@@ -44,4 +44,10 @@ export enum AuditAction {
   VenueLiveEnabled = 'venue.live_enabled',
   /** Live trading on a venue was switched off (never gated: stopping is never gated). */
   VenueLiveDisabled = 'venue.live_disabled',
+  /**
+   * A well-formed job whose claims do not match what the service that owns them recorded (an order risk
+   * never accepted, other parameters, an actor the gateway did not record, an approval that does not
+   * release it): refused, terminal, nothing done (docs/adr/0010).
+   */
+  JobForged = 'job.forged',
 }

@@ -8,3 +8,4 @@ export * from './order-rules';
 export * from './approvals';
 export * from './venues';
 export * from './position';
+export * from './recorded-order';

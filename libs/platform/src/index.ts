@@ -17,6 +17,7 @@ export * from './queue/audit-publisher';
 export * from './queue/job-options';
 export * from './queue/job-publisher';
 export * from './queue/job-validator';
+export * from './queue/unverified-job.error';
 export * from './queue/redis-connection';
 export * from './queue/redis.module';
 export * from './outbox/outbox';

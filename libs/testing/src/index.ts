@@ -5,3 +5,4 @@ export * from './platform-processes';
 export * from './approvals';
 export * from './finished-job';
 export * from './operator-keys';
+export * from './recorded-sources';

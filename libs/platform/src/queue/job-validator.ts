@@ -13,6 +13,7 @@ import {
 } from '@desk/contracts';
 import { SERVICE_NAME } from '../config/tokens';
 import { AuditPublisher } from './audit-publisher';
+import { UnverifiedJobError } from './unverified-job.error';
 
 /**
  * A job is input like any other. Every consumer parses its payload here: a job that does not match its
@@ -34,8 +35,9 @@ export class JobValidator {
     this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job rejected');
     const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
     await this.audit.record({
-      // Same rejected job, same event id: a retried rejection is recorded once.
-      eventId: uuidFromHash(`job.rejected:${this.service}:${jobKey}`),
+      // Same rejected job, same event id: a retried rejection is recorded once (another job that reuses
+      // the id, with another payload or added later, is recorded too).
+      eventId: uuidFromHash(`job.rejected:${this.service}:${jobKey}:${fingerprint(job)}`),
       actor: serviceActor(this.service),
       action: AuditAction.JobRejected,
       subject: { type: 'job', id: jobKey.slice(0, 200) },
@@ -47,6 +49,42 @@ export class JobValidator {
       correlationId: String(job.id ?? 'unknown').slice(0, 100),
     });
     throw new UnrecoverableError(`invalid ${String(job.name)} job: ${reason}`);
+  }
+
+  /**
+   * Runs a consumer's work on a job; when the work finds the job's claims unverifiable
+   * (`UnverifiedJobError`), records `job.forged` (queue, job name and id, why, and a digest of the payload:
+   * never the payload) and fails the job terminally. Any other error propagates (infrastructure: retried).
+   */
+  async verified<T>(job: Job, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof UnverifiedJobError)) throw error;
+      return this.refuseForged(job, error.reason);
+    }
+  }
+
+  private async refuseForged(job: Job, reason: string): Promise<never> {
+    this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job forged');
+    const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
+    await this.audit.record({
+      // Same job (id, time added, payload), same event id: recorded once however often it is retried, while
+      // a second forgery that reuses the job id is recorded too.
+      eventId: uuidFromHash(`${AuditAction.JobForged}:${this.service}:${jobKey}:${fingerprint(job)}`),
+      actor: serviceActor(this.service),
+      action: AuditAction.JobForged,
+      subject: { type: 'job', id: jobKey.slice(0, 200) },
+      payload: {
+        queue: job.queueName,
+        jobName: String(job.name).slice(0, 100),
+        jobId: String(job.id ?? 'unknown').slice(0, 200),
+        reason: reason.slice(0, 2000),
+        payloadSha256: payloadDigest(job),
+      },
+      correlationId: String(job.id ?? 'unknown').slice(0, 100),
+    });
+    throw new UnrecoverableError(`unverified ${String(job.name)} job: ${reason}`);
   }
 
   private check(expected: JobName, job: Job): string | undefined {
@@ -61,6 +99,18 @@ export class JobValidator {
     const result = JOB_SCHEMAS[expected].safeParse(data);
     return result.success ? undefined : describeIssues(result.error);
   }
+}
+
+/** SHA-256 of a job's payload as received: names the payload in the audit log without copying it. */
+function payloadDigest(job: Job): string {
+  return createHash('sha256')
+    .update(String(JSON.stringify(job.data)))
+    .digest('hex');
+}
+
+/** One job as added: the time BullMQ added it and its payload (a retry keeps both). */
+function fingerprint(job: Job): string {
+  return `${job.timestamp}:${payloadDigest(job)}`;
 }
 
 /** A deterministic UUID (v4 layout) from a string, for idempotent event ids. */

@@ -129,12 +129,18 @@ export class AgentRunService {
   ): Promise<boolean> {
     const symbol = e.market.symbol;
     const intentId = d.outcome === 'intent' ? randomUUID() : null;
+    // The decision keeps the order it emits: risk checks the intent against it (agents.intent_sources).
+    const order =
+      d.outcome === 'intent'
+        ? { symbol, side: d.side, type: OrderType.Market, quantity: toWire(d.quantity) }
+        : null;
     const fresh = await this.repository.insertDecision(tx, {
       runId,
       symbol,
       blend: d.blend,
       intentId,
       outcome: d.outcome,
+      order,
     });
     if (!fresh) return false;
     await this.repository.insertSignals(tx, runId, symbol, e.price, e.signals);
@@ -163,9 +169,8 @@ export class AgentRunService {
       },
       correlationId,
     });
-    if (d.outcome !== 'intent' || !intentId) return false;
+    if (d.outcome !== 'intent' || !intentId || !order) return false;
 
-    const order = { symbol, side: d.side, type: OrderType.Market, quantity: toWire(d.quantity) };
     await this.outbox.add(tx, JobName.IntentSubmitted, {
       schemaVersion: SCHEMA_VERSION,
       correlationId,

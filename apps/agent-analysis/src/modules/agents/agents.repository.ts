@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { toWire, type Money } from '@desk/contracts';
+import { toWire, type Money, type OrderParams } from '@desk/contracts';
 import { uuidFromHash } from '@desk/platform';
 import type { Signal } from './agent';
 import type { Outcome } from './blend';
@@ -12,6 +12,8 @@ export interface DecisionRecord {
   blend: Money | null;
   intentId: string | null;
   outcome: Outcome;
+  /** The order an intent carries (risk checks the intent against it: agents.intent_sources). */
+  order: OrderParams | null;
 }
 
 /** Signals and decisions of agent runs (schema `agents`), in raw SQL; the gateway reads the same tables. */
@@ -36,11 +38,21 @@ export class AgentsRepository {
   /** Returns false when this run already decided on this symbol (a redelivered run job). */
   async insertDecision(tx: EntityManager, d: DecisionRecord): Promise<boolean> {
     const rows: unknown[] = await tx.query(
-      `INSERT INTO agents.decisions (run_id, symbol, blended_conviction, intent_id, outcome)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO agents.decisions (run_id, symbol, blended_conviction, intent_id, outcome, side, type, quantity, price)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (run_id, symbol) DO NOTHING
        RETURNING run_id`,
-      [d.runId, d.symbol, d.blend ? toWire(d.blend) : null, d.intentId, d.outcome],
+      [
+        d.runId,
+        d.symbol,
+        d.blend ? toWire(d.blend) : null,
+        d.intentId,
+        d.outcome,
+        d.order?.side ?? null,
+        d.order?.type ?? null,
+        d.order?.quantity ?? null,
+        d.order?.price ?? null,
+      ],
     );
     return rows.length > 0;
   }

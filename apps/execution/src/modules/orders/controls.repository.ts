@@ -1,14 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { TradingState, type ApprovalRow } from '@desk/contracts';
+import {
+  TradingState,
+  money,
+  toWire,
+  type Actor,
+  type ApprovalRow,
+  type OrderParams,
+  type RecordedOrder,
+} from '@desk/contracts';
 import { readApproval } from '@desk/platform';
 
 /**
  * What execution must know from the services that control it, read with SQL and never written
  * (docs/adr/0003): the desk's trading state and the venues enabled for live trading (risk.trading_state,
- * risk.venues, owned by risk) and the approvals that still count (gateway.approval_validity, owned by the
- * gateway).
+ * risk.venues, owned by risk), risk's decision on each intent (the view risk.order_decisions) and the
+ * approvals that still count (gateway.approval_validity, owned by the gateway).
  */
 @Injectable()
 export class ControlsRepository {
@@ -30,7 +38,55 @@ export class ControlsRepository {
     return rows[0]?.live === true;
   }
 
+  /**
+   * Risk's decision on an intent, with the actor and parameters it decided on (risk.order_decisions, one
+   * primary-key read); undefined when risk never saw the intent.
+   */
+  async orderDecision(intentId: string): Promise<OrderDecision | undefined> {
+    const rows: {
+      decision: string;
+      actor_type: Actor['type'];
+      actor_id: string;
+      actor_key_id: string | null;
+      symbol: string;
+      side: OrderParams['side'];
+      type: OrderParams['type'];
+      quantity: string;
+      price: string | null;
+      reduce_only: boolean;
+      approval_id: string | null;
+    }[] = await this.db.query(
+      `SELECT decision, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
+              reduce_only, approval_id
+         FROM risk.order_decisions WHERE intent_id = $1`,
+      [intentId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      decision: r.decision,
+      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
+      order: {
+        symbol: r.symbol,
+        side: r.side,
+        type: r.type,
+        quantity: toWire(money(r.quantity)),
+        ...(r.price === null ? {} : { price: toWire(money(r.price)) }),
+      },
+      reduceOnly: r.reduce_only,
+      approvalId: r.approval_id,
+    };
+  }
+
   approval(tx: EntityManager, approvalId: string): Promise<ApprovalRow | undefined> {
     return readApproval(tx, approvalId);
   }
+}
+
+/** Risk's decision on an intent, as risk.order_decisions shows it. */
+export interface OrderDecision extends RecordedOrder {
+  /** ACCEPTED, REJECTED or PENDING_APPROVAL. */
+  readonly decision: string;
+  readonly reduceOnly: boolean;
+  readonly approvalId: string | null;
 }

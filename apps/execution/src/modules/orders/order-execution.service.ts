@@ -17,6 +17,7 @@ import {
   findMarket,
   money,
   orderAction,
+  recordedOrderDifferences,
   serviceActor,
   toWire,
   type AuditEvent,
@@ -25,7 +26,7 @@ import {
   type OrderAccepted,
   type OrdersCancelAll,
 } from '@desk/contracts';
-import { MarketPriceStore, Outbox, uuidFromHash } from '@desk/platform';
+import { MarketPriceStore, Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import {
   EXCHANGE_ADAPTER,
@@ -59,8 +60,9 @@ interface Refusal {
  * it to OPEN or FILLED. Every transition, its fill and position change, and the jobs announcing them
  * (execution report to risk, audit events) are written in one transaction.
  *
- * Execution trusts no job's claims: it computes an order's criticality itself and places a critical order
- * only under a valid approval (gateway.approval_validity), and it re-reads the trading state
+ * Execution trusts no job's claims: it places an order only if risk accepted exactly that order
+ * (risk.order_decisions), computes an order's criticality itself and places a critical order only under a
+ * valid approval (gateway.approval_validity), and it re-reads the trading state
  * (risk.trading_state) before every placement and every fill, so an order queued before a kill is never
  * executed after it.
  */
@@ -84,10 +86,11 @@ export class OrderExecutionService {
   /**
    * Records an accepted order and places it, or refuses it (CANCELLED with the reason code) when it is
    * critical without a valid approval or the desk is halted. A redelivered job (same intent id) changes
-   * nothing.
+   * nothing. A job risk did not accept exactly so (UnverifiedJobError) records and places nothing.
    */
   async handle(job: OrderAccepted): Promise<{ orderId: string; created: boolean; refused?: string }> {
     const orderId = job.intentId;
+    await this.verifyAccepted(job);
     // Risk refuses these already; an order that slipped through must not sit in the book forever.
     if (!findMarket(job.order.symbol)) {
       throw new UnrecoverableError(`order ${orderId}: no market ${job.order.symbol} in the catalog`);
@@ -173,6 +176,35 @@ export class OrderExecutionService {
       }
     }
     return { orderId, ...outcome };
+  }
+
+  /**
+   * Risk must have ACCEPTED this intent with exactly this actor, these parameters, this reduce-only flag
+   * and this approval: otherwise the job did not come from risk's decision, and nothing is recorded for
+   * the intent (a forgery naming a real intent id must not block the real order). Risk's decision is final
+   * once ACCEPTED, so reading it outside the order's transaction is enough.
+   */
+  private async verifyAccepted(job: OrderAccepted): Promise<void> {
+    const decided = await this.controls.orderDecision(job.intentId);
+    if (!decided) throw new UnverifiedJobError(`risk has no decision on intent ${job.intentId}`);
+    if (decided.decision !== String(OrderStatus.Accepted)) {
+      throw new UnverifiedJobError(
+        `risk did not accept intent ${job.intentId} (its decision: ${decided.decision})`,
+      );
+    }
+    const differences = recordedOrderDifferences(decided, job);
+    const reduceOnly = job.reduceOnly ?? false;
+    if (decided.reduceOnly !== reduceOnly)
+      differences.push(`reduceOnly: ${reduceOnly} ≠ recorded ${decided.reduceOnly}`);
+    if (decided.approvalId !== (job.approvalId ?? null))
+      differences.push(
+        `approvalId: ${job.approvalId ?? '(none)'} ≠ recorded ${decided.approvalId ?? '(none)'}`,
+      );
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `the job differs from what risk accepted for intent ${job.intentId}: ${differences.join('; ')}`,
+      );
+    }
   }
 
   /** Why a critical order may not be placed (undefined: its approval releases exactly this order). */

@@ -7,7 +7,8 @@ import { IntentsService, type IntentOutcome } from './intents.service';
 
 /**
  * The intents queue carries new intents and approvals of held ones. One at a time: position and exposure
- * rules must see each previous decision. Any other job name fails validation (and is audited).
+ * rules must see each previous decision. Any other job name fails validation (and is audited); an intent
+ * or approval its source did not record is refused as forged (audited, terminal).
  */
 @Processor(QueueName.Intents, { concurrency: 1 })
 export class IntentsProcessor extends WorkerHost {
@@ -19,8 +20,11 @@ export class IntentsProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<IntentOutcome> {
-    if (job.name === String(JobName.IntentApproved))
-      return this.intents.approve(await this.jobs.parse(JobName.IntentApproved, job));
-    return this.intents.handle(await this.jobs.parse(JobName.IntentSubmitted, job));
+    if (job.name === String(JobName.IntentApproved)) {
+      const approved = await this.jobs.parse(JobName.IntentApproved, job);
+      return this.jobs.verified(job, () => this.intents.approve(approved));
+    }
+    const intent = await this.jobs.parse(JobName.IntentSubmitted, job);
+    return this.jobs.verified(job, () => this.intents.handle(intent));
   }
 }

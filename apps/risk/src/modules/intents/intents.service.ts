@@ -2,26 +2,34 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import {
+  ApprovalKind,
   AuditAction,
+  IntentSource,
   JobName,
   OrderStatus,
   QueueName,
   RiskReasonCode,
   SCHEMA_VERSION,
   ServiceName,
-  money,
+  actionHash,
+  approvalProblem,
+  orderAction,
+  orderDifferences,
+  recordedOrderDifferences,
   serviceActor,
   toWire,
   type Actor,
   type IntentApproved,
   type IntentSubmitted,
   type OrderParams,
+  type RecordedOrder,
 } from '@desk/contracts';
-import { Outbox, uuidFromHash } from '@desk/platform';
+import { Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
 import type { ApprovalNeed } from '../checks/approval-rule';
 import { RiskCheckService } from '../checks/risk-check.service';
 import type { RiskDecision, RiskFigures } from '../checks/risk-rule';
 import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../state/intents.repository';
+import { IntentSourcesRepository } from './intent-sources.repository';
 
 export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: false };
 
@@ -30,6 +38,10 @@ export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: f
  * ApprovalRequested for a critical order) and the audit events commit together through the outbox. A
  * redelivered intent decides nothing. A held (PENDING_APPROVAL) intent is decided again exactly once when
  * the gateway reports its approval: every check runs again except the two-man rule.
+ *
+ * No job is its own evidence (docs/adr/0010): an intent is decided only if the service it names as its
+ * source recorded exactly this intent (id, actor, parameters), and an approval only if the gateway's
+ * approval record releases exactly this order; otherwise UnverifiedJobError and nothing is recorded.
  */
 @Injectable()
 export class IntentsService {
@@ -39,9 +51,11 @@ export class IntentsService {
     @Inject(RiskCheckService) private readonly checks: RiskCheckService,
     @Inject(IntentsRepository) private readonly repository: IntentsRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(IntentSourcesRepository) private readonly sources: IntentSourcesRepository,
   ) {}
 
   async handle(intent: IntentSubmitted): Promise<IntentOutcome> {
+    await this.verifySource(intent);
     const now = new Date();
     const { decision, approval } = await this.checks.evaluate(intent.intentId, intent.order, now);
     const record = recordOf(decision, approval, now);
@@ -93,6 +107,7 @@ export class IntentsService {
   }
 
   async approve(job: IntentApproved): Promise<IntentOutcome> {
+    await this.verifyApproval(job);
     const now = new Date();
     const { decision } = await this.checks.evaluate(job.intentId, job.order, now);
     const outcome = await this.repository.transaction(async (tx) => {
@@ -101,7 +116,7 @@ export class IntentsService {
       // Released once: a second delivery (or a stale approval) finds it decided already.
       if (held.status !== OrderStatus.PendingApproval) return { decided: false } as const;
       let record: DecisionRecord;
-      if (!sameOrder(held.order, job.order)) {
+      if (orderDifferences(held.order, job.order).length) {
         record = {
           status: OrderStatus.Rejected,
           reasonCode: RiskReasonCode.ApprovalInvalid,
@@ -136,6 +151,50 @@ export class IntentsService {
     }
     void this.outbox.flush();
     return outcome;
+  }
+
+  /**
+   * The intent's source must have recorded it: an operator intent in the gateway's submissions (same
+   * operator and key, same parameters), an agent intent in the agents' decisions. No other source sends
+   * intents on the queue (risk decides its own closing orders in-process; no webhook producer exists).
+   */
+  private async verifySource(intent: IntentSubmitted): Promise<void> {
+    let recorded: RecordedOrder | undefined;
+    switch (intent.source) {
+      case IntentSource.Operator:
+        recorded = await this.sources.operatorSubmission(intent.intentId);
+        break;
+      case IntentSource.Agent:
+        recorded = await this.sources.agentIntent(intent.intentId);
+        break;
+      case IntentSource.Webhook:
+      case IntentSource.Risk:
+        throw new UnverifiedJobError(`no service records intents of source ${intent.source} on the queue`);
+      default: {
+        const unreachable: never = intent.source;
+        throw new Error(`unknown intent source ${String(unreachable)}`);
+      }
+    }
+    if (!recorded) {
+      throw new UnverifiedJobError(`the ${intent.source} source recorded no intent ${intent.intentId}`);
+    }
+    const differences = recordedOrderDifferences(recorded, intent);
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `intent ${intent.intentId} differs from what its ${intent.source} source recorded: ${differences.join('; ')}`,
+      );
+    }
+  }
+
+  /** The gateway's approval record must release exactly this order (executed, its hash, enough approvers). */
+  private async verifyApproval(job: IntentApproved): Promise<void> {
+    const problem = approvalProblem(await this.sources.approval(job.approvalId), {
+      approvalId: job.approvalId,
+      kind: ApprovalKind.Order,
+      subjectId: job.intentId,
+      actionHash: actionHash(ApprovalKind.Order, orderAction(job.intentId, job.order)),
+    });
+    if (problem) throw new UnverifiedJobError(`approval of intent ${job.intentId}: ${problem}`);
   }
 
   /** The next hop and the decision's audit event. */
@@ -281,18 +340,6 @@ function recordOf(decision: RiskDecision, approval: ApprovalNeed, decidedAt: Dat
       throw new Error(`unknown decision ${JSON.stringify(unreachable)}`);
     }
   }
-}
-
-function sameOrder(a: OrderParams, b: OrderParams): boolean {
-  const samePrice =
-    a.price === undefined || b.price === undefined ? a.price === b.price : money(a.price).eq(money(b.price));
-  return (
-    a.symbol === b.symbol &&
-    a.side === b.side &&
-    a.type === b.type &&
-    money(a.quantity).eq(money(b.quantity)) &&
-    samePrice
-  );
 }
 
 /** Decimal strings, and only the figures that exist (the audit payload carries no undefined values). */

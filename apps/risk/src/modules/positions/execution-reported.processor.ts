@@ -5,6 +5,7 @@ import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
 import { PositionsService } from './positions.service';
 
+/** Execution reports; one execution did not record is refused as forged (audited, terminal). */
 @Processor(QueueName.Executions, { concurrency: 4 })
 export class ExecutionReportedProcessor extends WorkerHost {
   constructor(
@@ -15,6 +16,7 @@ export class ExecutionReportedProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<{ applied: boolean }> {
-    return this.positions.handle(await this.jobs.parse(JobName.ExecutionReported, job));
+    const report = await this.jobs.parse(JobName.ExecutionReported, job);
+    return this.jobs.verified(job, () => this.positions.handle(report));
   }
 }

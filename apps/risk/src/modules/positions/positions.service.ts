@@ -7,8 +7,10 @@ import {
   money,
   type ExecutionReported,
 } from '@desk/contracts';
+import { UnverifiedJobError } from '@desk/platform';
 import { IntentsRepository } from '../state/intents.repository';
 import { PositionsRepository } from '../state/positions.repository';
+import { ExecutionRecordsRepository } from './execution-records.repository';
 
 /**
  * What counts as a failed order for the error-rate breaker: the venue did not take it (UNKNOWN), or
@@ -25,17 +27,20 @@ export function isExecutionError(report: Pick<ExecutionReported, 'status' | 'rea
 /**
  * Keeps risk's own view from execution reports, each applied once: the order's execution status (so its
  * pending exposure ends when it fills or is cancelled), the outcome the error-rate breaker counts, and, for
- * a fill, the position (quantity, average price, realized P&L, fees).
+ * a fill, the position (quantity, average price, realized P&L, fees). Only what execution recorded: a
+ * report is first checked against execution's own records (docs/adr/0010).
  */
 @Injectable()
 export class PositionsService {
   constructor(
     @Inject(PositionsRepository) private readonly positions: PositionsRepository,
     @Inject(IntentsRepository) private readonly intents: IntentsRepository,
+    @Inject(ExecutionRecordsRepository) private readonly records: ExecutionRecordsRepository,
   ) {}
 
   /** `applied`: a fill moved the position. */
   async handle(report: ExecutionReported): Promise<{ applied: boolean }> {
+    await this.verify(report);
     return this.positions.transaction(async (tx) => {
       const recorded = await this.positions.recordReport(tx, {
         id: jobIdOf(JobName.ExecutionReported, report),
@@ -63,5 +68,39 @@ export class PositionsService {
       );
       return { applied: true };
     });
+  }
+
+  /**
+   * Execution must have recorded this status for this order (same symbol and side), and any fill the report
+   * carries exactly so (same order, price, quantity, fee): a forged fill would move risk's position view and
+   * with it every limit.
+   */
+  private async verify(report: ExecutionReported): Promise<void> {
+    const { intentId, status } = report;
+    const order = await this.records.status(intentId, status);
+    if (!order) throw new UnverifiedJobError(`execution recorded no ${status} for order ${intentId}`);
+    const differences: string[] = [];
+    if (order.symbol !== report.symbol)
+      differences.push(`symbol: ${report.symbol} ≠ recorded ${order.symbol}`);
+    if (order.side !== String(report.side)) differences.push(`side: ${report.side} ≠ recorded ${order.side}`);
+    const fill = report.fill;
+    if (fill) {
+      const recorded = await this.records.fill(fill.fillId);
+      if (!recorded || recorded.intentId !== intentId) {
+        differences.push(`fill ${fill.fillId}: not recorded for this order`);
+      } else {
+        for (const key of ['price', 'quantity', 'fee'] as const) {
+          if (!money(fill[key]).eq(money(recorded[key])))
+            differences.push(`fill.${key}: ${fill[key]} ≠ recorded ${recorded[key]}`);
+        }
+        if (fill.feeCurrency !== recorded.feeCurrency)
+          differences.push(`fill.feeCurrency: ${fill.feeCurrency} ≠ recorded ${recorded.feeCurrency}`);
+      }
+    }
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `the report differs from what execution recorded for order ${intentId}: ${differences.join('; ')}`,
+      );
+    }
   }
 }

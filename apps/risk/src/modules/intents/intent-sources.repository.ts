@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  money,
+  toWire,
+  type Actor,
+  type ApprovalRow,
+  type OrderParams,
+  type RecordedOrder,
+} from '@desk/contracts';
+import { readApproval } from '@desk/platform';
+
+type SourceView = 'gateway.intent_sources' | 'agents.intent_sources';
+
+/**
+ * What the services that produce intents recorded, read-only through the views they declare for risk
+ * (docs/adr/0010): the gateway's operator submissions (gateway.intent_sources), the agents' intents
+ * (agents.intent_sources) and the approvals that still count (gateway.approval_validity).
+ */
+@Injectable()
+export class IntentSourcesRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The order an operator submitted through the gateway under this intent id, and who submitted it. */
+  operatorSubmission(intentId: string): Promise<RecordedOrder | undefined> {
+    return this.read('gateway.intent_sources', intentId);
+  }
+
+  /** The order the agents emitted under this intent id. */
+  agentIntent(intentId: string): Promise<RecordedOrder | undefined> {
+    return this.read('agents.intent_sources', intentId);
+  }
+
+  approval(approvalId: string): Promise<ApprovalRow | undefined> {
+    return readApproval(this.db.manager, approvalId);
+  }
+
+  private async read(view: SourceView, intentId: string): Promise<RecordedOrder | undefined> {
+    const rows: {
+      actor_type: Actor['type'];
+      actor_id: string;
+      actor_key_id: string | null;
+      symbol: string;
+      side: OrderParams['side'] | null;
+      type: OrderParams['type'] | null;
+      quantity: string | null;
+      price: string | null;
+    }[] = await this.db.query(
+      `SELECT actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text
+         FROM ${view} WHERE intent_id = $1`,
+      [intentId],
+    );
+    const r = rows[0];
+    // A row without its order (an agent decision recorded before orders were kept) proves nothing.
+    if (!r || r.side === null || r.type === null || r.quantity === null) return undefined;
+    return {
+      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
+      order: {
+        symbol: r.symbol,
+        side: r.side,
+        type: r.type,
+        quantity: toWire(money(r.quantity)),
+        ...(r.price === null ? {} : { price: toWire(money(r.price)) }),
+      },
+    };
+  }
+}

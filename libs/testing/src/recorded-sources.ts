@@ -1,0 +1,147 @@
+import type { Client } from 'pg';
+
+/** An order as the services record it (decimal strings; price only for limit orders). */
+export interface RecordedOrderParams {
+  symbol: string;
+  side: string;
+  type: string;
+  quantity: string;
+  price?: string;
+}
+
+export interface RecordedActor {
+  type: 'operator' | 'service';
+  id: string;
+  keyId?: string;
+}
+
+/**
+ * Risk's decision on an intent as risk records it (risk.intents, read by execution through
+ * risk.order_decisions), written directly as the superuser: for execution tests that send `order.accepted`
+ * jobs without running risk. Recording the same intent twice keeps the first.
+ */
+export async function recordRiskDecision(
+  pg: Client,
+  d: {
+    intentId: string;
+    actor: RecordedActor;
+    order: RecordedOrderParams;
+    status?: 'ACCEPTED' | 'REJECTED' | 'PENDING_APPROVAL';
+    source?: string;
+    reduceOnly?: boolean;
+    approvalId?: string;
+  },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO risk.intents
+       (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity, price, status,
+        correlation_id, submitted_at, reduce_only, approval_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'test', now(), $12, $13)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      d.intentId,
+      d.source ?? (d.reduceOnly ? 'risk' : 'operator'),
+      d.actor.type,
+      d.actor.id,
+      d.actor.keyId ?? null,
+      d.order.symbol,
+      d.order.side,
+      d.order.type,
+      d.order.quantity,
+      d.order.price ?? null,
+      d.status ?? 'ACCEPTED',
+      d.reduceOnly ?? false,
+      d.approvalId ?? null,
+    ],
+  );
+}
+
+/**
+ * An operator's order as the gateway records it when it answers 202 (gateway.submissions, read by risk
+ * through gateway.intent_sources), written directly as the superuser: for risk tests that send
+ * `intent.submitted` jobs without running a gateway.
+ */
+export async function recordSubmission(
+  pg: Client,
+  s: { intentId: string; actor: RecordedActor; order: RecordedOrderParams },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO gateway.submissions
+       (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id,
+        submitted_at)
+     VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, 'test', now())
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      s.intentId,
+      s.actor.id,
+      s.actor.keyId ?? null,
+      s.order.symbol,
+      s.order.side,
+      s.order.type,
+      s.order.quantity,
+      s.order.price ?? null,
+      `test-${s.intentId}`,
+    ],
+  );
+}
+
+/**
+ * An intent as the agents record it (agents.decisions, read by risk through agents.intent_sources), written
+ * directly as the superuser. Recording the same intent twice keeps the first.
+ */
+export async function recordAgentIntent(
+  pg: Client,
+  a: { intentId: string; order: RecordedOrderParams },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO agents.decisions
+       (run_id, symbol, blended_conviction, intent_id, outcome, side, type, quantity, price)
+     VALUES (gen_random_uuid(), $2, 0.9, $1, 'intent', $3, $4, $5, $6)
+     ON CONFLICT (intent_id) WHERE intent_id IS NOT NULL DO NOTHING`,
+    [a.intentId, a.order.symbol, a.order.side, a.order.type, a.order.quantity, a.order.price ?? null],
+  );
+}
+
+/**
+ * What execution records when it reports on an order (execution.orders, order_events and fills, read by risk
+ * through execution.order_status_history and execution.order_fills), written directly as the superuser: for
+ * risk tests that send `execution.reported` jobs without running execution. Recording twice keeps the first.
+ */
+export async function recordExecutionReport(
+  pg: Client,
+  r: {
+    intentId: string;
+    symbol: string;
+    side: string;
+    status: string;
+    fill?: { fillId: string; price: string; quantity: string; fee: string; feeCurrency: string };
+  },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id)
+     VALUES ($1, 'paper', $2, $3, 'market', $4, $5, 'test')
+     ON CONFLICT (id) DO NOTHING`,
+    [r.intentId, r.symbol, r.side, r.fill?.quantity ?? '1', r.status],
+  );
+  await pg.query(
+    `INSERT INTO execution.order_events (order_id, status) VALUES ($1, $2) ON CONFLICT (order_id, status) DO NOTHING`,
+    [r.intentId, r.status],
+  );
+  if (r.fill) {
+    await pg.query(
+      `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        r.fill.fillId,
+        r.intentId,
+        r.symbol,
+        r.side,
+        r.fill.price,
+        r.fill.quantity,
+        r.fill.fee,
+        r.fill.feeCurrency,
+      ],
+    );
+  }
+}
