@@ -1,10 +1,11 @@
 import type { ServiceSchema } from '@desk/platform';
 import { CreateExecutionTables1732406700000 } from './migrations/1732406700000-create-execution-tables';
 import { AddOrderControls1732407100000 } from './migrations/1732407100000-add-order-controls';
+import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 
 /** The execution service's own PostgreSQL schema: its tables and migrations (accessed with SQL, no entities). */
 export const EXECUTION_SCHEMA: ServiceSchema = {
   schema: 'execution',
   entities: [],
-  migrations: [CreateExecutionTables1732406700000, AddOrderControls1732407100000],
+  migrations: [CreateExecutionTables1732406700000, AddOrderControls1732407100000, LeastPrivilege1732407300000],
 };

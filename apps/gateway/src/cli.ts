@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ServiceName } from '@desk/contracts';
-import { AppError, ConfigError, PlatformModule } from '@desk/platform';
+import { AppError, ConfigError, PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { GATEWAY_CONFIG, loadGatewayConfig } from './config';
 import { ALL_ROLES } from './modules/access/role';
 import { ApiKeysService } from './modules/keys/api-keys.service';
@@ -31,6 +31,9 @@ class CliModule {
           service: ServiceName.Gateway,
           config,
           configToken: GATEWAY_CONFIG,
+          // The console acts as the gateway (same role, same rules), never as the owner.
+          databaseRole: SERVICE_DATABASE_ROLES.gateway,
+          databaseUrl: config.GATEWAY_DATABASE_URL,
           schema: GATEWAY_SCHEMA,
         }),
         OperatorsModule,
@@ -139,7 +142,9 @@ program
       // Only runs while no active admin key exists, so a file already there holds a dead key: replace it.
       const write = (issued: { key: string }) => {
         if (!o.write) return;
-        writeFileSync(`${o.write}.tmp`, `${issued.key}\n`, { mode: 0o600 });
+        // Created afresh with mode 600 ('wx'): a leftover .tmp would keep its own, wider mode.
+        rmSync(`${o.write}.tmp`, { force: true });
+        writeFileSync(`${o.write}.tmp`, `${issued.key}\n`, { mode: 0o600, flag: 'wx' });
         renameSync(`${o.write}.tmp`, o.write);
       };
       const issued = await app.get(BootstrapService).bootstrapAdmin(o.name, write);

@@ -1,10 +1,11 @@
 import type { ServiceSchema } from '@desk/platform';
 import { CreateGatewayTables1732406600000 } from './migrations/1732406600000-create-gateway-tables';
 import { CreateApprovalTables1732406900000 } from './migrations/1732406900000-create-approval-tables';
+import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
   schema: 'gateway',
   entities: [],
-  migrations: [CreateGatewayTables1732406600000, CreateApprovalTables1732406900000],
+  migrations: [CreateGatewayTables1732406600000, CreateApprovalTables1732406900000, LeastPrivilege1732407300000],
 };

@@ -2,6 +2,7 @@ import type { ServiceSchema } from '@desk/platform';
 import { CreateRiskTables1732406500000 } from './migrations/1732406500000-create-risk-tables';
 import { CreateRiskEngineTables1732407000000 } from './migrations/1732407000000-create-risk-engine-tables';
 import { AddLiveVenues1732407200000 } from './migrations/1732407200000-add-live-venues';
+import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -11,5 +12,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateRiskTables1732406500000,
     CreateRiskEngineTables1732407000000,
     AddLiveVenues1732407200000,
+    LeastPrivilege1732407300000,
   ],
 };
