@@ -23,6 +23,7 @@ export default tseslint.config(
             'scripts/lib/*.mjs',
             'test/*.ts',
             'test/e2e/*.ts',
+            'test/integration/*.ts',
             'test/jest/*.ts',
             'bench/*.ts',
           ],

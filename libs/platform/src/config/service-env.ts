@@ -55,7 +55,8 @@ export const SERVICE_ENV_PREFIX: Record<DeskService, string> = {
 /** Read by the local set-up only (`npm start`, `npm run migrate`), never passed to a service. */
 export const OWNER_PASSWORD_VAR = 'OWNER_DATABASE_PASSWORD';
 export const DATABASE_ADMIN_URL_VAR = 'DATABASE_ADMIN_URL';
-export const passwordVar = (service: DeskService): string => `${SERVICE_ENV_PREFIX[service]}_DATABASE_PASSWORD`;
+export const passwordVar = (service: DeskService): string =>
+  `${SERVICE_ENV_PREFIX[service]}_DATABASE_PASSWORD`;
 export const databaseUrlVar = (service: DeskService): string => `${SERVICE_ENV_PREFIX[service]}_DATABASE_URL`;
 export const redisUrlVar = (service: DeskService): string => `${SERVICE_ENV_PREFIX[service]}_REDIS_URL`;
 
@@ -79,7 +80,10 @@ function isOwn(service: DeskService, name: string): boolean {
  * migrations) is never passed: the service connects with `<PREFIX>_DATABASE_URL`, or, without it, as its
  * role to DATABASE_URL's database (locally, trust auth).
  */
-export function envFor(service: DeskService, env: Record<string, string | undefined>): Record<string, string> {
+export function envFor(
+  service: DeskService,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;

@@ -39,7 +39,12 @@ export function revokeOwnSchemaGrantsSql(schema: string, role: string): string[]
  * view in the same commit. The readers get USAGE on the schema, which lets them name objects there but
  * read none without a grant.
  */
-export function readViewSql(schema: string, view: string, query: string, readers: readonly string[]): string[] {
+export function readViewSql(
+  schema: string,
+  view: string,
+  query: string,
+  readers: readonly string[],
+): string[] {
   const name = `"${schema}"."${view}"`;
   return [
     `CREATE VIEW ${name} AS ${query}`,
