@@ -6,7 +6,17 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureLocalInfra } from './lib/local-infra.mjs';
 import { ensureLocalSecrets, localEnv, migrateEnv, platform } from './lib/local-secrets.mjs';
-import { APPS, ROOT, appEntry, build, ensureInstalled, log, migrateAll, run } from './lib/workspace.mjs';
+import {
+  APPS,
+  ROOT,
+  appEntry,
+  build,
+  ensureInstalled,
+  fail,
+  log,
+  migrateAll,
+  run,
+} from './lib/workspace.mjs';
 
 const COLORS = { audit: 35, risk: 33, execution: 32, 'agent-analysis': 34, gateway: 36 };
 const PORT_VARS = {

@@ -25,7 +25,10 @@ function documented(): Set<string> {
 
 describe('.env.example', () => {
   it('documents every variable that some service or the local set-up reads, and nothing else', () => {
-    const read = new Set([...Object.values(schemas).flatMap((s) => Object.keys(s.shape)), ...SETUP_VARIABLES]);
+    const read = new Set([
+      ...Object.values(schemas).flatMap((s) => Object.keys(s.shape)),
+      ...SETUP_VARIABLES,
+    ]);
     expect([...read].filter((name) => !documented().has(name)).sort()).toEqual([]);
     expect([...documented()].filter((name) => !read.has(name)).sort()).toEqual([]);
   });

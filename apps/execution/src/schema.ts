@@ -7,5 +7,9 @@ import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-pr
 export const EXECUTION_SCHEMA: ServiceSchema = {
   schema: 'execution',
   entities: [],
-  migrations: [CreateExecutionTables1732406700000, AddOrderControls1732407100000, LeastPrivilege1732407300000],
+  migrations: [
+    CreateExecutionTables1732406700000,
+    AddOrderControls1732407100000,
+    LeastPrivilege1732407300000,
+  ],
 };

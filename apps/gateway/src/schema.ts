@@ -7,5 +7,9 @@ import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-pr
 export const GATEWAY_SCHEMA: ServiceSchema = {
   schema: 'gateway',
   entities: [],
-  migrations: [CreateGatewayTables1732406600000, CreateApprovalTables1732406900000, LeastPrivilege1732407300000],
+  migrations: [
+    CreateGatewayTables1732406600000,
+    CreateApprovalTables1732406900000,
+    LeastPrivilege1732407300000,
+  ],
 };

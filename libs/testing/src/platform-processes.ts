@@ -44,7 +44,8 @@ async function freePort(): Promise<number> {
  */
 export function processEnv(app: AppName, env: Record<string, string>): Record<string, string> {
   const own = envFor(app, env);
-  if (app !== 'audit' && 'AUDIT_SIGNING_KEY' in own) throw new Error(`${app} would receive AUDIT_SIGNING_KEY`);
+  if (app !== 'audit' && 'AUDIT_SIGNING_KEY' in own)
+    throw new Error(`${app} would receive AUDIT_SIGNING_KEY`);
   return own;
 }
 

@@ -1,5 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { SERVICE_DATABASE_ROLES, ownSchemaGrantsSql, readViewSql, revokeOwnSchemaGrantsSql } from '@desk/platform';
+import {
+  SERVICE_DATABASE_ROLES,
+  ownSchemaGrantsSql,
+  readViewSql,
+  revokeOwnSchemaGrantsSql,
+} from '@desk/platform';
 
 const { 'agent-analysis': agents, gateway } = SERVICE_DATABASE_ROLES;
 

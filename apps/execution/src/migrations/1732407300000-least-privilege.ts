@@ -1,5 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { SERVICE_DATABASE_ROLES, ownSchemaGrantsSql, readViewSql, revokeOwnSchemaGrantsSql } from '@desk/platform';
+import {
+  SERVICE_DATABASE_ROLES,
+  ownSchemaGrantsSql,
+  readViewSql,
+  revokeOwnSchemaGrantsSql,
+} from '@desk/platform';
 
 const { execution, gateway } = SERVICE_DATABASE_ROLES;
 
@@ -15,13 +20,17 @@ export class LeastPrivilege1732407300000 implements MigrationInterface {
     for (const sql of readViewSql('execution', 'orders_v', 'SELECT * FROM execution.orders', [gateway])) {
       await q.query(sql);
     }
-    for (const sql of readViewSql('execution', 'order_events_v', 'SELECT * FROM execution.order_events', [gateway])) {
+    for (const sql of readViewSql('execution', 'order_events_v', 'SELECT * FROM execution.order_events', [
+      gateway,
+    ])) {
       await q.query(sql);
     }
     for (const sql of readViewSql('execution', 'fills_v', 'SELECT * FROM execution.fills', [gateway])) {
       await q.query(sql);
     }
-    for (const sql of readViewSql('execution', 'positions_v', 'SELECT * FROM execution.positions', [gateway])) {
+    for (const sql of readViewSql('execution', 'positions_v', 'SELECT * FROM execution.positions', [
+      gateway,
+    ])) {
       await q.query(sql);
     }
   }

@@ -1,5 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { SERVICE_DATABASE_ROLES, ownSchemaGrantsSql, readViewSql, revokeOwnSchemaGrantsSql } from '@desk/platform';
+import {
+  SERVICE_DATABASE_ROLES,
+  ownSchemaGrantsSql,
+  readViewSql,
+  revokeOwnSchemaGrantsSql,
+} from '@desk/platform';
 
 const { execution, gateway, risk } = SERVICE_DATABASE_ROLES;
 
@@ -22,7 +27,10 @@ export class LeastPrivilege1732407300000 implements MigrationInterface {
     for (const sql of readViewSql('risk', 'limits_v', 'SELECT * FROM risk.limits', [gateway])) {
       await q.query(sql);
     }
-    for (const sql of readViewSql('risk', 'trading_state_v', 'SELECT * FROM risk.trading_state', [gateway, execution])) {
+    for (const sql of readViewSql('risk', 'trading_state_v', 'SELECT * FROM risk.trading_state', [
+      gateway,
+      execution,
+    ])) {
       await q.query(sql);
     }
     for (const sql of readViewSql('risk', 'venues_v', 'SELECT * FROM risk.venues', [gateway, execution])) {
