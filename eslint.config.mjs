@@ -23,9 +23,12 @@ export default tseslint.config(
             'scripts/lib/*.mjs',
             'test/*.ts',
             'test/e2e/*.ts',
+            'test/integration/*.ts',
             'test/jest/*.ts',
             'bench/*.ts',
           ],
+          // The root test/ files (cross-service unit, integration and e2e tests) have no tsconfig of their own.
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -55,9 +55,13 @@ export default {
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   projects: [
     tier('unit', ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'test/*.spec.ts']),
-    tier('integration', ['apps/*/test/**/*.int-spec.ts', 'libs/*/test/**/*.int-spec.ts'], {
-      globals: { TIER_TIMEOUT_MS: 120_000 },
-    }),
+    tier(
+      'integration',
+      ['apps/*/test/**/*.int-spec.ts', 'libs/*/test/**/*.int-spec.ts', 'test/integration/*.int-spec.ts'],
+      {
+        globals: { TIER_TIMEOUT_MS: 120_000 },
+      },
+    ),
     // Each e2e file starts five services: one file at a time, in the jest process. jest runs one runner's
     // files after another's, so they never share the machine with the parallel tiers either.
     tier('e2e', ['test/e2e/**/*.e2e-spec.ts'], {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { z } from 'zod';
+import { SETUP_VARIABLES } from '@desk/platform';
 import { agentAnalysisEnvSchema } from '../apps/agent-analysis/src/config';
 import { auditEnvSchema } from '../apps/audit/src/config';
 import { executionEnvSchema } from '../apps/execution/src/config';
@@ -23,8 +24,11 @@ function documented(): Set<string> {
 }
 
 describe('.env.example', () => {
-  it('documents every variable that some service reads, and nothing else', () => {
-    const read = new Set(Object.values(schemas).flatMap((s) => Object.keys(s.shape)));
+  it('documents every variable that some service or the local set-up reads, and nothing else', () => {
+    const read = new Set([
+      ...Object.values(schemas).flatMap((s) => Object.keys(s.shape)),
+      ...SETUP_VARIABLES,
+    ]);
     expect([...read].filter((name) => !documented().has(name)).sort()).toEqual([]);
     expect([...documented()].filter((name) => !read.has(name)).sort()).toEqual([]);
   });

@@ -1,19 +1,25 @@
-// Reaches the local PostgreSQL and Redis (starting them on this machine if they are down) and creates the
-// platform's database if it does not exist. Loaded after install: it uses the workspace's pg and ioredis.
+// Reaches the local PostgreSQL and Redis (starting them on this machine if they are down), creates the
+// platform's database if it does not exist, and runs the db-roles step (docs/adr/0009): the owner and
+// service roles with their passwords. Loaded after install: it uses the workspace's pg and ioredis.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ROOT, fail, log } from './workspace.mjs';
 
 const require = createRequire(join(ROOT, 'libs', 'testing', 'package.json'));
 
-export async function ensureLocalInfra(env) {
+/** `adminUrl`: a superuser's connection to the platform's database; `env`: the set-up's environment. */
+export async function ensureLocalInfra(adminUrl, env) {
   const { ensureInfra } = require('@desk/testing');
+  const { DESK_SERVICES, OWNER_PASSWORD_VAR, ensureDatabaseRoles, passwordVar } = require('@desk/platform');
   const { Client } = require('pg');
-  const url = new URL(env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trading');
+  const url = new URL(adminUrl);
   const isLocal = ['127.0.0.1', 'localhost', '::1'].includes(url.hostname);
   if (isLocal) await ensureInfra(log);
   const database = decodeURIComponent(url.pathname.slice(1));
   if (!/^[A-Za-z0-9_]{1,63}$/.test(database)) fail(`DATABASE_URL names an unusable database "${database}"`);
+  if (new URL(env.DATABASE_URL ?? adminUrl).pathname !== url.pathname) {
+    fail('DATABASE_ADMIN_URL and DATABASE_URL must name the same database');
+  }
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
@@ -29,4 +35,16 @@ export async function ensureLocalInfra(env) {
   } finally {
     await client.end().catch(() => undefined);
   }
+  try {
+    await ensureDatabaseRoles(url.toString(), {
+      passwords: {
+        owner: env[OWNER_PASSWORD_VAR],
+        services: Object.fromEntries(DESK_SERVICES.map((s) => [s, env[passwordVar(s)]])),
+      },
+    });
+  } catch (error) {
+    // The message names the statement's problem, never a password (those are only in ALTER ROLE's text).
+    fail(`could not set up the database roles: ${error.code ?? ''} ${error.message.split('\n')[0]}`);
+  }
+  log('database roles ready (owner desk_owner; one login role per service)');
 }

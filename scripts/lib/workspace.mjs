@@ -21,12 +21,17 @@ export function fail(message) {
   process.exit(1);
 }
 
-/** Runs a command in the repository, inheriting output; exits on failure. */
+/**
+ * Runs a command in the repository, inheriting output; exits on failure. With `exactEnv`, the child gets
+ * `env` and nothing of this process's environment (how the services and migrate steps are run).
+ */
 export function run(command, args, options = {}) {
   const result = spawnSync(command, args, {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...options.env },
+    env: options.exactEnv
+      ? options.env
+      : { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...options.env },
   });
   if (result.status !== 0)
     fail(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
@@ -67,7 +72,7 @@ export function appEntry(app, file) {
   return join(ROOT, 'apps', app, 'dist', file);
 }
 
-/** Runs every service's migrate step (each migrates only its own schema). */
+/** Runs every service's migrate step (each migrates only its own schema), with exactly `env` (the owner's). */
 export function migrateAll(env) {
-  for (const app of APPS) run(process.execPath, [appEntry(app, 'migrate.js')], { env });
+  for (const app of APPS) run(process.execPath, [appEntry(app, 'migrate.js')], { env, exactEnv: true });
 }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from './config';
 import { AgentsModule } from './modules/agents/agents.module';
 import { AGENT_ANALYSIS_SCHEMA } from './schema';
@@ -15,6 +15,8 @@ export class AppModule {
           service: ServiceName.AgentAnalysis,
           config,
           configToken: AGENT_ANALYSIS_CONFIG,
+          databaseRole: SERVICE_DATABASE_ROLES['agent-analysis'],
+          databaseUrl: config.AGENT_ANALYSIS_DATABASE_URL,
           schema: AGENT_ANALYSIS_SCHEMA,
         }),
         AgentsModule,

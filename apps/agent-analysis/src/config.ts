@@ -44,6 +44,11 @@ const positiveDecimal = unsignedDecimalString.refine((v) => money(v).gt(0), 'mus
 
 export const agentAnalysisEnvSchema = platformEnvSchema
   .extend({
+    /**
+     * The service's own connection (its login role, with its password; docs/adr/0009). Default:
+     * DATABASE_URL's database as the role desk_agents without a password (local trust auth).
+     */
+    AGENT_ANALYSIS_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
     SERVICE_HOST: z.string().default('127.0.0.1'),
     AGENT_ANALYSIS_PORT: env.port(3001),
     // Where candles come from: sim (offline, seeded), csv (replay of a file) or ccxt (public exchange data).

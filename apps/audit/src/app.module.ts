@@ -14,7 +14,9 @@ export class AppModule {
         PlatformModule.forRoot({
           service: ServiceName.Audit,
           // The service connects as its own role (INSERT and SELECT on the log), never as the owner.
-          config: { ...config, DATABASE_URL: config.auditDatabaseUrl },
+          config,
+          databaseRole: config.AUDIT_DATABASE_ROLE,
+          databaseUrl: config.auditDatabaseUrl,
           configToken: AUDIT_CONFIG,
           schema: AUDIT_SCHEMA,
         }),

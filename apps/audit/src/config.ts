@@ -9,8 +9,9 @@ export const auditEnvSchema = platformEnvSchema.extend({
   SERVICE_HOST: z.string().default('127.0.0.1'),
   AUDIT_PORT: env.port(3004),
   /**
-   * Database role the service connects as: it may only INSERT and SELECT the audit log (the audit
-   * migrations create `desk_audit`; another role needs the same grants, e.g. `GRANT desk_audit TO it`).
+   * Database role the service connects as: it may only INSERT and SELECT the audit log (the db-roles step
+   * creates `desk_audit` and the audit migrations grant it; another role needs the same grants, e.g.
+   * `GRANT desk_audit TO it`). docs/adr/0009.
    */
   AUDIT_DATABASE_ROLE: z
     .string()

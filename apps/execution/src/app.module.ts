@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from './config';
 import { OrdersModule } from './modules/orders/orders.module';
 import { EXECUTION_SCHEMA } from './schema';
@@ -15,6 +15,8 @@ export class AppModule {
           service: ServiceName.Execution,
           config,
           configToken: EXECUTION_CONFIG,
+          databaseRole: SERVICE_DATABASE_ROLES['execution'],
+          databaseUrl: config.EXECUTION_DATABASE_URL,
           schema: EXECUTION_SCHEMA,
         }),
         OrdersModule,

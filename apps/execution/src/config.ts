@@ -9,6 +9,11 @@ export const EXECUTION_MODES = ['paper', 'testnet', 'live'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
 export const executionEnvSchema = platformEnvSchema.extend({
+  /**
+   * The service's own connection (its login role, with its password; docs/adr/0009). Default:
+   * DATABASE_URL's database as the role desk_execution without a password (local trust auth).
+   */
+  EXECUTION_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
   SERVICE_HOST: z.string().default('127.0.0.1'),
   EXECUTION_PORT: env.port(3003),
   // paper | testnet | live; only paper is implemented in this version.

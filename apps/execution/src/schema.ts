@@ -1,7 +1,8 @@
 import type { ServiceSchema } from '@desk/platform';
 import { CreateExecutionTables1732406700000 } from './migrations/1732406700000-create-execution-tables';
 import { AddOrderControls1732407100000 } from './migrations/1732407100000-add-order-controls';
-import { CreateOrderReportViews1732407300000 } from './migrations/1732407300000-create-order-report-views';
+import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
+import { CreateOrderReportViews1732407350000 } from './migrations/1732407350000-create-order-report-views';
 
 /** The execution service's own PostgreSQL schema: its tables and migrations (accessed with SQL, no entities). */
 export const EXECUTION_SCHEMA: ServiceSchema = {
@@ -10,6 +11,7 @@ export const EXECUTION_SCHEMA: ServiceSchema = {
   migrations: [
     CreateExecutionTables1732406700000,
     AddOrderControls1732407100000,
-    CreateOrderReportViews1732407300000,
+    LeastPrivilege1732407300000,
+    CreateOrderReportViews1732407350000,
   ],
 };

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuditTrailModule } from './modules/audit-trail/audit-trail.module';
 import { AccessModule } from './modules/access/access.module';
@@ -24,6 +24,8 @@ export class AppModule {
           service: ServiceName.Gateway,
           config,
           configToken: GATEWAY_CONFIG,
+          databaseRole: SERVICE_DATABASE_ROLES['gateway'],
+          databaseUrl: config.GATEWAY_DATABASE_URL,
           schema: GATEWAY_SCHEMA,
         }),
         AccessModule,

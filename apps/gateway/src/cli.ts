@@ -4,7 +4,7 @@ import { Module, type DynamicModule, type INestApplicationContext } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ServiceName } from '@desk/contracts';
-import { AppError, ConfigError, PlatformModule } from '@desk/platform';
+import { AppError, ConfigError, PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { GATEWAY_CONFIG, loadGatewayConfig } from './config';
 import { generateApiKey } from './modules/access/api-key';
 import { ALL_ROLES } from './modules/access/role';
@@ -34,6 +34,9 @@ class CliModule {
           service: ServiceName.Gateway,
           config,
           configToken: GATEWAY_CONFIG,
+          // The console acts as the gateway (same role, same rules), never as the owner.
+          databaseRole: SERVICE_DATABASE_ROLES.gateway,
+          databaseUrl: config.GATEWAY_DATABASE_URL,
           schema: GATEWAY_SCHEMA,
         }),
         OperatorsModule,

@@ -5,6 +5,11 @@ import { ConfigError, env, loadConfig, platformEnvSchema } from '@desk/platform'
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 export const gatewayEnvSchema = platformEnvSchema.extend({
+  /**
+   * The service's own connection (its login role, with its password; docs/adr/0009). Default:
+   * DATABASE_URL's database as the role desk_gateway without a password (local trust auth).
+   */
+  GATEWAY_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
   /** The gateway is the only service reachable from outside; it binds to loopback unless told otherwise. */
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: env.port(3000),

@@ -1,7 +1,8 @@
 import type { ServiceSchema } from '@desk/platform';
 import { CreateGatewayTables1732406600000 } from './migrations/1732406600000-create-gateway-tables';
 import { CreateApprovalTables1732406900000 } from './migrations/1732406900000-create-approval-tables';
-import { CreateIntentSourcesView1732407300000 } from './migrations/1732407300000-create-intent-sources-view';
+import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
+import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000-create-intent-sources-view';
 import { CreateDeskSetup1732407400000 } from './migrations/1732407400000-create-desk-setup';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
@@ -11,7 +12,8 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
   migrations: [
     CreateGatewayTables1732406600000,
     CreateApprovalTables1732406900000,
-    CreateIntentSourcesView1732407300000,
+    LeastPrivilege1732407300000,
+    CreateIntentSourcesView1732407350000,
     CreateDeskSetup1732407400000,
   ],
 };

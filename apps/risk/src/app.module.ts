@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from './config';
 import { ControlModule } from './modules/control/control.module';
 import { IntentsModule } from './modules/intents/intents.module';
@@ -19,6 +19,8 @@ export class AppModule {
           service: ServiceName.Risk,
           config,
           configToken: RISK_CONFIG,
+          databaseRole: SERVICE_DATABASE_ROLES['risk'],
+          databaseUrl: config.RISK_DATABASE_URL,
           schema: RISK_SCHEMA,
         }),
         StateModule,

@@ -42,6 +42,11 @@ const stopLoss = z
   });
 
 export const riskEnvSchema = platformEnvSchema.extend({
+  /**
+   * The service's own connection (its login role, with its password; docs/adr/0009). Default:
+   * DATABASE_URL's database as the role desk_risk without a password (local trust auth).
+   */
+  RISK_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
   SERVICE_HOST: z.string().default('127.0.0.1'),
   RISK_PORT: env.port(3002),
   /** A market price older than this is not used to value an order (or to check its price band). */

@@ -2,7 +2,8 @@ import type { ServiceSchema } from '@desk/platform';
 import { CreateRiskTables1732406500000 } from './migrations/1732406500000-create-risk-tables';
 import { CreateRiskEngineTables1732407000000 } from './migrations/1732407000000-create-risk-engine-tables';
 import { AddLiveVenues1732407200000 } from './migrations/1732407200000-add-live-venues';
-import { CreateOrderDecisionsView1732407300000 } from './migrations/1732407300000-create-order-decisions-view';
+import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
+import { CreateOrderDecisionsView1732407350000 } from './migrations/1732407350000-create-order-decisions-view';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -12,6 +13,7 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateRiskTables1732406500000,
     CreateRiskEngineTables1732407000000,
     AddLiveVenues1732407200000,
-    CreateOrderDecisionsView1732407300000,
+    LeastPrivilege1732407300000,
+    CreateOrderDecisionsView1732407350000,
   ],
 };

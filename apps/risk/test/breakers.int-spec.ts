@@ -27,6 +27,9 @@ describe('risk: automatic breakers and stop-loss (real Redis and PostgreSQL, own
       RISK_VOLATILITY_MIN_SYMBOLS: '2',
       RISK_STOP_LOSS_PCT: 'SOL/USDT=0.1',
     });
+    // Prices are stamped from here: a set-up slower than RISK_MAX_PRICE_AGE_MS (a loaded machine) must not
+    // make the first ones stale.
+    clock = Date.now();
     await prices({ 'BTC/USDT': '65000', 'ETH/USDT': '3200', 'SOL/USDT': '150' });
     await tick();
   });

@@ -4,8 +4,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
+import { DATABASE_OWNER_ROLE, ensureDatabaseRoles, roleDatabaseUrl } from '@desk/platform';
 
-/** Tests run on this machine's PostgreSQL (trust auth, user postgres) and Redis, on 127.0.0.1. */
+/**
+ * Tests run on this machine's PostgreSQL (trust auth) and Redis, on 127.0.0.1. TEST_PG_ADMIN_URL is the
+ * superuser: it creates and drops databases and the roles; the services connect as their own roles and
+ * the migrations as the owner role (docs/adr/0009). A database URL handed to a test is the superuser's,
+ * for setting up scenarios across schemas; a service given it derives its own role's connection.
+ */
 export const TEST_PG_ADMIN_URL =
   process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -74,7 +80,11 @@ export async function ensureInfra(log: (line: string) => void = () => undefined)
   }
 }
 
-/** A fresh, uniquely named database (a copy of `template` if given); its URL. */
+/**
+ * A fresh, uniquely named database (a copy of `template` if given); its URL, as the superuser. The
+ * desk's roles exist afterwards (created if missing, cluster-wide and race-safe) and the owner role may
+ * create schemas in it.
+ */
 export async function createDatabase(
   label = 'test',
   template?: string,
@@ -98,6 +108,7 @@ export async function createDatabase(
   }
   const url = new URL(TEST_PG_ADMIN_URL);
   url.pathname = `/${name}`;
+  await ensureDatabaseRoles(url.toString());
   return { name, url: url.toString() };
 }
 
@@ -152,11 +163,11 @@ export type AppName = (typeof APPS)[number];
 /** Repository root (this file is libs/testing/{src,dist}/infra.*). */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
-/** Runs every service's built migrate step against a database. */
+/** Runs every service's built migrate step against a database (made by createDatabase), as the owner role. */
 export function migrateAll(databaseUrl: string): void {
   for (const app of APPS) {
     execFileSync(process.execPath, [join(REPO_ROOT, 'apps', app, 'dist', 'migrate.js')], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
+      env: { ...process.env, DATABASE_URL: roleDatabaseUrl(databaseUrl, DATABASE_OWNER_ROLE) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }

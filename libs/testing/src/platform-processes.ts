@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { envFor } from '@desk/platform';
 import { APPS, REPO_ROOT, type AppName } from './infra';
 import { waitFor } from './wait-for';
 
@@ -38,8 +39,20 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * Each process's environment, as `npm start` builds it (envFor): only its own variables and secrets.
+ * Refuses to start a service that would receive the audit signing key without being audit.
+ */
+export function processEnv(app: AppName, env: Record<string, string>): Record<string, string> {
+  const own = envFor(app, env);
+  if (app !== 'audit' && 'AUDIT_SIGNING_KEY' in own)
+    throw new Error(`${app} would receive AUDIT_SIGNING_KEY`);
+  return own;
+}
+
+/**
  * Starts the five built services as separate processes (dist/main.js), on free loopback ports, against the
- * given database and Redis prefix, and waits until each answers /health/ready.
+ * given database and Redis prefix, and waits until each answers /health/ready. Each service connects as
+ * its own database role (docs/adr/0009) and receives only its own environment (processEnv).
  */
 export async function startPlatform(options: {
   databaseUrl: string;
@@ -68,7 +81,7 @@ export async function startPlatform(options: {
       process.execPath,
       [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
       {
-        env,
+        env: processEnv('gateway', env),
         encoding: 'utf8',
       },
     ),
@@ -80,7 +93,7 @@ export async function startPlatform(options: {
       process.execPath,
       ['--enable-source-maps', join(REPO_ROOT, 'apps', app, 'dist', 'main.js')],
       {
-        env,
+        env: processEnv(app, env),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -7,6 +7,7 @@ import { HealthModule } from '../health/health.module';
 import { MarketModule } from '../market/market.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { dataSourceOptions, type ServiceSchema } from '../persistence/data-source-options';
+import { serviceDatabaseUrl } from '../persistence/database-roles';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
 import { loggerParams } from './logging';
@@ -17,6 +18,13 @@ export interface PlatformOptions<C extends PlatformConfig> {
   /** Token under which the app's full config object is injectable. */
   configToken: symbol;
   schema: ServiceSchema;
+  /**
+   * The service's own PostgreSQL login role (docs/adr/0009): it connects with `databaseUrl` when set,
+   * else as this role to DATABASE_URL's database without a password (DATABASE_URL is the owner's).
+   */
+  databaseRole: string;
+  /** The service's connection, `<SERVICE>_DATABASE_URL`. */
+  databaseUrl?: string | undefined;
 }
 
 /**
@@ -33,7 +41,10 @@ export class PlatformModule {
         ConfigModule.forRoot(options.service, config, options.configToken),
         LoggerModule.forRoot(loggerParams(options.service, config.LOG_LEVEL)),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(config.DATABASE_URL, options.schema),
+          ...dataSourceOptions(
+            serviceDatabaseUrl(config.DATABASE_URL, options.databaseRole, options.databaseUrl),
+            options.schema,
+          ),
           autoLoadEntities: false,
         }),
         RedisModule.forRoot(config),

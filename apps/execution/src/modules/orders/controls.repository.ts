@@ -25,14 +25,14 @@ export class ControlsRepository {
   /** The trading state and why risk set it; HALTED when risk has recorded none (never place without knowing). */
   async tradingState(tx?: EntityManager): Promise<{ state: TradingState; reason: string }> {
     const rows: { state: TradingState; reason: string }[] = await (tx ?? this.db).query(
-      `SELECT state, reason FROM risk.trading_state WHERE id = 1`,
+      `SELECT state, reason FROM risk.trading_state_v WHERE id = 1`,
     );
     return rows[0] ?? { state: TradingState.Halted, reason: 'risk has recorded no trading state' };
   }
 
   /** Whether two approvers enabled live trading on the venue (and nobody switched it off since). */
   async liveEnabled(tx: EntityManager, venue: string): Promise<boolean> {
-    const rows: { live: boolean }[] = await tx.query(`SELECT live FROM risk.venues WHERE venue = $1`, [
+    const rows: { live: boolean }[] = await tx.query(`SELECT live FROM risk.venues_v WHERE venue = $1`, [
       venue,
     ]);
     return rows[0]?.live === true;

@@ -14,12 +14,12 @@ const ORDERS_SQL = `
   WITH base AS (
     SELECT i.id, i.source, i.symbol, i.side, i.type, i.quantity, i.price, i.submitted_at,
            i.status AS risk_status, i.reason_code, i.reason, i.decided_at
-      FROM risk.intents i
+      FROM risk.intents_v i
     UNION ALL
     SELECT s.id, 'operator', s.symbol, s.side, s.type, s.quantity, s.price, s.submitted_at,
            NULL, NULL, NULL, NULL
       FROM gateway.submissions s
-     WHERE NOT EXISTS (SELECT 1 FROM risk.intents i WHERE i.id = s.id)
+     WHERE NOT EXISTS (SELECT 1 FROM risk.intents_v i WHERE i.id = s.id)
   )
   SELECT b.id, b.source, b.symbol, b.side, b.type, b.quantity, b.price, b.submitted_at, b.risk_status, b.decided_at,
          b.reason,
@@ -34,7 +34,7 @@ const ORDERS_SQL = `
          COALESCE(o.filled_quantity, 0)::text AS filled_quantity, o.average_fill_price, COALESCE(o.fees, 0)::text AS fees,
          to_char(b.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS submitted_at_text
     FROM base b
-    LEFT JOIN execution.orders o ON o.id = b.id
+    LEFT JOIN execution.orders_v o ON o.id = b.id
     LEFT JOIN LATERAL (
       SELECT v.id, v.status, v.required_approvals, v.valid_approvals, r.decided_at
         FROM gateway.approval_validity v JOIN gateway.approval_requests r ON r.id = v.id
@@ -77,17 +77,17 @@ export class OrderQueryRepository {
     if (!row) return undefined;
     const [decisions, events, fills] = await Promise.all([
       this.db.query<{ status: OrderStatus; reason_code: string | null; reason: string | null; at: Date }[]>(
-        `SELECT status, reason_code, reason, at FROM risk.intent_events WHERE intent_id = $1 ORDER BY at, id`,
+        `SELECT status, reason_code, reason, at FROM risk.intent_events_v WHERE intent_id = $1 ORDER BY at, id`,
         [id],
       ),
       this.db.query<{ status: OrderStatus; detail: string | null; at: Date }[]>(
-        `SELECT status, detail, at FROM execution.order_events WHERE order_id = $1 ORDER BY at, id`,
+        `SELECT status, detail, at FROM execution.order_events_v WHERE order_id = $1 ORDER BY at, id`,
         [id],
       ),
       this.db.query<
         { id: string; price: string; quantity: string; fee: string; fee_currency: string; at: Date }[]
       >(
-        `SELECT id, price::text, quantity::text, fee::text, fee_currency, at FROM execution.fills WHERE order_id = $1 ORDER BY at, id`,
+        `SELECT id, price::text, quantity::text, fee::text, fee_currency, at FROM execution.fills_v WHERE order_id = $1 ORDER BY at, id`,
         [id],
       ),
     ]);

@@ -19,7 +19,7 @@ export class PositionQueryRepository {
   all(): Promise<PositionRow[]> {
     return this.db.query(
       `SELECT symbol, quantity::text, average_price::text, realized_pnl::text, fees_paid::text, updated_at
-         FROM execution.positions ORDER BY symbol`,
+         FROM execution.positions_v ORDER BY symbol`,
     );
   }
 }

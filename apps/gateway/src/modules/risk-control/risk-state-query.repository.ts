@@ -19,7 +19,7 @@ export class RiskStateQueryRepository {
       source: string;
       set_at: Date;
     }[] = await this.db.query(
-      `SELECT state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at FROM risk.trading_state WHERE id = 1`,
+      `SELECT state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at FROM risk.trading_state_v WHERE id = 1`,
     );
     const r = rows[0];
     return r
@@ -35,7 +35,7 @@ export class RiskStateQueryRepository {
 
   async limits(): Promise<LimitView[]> {
     const rows: { name: string; value: string; updated_at: Date; updated_by: string }[] = await this.db.query(
-      `SELECT name, value::text, updated_at, updated_by FROM risk.limits ORDER BY name`,
+      `SELECT name, value::text, updated_at, updated_by FROM risk.limits_v ORDER BY name`,
     );
     return rows.map((r) => ({
       name: r.name,
@@ -57,7 +57,7 @@ export class RiskStateQueryRepository {
       set_at: Date;
     }[] = await this.db.query(
       `SELECT venue, live, approval_id, reason, set_by_type, set_by_id, set_by_key_id, set_at
-         FROM risk.venues ORDER BY venue`,
+         FROM risk.venues_v ORDER BY venue`,
     );
     return rows.map((r) => ({
       venue: r.venue,

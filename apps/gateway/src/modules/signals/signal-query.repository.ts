@@ -51,8 +51,8 @@ export class SignalQueryRepository {
       `SELECT s.id, s.run_id, s.agent, s.symbol, s.direction, s.conviction::text, s.rationale, s.price::text, s.created_at,
               to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text,
               d.blended_conviction::text, d.intent_id, d.outcome
-         FROM agents.signals s
-         LEFT JOIN agents.decisions d ON d.run_id = s.run_id AND d.symbol = s.symbol
+         FROM agents.signals_v s
+         LEFT JOIN agents.decisions_v d ON d.run_id = s.run_id AND d.symbol = s.symbol
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY s.created_at DESC, s.id DESC LIMIT $${params.length}`,
       params,

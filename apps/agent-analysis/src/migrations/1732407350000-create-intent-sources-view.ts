@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { SERVICE_DATABASE_ROLES, viewReadersSql } from '@desk/platform';
 
 /**
  * agents.intent_sources: every intent the agents emitted, with its order. A declared read-only view for
@@ -8,8 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * A decision now keeps the order it emitted (side, type, quantity, price). Rows written before this migration
  * have none and appear with NULLs: an intent of theirs still waiting on the queue is refused by risk.
  */
-export class CreateIntentSourcesView1732407300000 implements MigrationInterface {
-  name = 'CreateIntentSourcesView1732407300000';
+export class CreateIntentSourcesView1732407350000 implements MigrationInterface {
+  name = 'CreateIntentSourcesView1732407350000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -29,6 +30,8 @@ export class CreateIntentSourcesView1732407300000 implements MigrationInterface 
                created_at AS submitted_at
           FROM agents.decisions
          WHERE outcome = 'intent' AND intent_id IS NOT NULL`);
+    for (const sql of viewReadersSql('agents', 'intent_sources', [SERVICE_DATABASE_ROLES.risk]))
+      await q.query(sql);
   }
 
   async down(q: QueryRunner): Promise<void> {
