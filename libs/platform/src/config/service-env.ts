@@ -30,9 +30,9 @@ const SHARED = [
 /** A service's own variables: by prefix (its secrets are named with it), plus a few named ones. */
 const OWN: Record<DeskService, { prefixes: string[]; names: string[] }> = {
   gateway: {
-    prefixes: ['GATEWAY_', 'THROTTLE_', 'APPROVAL_', 'KEY_ROTATION_', 'IDEMPOTENCY_'],
+    prefixes: ['GATEWAY_', 'THROTTLE_', 'APPROVAL_', 'KEY_ROTATION_', 'IDEMPOTENCY_', 'SECURITY_AUDIT_'],
     // The public half only: the gateway verifies checkpoints, it never signs them.
-    names: ['AUDIT_SIGNING_PUBLIC_KEY'],
+    names: ['AUDIT_SIGNING_PUBLIC_KEY', 'AUDIT_VERIFY_TIMEOUT_MS'],
   },
   'agent-analysis': { prefixes: ['AGENT_', 'MARKET_FEED'], names: ['SERVICE_HOST'] },
   risk: { prefixes: ['RISK_'], names: ['SERVICE_HOST', 'APPROVAL_NOTIONAL_THRESHOLD'] },
