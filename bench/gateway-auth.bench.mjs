@@ -15,6 +15,7 @@ const require = createRequire(join(ROOT, 'libs', 'testing', 'package.json'));
 const { Client } = require('pg');
 const DURATION_MS = Number(process.env.DURATION_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
+const PATH_UNDER_TEST = process.env.BENCH_PATH ?? '/v1/me';
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const port = await new Promise((resolve) => {
@@ -67,7 +68,7 @@ try {
   const run = async (until) => {
     while (Date.now() < until) {
       const t0 = performance.now();
-      const res = await fetch(`${base}/v1/me`, { headers });
+      const res = await fetch(`${base}${PATH_UNDER_TEST}`, { headers });
       await res.arrayBuffer();
       if (res.status !== 200) errors++;
       latencies.push(performance.now() - t0);
@@ -81,7 +82,7 @@ try {
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
   process.stdout.write(
-    `GET /v1/me (authenticated, throttled), ${CONCURRENCY} in flight, ${seconds.toFixed(1)} s: ` +
+    `GET ${PATH_UNDER_TEST} (authenticated, throttled), ${CONCURRENCY} in flight, ${seconds.toFixed(1)} s: ` +
       `${(latencies.length / seconds).toFixed(0)} req/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms, non-200: ${errors}\n`,
   );
 } finally {
