@@ -110,6 +110,10 @@ function startServices(baseEnv) {
     log('all five services are ready (paper trading).');
     log(`API:      ${base}/v1   (Authorization: Bearer <key>; the first admin key is in .admin-key)`);
     log(`API docs: ${base}/docs`);
+    log(
+      'A new desk starts in setup (GET /v1/setup): register the first operators and approvers (each ' +
+        'generates their own key: npm run cli -- key generate), then POST /v1/setup/close. docs/runbook.md',
+    );
     log('Ctrl-C stops everything.');
   });
 }
