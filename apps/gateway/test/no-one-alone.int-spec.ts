@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { QueueName } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
 import { digestOf, keyIdOf } from '../src/modules/access/api-key';
@@ -85,6 +86,15 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
     expect(closed.json()).toMatchObject({ phase: 'operational', closedBy: expect.any(String) });
     expect((await as(gw.adminKey, 'POST', '/v1/setup/close')).json().closedAt).toBe(closed.json().closedAt);
     expect((await me(trader.key)).json().setup).toMatchObject({ phase: 'operational' });
+    // Not even the gateway's own database role can reopen it, delete it, or switch the guard off.
+    const db = gw.app.get(DataSource);
+    await expect(
+      db.query(`UPDATE gateway.desk_setup SET phase = 'bootstrap', closed_at = NULL, closed_by = NULL`),
+    ).rejects.toThrow(/closed for good/);
+    await expect(db.query(`DELETE FROM gateway.desk_setup`)).rejects.toThrow(/closed for good/);
+    await expect(db.query(`ALTER TABLE gateway.desk_setup DISABLE TRIGGER ALL`)).rejects.toThrow(
+      /must be owner/,
+    );
     const [event] = await auditEvents('desk.setup_closed', 'setup');
     expect(event!.payload).toMatchObject({ approvers: 2, requiredApprovals: 2 });
 

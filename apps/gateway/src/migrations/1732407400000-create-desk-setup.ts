@@ -27,6 +27,19 @@ export class CreateDeskSetup1732407400000 implements MigrationInterface {
       SELECT 1, CASE WHEN n > 1 THEN 'operational' ELSE 'bootstrap' END,
              CASE WHEN n > 1 THEN now() END, CASE WHEN n > 1 THEN 'migration' END
         FROM (SELECT count(*) AS n FROM gateway.operators) o`);
+    // Closing is final even for the gateway's own role: it may move the row from bootstrap to operational,
+    // never back, and never delete it. Only the owner (not a running service) could drop this trigger.
+    await q.query(`
+      CREATE FUNCTION gateway.desk_setup_one_way() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' OR OLD.phase = 'operational' THEN
+          RAISE EXCEPTION 'the desk setup phase is closed for good' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER desk_setup_one_way BEFORE UPDATE OR DELETE ON gateway.desk_setup
+        FOR EACH ROW EXECUTE FUNCTION gateway.desk_setup_one_way()`);
     await q.query(`
       UPDATE gateway.approval_requests
          SET status = 'expired', status_reason = 'admin-issued keys were replaced by holder-generated keys',
@@ -36,5 +49,6 @@ export class CreateDeskSetup1732407400000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE gateway.desk_setup`);
+    await q.query(`DROP FUNCTION gateway.desk_setup_one_way()`);
   }
 }
