@@ -17,33 +17,48 @@ import {
   type OrderAccepted,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { recordRiskDecision, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import {
+  createMigratedDatabase,
+  dropDatabase,
+  recordRiskDecision,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+} from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadExecutionConfig } from '../src/config';
 import { OrderExecutionService } from '../src/modules/orders/order-execution.service';
 
-describe('execution service filling accepted orders on the paper exchange (real Redis and PostgreSQL)', () => {
+describe('execution service filling accepted orders on the paper exchange (real Redis and PostgreSQL, own database)', () => {
   const env = testEnv();
   const prefix = uniquePrefix(env.redisPrefix);
-  const config = loadExecutionConfig({
-    DATABASE_URL: env.databaseUrl,
-    REDIS_URL: env.redisUrl,
-    REDIS_PREFIX: prefix,
-    LOG_LEVEL: 'silent',
-    EXECUTION_TICK_MS: '100',
-    // These orders are not critical: the two-man rule at execution is tested in controls.int-spec.ts.
-    APPROVAL_NOTIONAL_THRESHOLD: '1000000',
-  });
+  // A database of its own: execution's tick loop works every active order in its database, so orders other
+  // files record in the run's shared database (risk's tests write execution rows) must not be filled here.
+  let db: { name: string; url: string };
+  const configFor = (databaseUrl: string) =>
+    loadExecutionConfig({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: env.redisUrl,
+      REDIS_PREFIX: prefix,
+      LOG_LEVEL: 'silent',
+      EXECUTION_TICK_MS: '100',
+      // These orders are not critical: the two-man rule at execution is tested in controls.int-spec.ts.
+      APPROVAL_NOTIONAL_THRESHOLD: '1000000',
+    });
   let close: () => Promise<void>;
   let prices: MarketPriceStore;
   let execution: OrderExecutionService;
   let orders: Queue;
   let executions: Queue;
   let audit: Queue;
-  const pg = new Client({ connectionString: env.databaseUrl });
+  let pg: Client;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    db = await createMigratedDatabase('execfill');
+    pg = new Client({ connectionString: db.url });
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot(configFor(db.url))],
+    }).compile();
     await moduleRef.init();
     close = () => moduleRef.close();
     prices = moduleRef.get(MarketPriceStore);
@@ -59,6 +74,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     await Promise.all([orders.close(), executions.close(), audit.close()]);
     await close();
     await pg.end();
+    await dropDatabase(db.name);
   });
 
   function accepted(order: OrderAccepted['order']): OrderAccepted {
