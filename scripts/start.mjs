@@ -4,7 +4,7 @@
 // until ready.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureLocalInfra } from './lib/local-infra.mjs';
+import { ensureLocalInfra, ensureLocalRedisUsers } from './lib/local-infra.mjs';
 import { ensureLocalSecrets, localEnv, migrateEnv, platform } from './lib/local-secrets.mjs';
 import {
   APPS,
@@ -34,6 +34,7 @@ ensureLocalSecrets();
 const { env, ownerUrl, adminUrl } = localEnv();
 const { envFor } = platform();
 await ensureLocalInfra(adminUrl, env);
+await ensureLocalRedisUsers(env);
 log('migrating the database (as the owner role)');
 migrateAll(migrateEnv(env, ownerUrl));
 bootstrapAdmin(env);

@@ -48,3 +48,37 @@ export async function ensureLocalInfra(adminUrl, env) {
   }
   log('database roles ready (owner desk_owner; one login role per service)');
 }
+
+/**
+ * The per-service Redis ACL users (docs/adr/0009), on REDIS_URL's server with REDIS_URL's rights, for the
+ * desk's prefix, with the passwords the set-up generated. The server's own default user is left as it is
+ * (other programs on this machine may use it); a deployment turns it off (infra/redis/users.acl).
+ */
+export async function ensureLocalRedisUsers(env) {
+  const {
+    DESK_SERVICES,
+    ensureRedisUsers,
+    redisOptions,
+    redisPasswordVar,
+    redisUrlVar,
+  } = require('@desk/platform');
+  const { Redis } = require('ioredis');
+  // Only when every service connects as the user made here (an operator who set <SERVICE>_REDIS_URL runs
+  // their own Redis users, and is left alone).
+  const ours = (s) => env[redisPasswordVar(s)] && env[redisUrlVar(s)]?.startsWith(`redis://desk-${s}:`);
+  if (!DESK_SERVICES.every(ours)) return;
+  const redis = new Redis({ ...redisOptions(env.REDIS_URL ?? 'redis://127.0.0.1:6379'), lazyConnect: true });
+  try {
+    await redis.connect();
+    await ensureRedisUsers(
+      redis,
+      env.REDIS_PREFIX ?? 'desk',
+      Object.fromEntries(DESK_SERVICES.map((s) => [s, env[redisPasswordVar(s)]])),
+    );
+  } catch (error) {
+    fail(`could not set up the Redis users: ${error.message.split('\n')[0]}`);
+  } finally {
+    redis.disconnect();
+  }
+  log('Redis users ready (one ACL user per service, within the desk prefix)');
+}

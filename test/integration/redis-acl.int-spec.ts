@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisOptions } from '@desk/platform';
+import {
+  DESK_SERVICES,
+  ensureRedisUsers,
+  envFor,
+  redisOptions,
+  redisPasswordVar,
+  withLocalRedisUrls,
+  type DeskService,
+} from '@desk/platform';
 import { REPO_ROOT, waitFor } from '@desk/testing';
 
 /**
@@ -16,6 +24,57 @@ import { REPO_ROOT, waitFor } from '@desk/testing';
  * a client without credentials, or with a wrong password, is refused; a service user cannot reach keys
  * outside the prefix, nor run administrative commands.
  */
+/** A redis-server of the test's own on a free port (the shared one is left alone); `extra` adds arguments. */
+async function startRedisServer(
+  dir: string,
+  extra: (port: number) => string[] = () => [],
+): Promise<{ server: ChildProcess; port: number }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
+  const server = spawn('redis-server', [...args, ...extra(port)], { stdio: 'ignore' });
+  // Up once it accepts a connection.
+  await waitFor(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(undefined));
+      }),
+    { timeoutMs: 10_000, intervalMs: 100, what: 'the test redis-server' },
+  );
+  return { server, port };
+}
+
+async function stopRedisServer(server: ChildProcess | undefined): Promise<void> {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+}
+
 describe('Redis with per-service ACL users', () => {
   let server: ChildProcess | undefined;
   let dir: string;
@@ -36,62 +95,20 @@ describe('Redis with per-service ACL users', () => {
   };
 
   beforeAll(async () => {
-    port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.on('error', reject);
-      probe.listen(0, '127.0.0.1', () => {
-        const address = probe.address();
-        probe.close(() =>
-          typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-        );
-      });
-    });
     dir = mkdtempSync(join(tmpdir(), 'desk-redis-acl-'));
-    const acl = readFileSync(join(REPO_ROOT, 'infra', 'redis', 'users.acl'), 'utf8').replace(
-      />change-me-([a-z-]+)/g,
-      (_m, user: string) => `>${password(`desk-${user}`)}`,
-    );
-    writeFileSync(join(dir, 'users.acl'), acl, { mode: 0o600 });
-    server = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--aclfile',
-        join(dir, 'users.acl'),
-      ],
-      { stdio: 'ignore' },
-    );
-    // Up once it accepts a connection.
-    await waitFor(
-      () =>
-        new Promise<true | undefined>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(undefined));
-        }),
-      { timeoutMs: 10_000, intervalMs: 100, what: 'the test redis-server' },
-    );
+    ({ server, port } = await startRedisServer(dir, (p) => {
+      const acl = readFileSync(join(REPO_ROOT, 'infra', 'redis', 'users.acl'), 'utf8').replace(
+        />change-me-([a-z-]+)/g,
+        (_m, user: string) => `>test-desk-${user}-${p}`,
+      );
+      writeFileSync(join(dir, 'users.acl'), acl, { mode: 0o600 });
+      return ['--aclfile', join(dir, 'users.acl')];
+    }));
   });
 
   afterAll(async () => {
     for (const c of clients) c.disconnect();
-    const running = server;
-    if (running && running.exitCode === null) {
-      const exited = new Promise((r) => running.once('exit', r));
-      running.kill('SIGTERM');
-      await exited;
-    }
+    await stopRedisServer(server);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -170,5 +187,75 @@ describe('Redis with per-service ACL users', () => {
     await expect(risk.call('ACL', 'SETUSER', 'desk-risk', '~*')).rejects.toThrow(/NOPERM/);
     // Within the prefix it works.
     await expect(risk.hset('desk:market:last', 'BTC/USDT', '1|1')).resolves.toBe(1);
+  });
+});
+
+describe('npm start on a machine whose Redis has an open default user (the local set-up)', () => {
+  let server: ChildProcess | undefined;
+  let dir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'desk-redis-local-'));
+    ({ server, port } = await startRedisServer(dir));
+  });
+
+  afterAll(async () => {
+    await stopRedisServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes one ACL user per service: each service works as its own user, within the prefix, and no further', async () => {
+    const passwords = Object.fromEntries(DESK_SERVICES.map((s) => [s, `pw-${s}-${port}`])) as Record<
+      DeskService,
+      string
+    >;
+    const admin = new Redis({ ...redisOptions(`redis://127.0.0.1:${port}`), lazyConnect: true });
+    await admin.connect();
+    try {
+      await ensureRedisUsers(admin, 'localdesk', passwords);
+      await ensureRedisUsers(admin, 'localdesk', passwords); // again, as every npm start does: no change
+    } finally {
+      admin.disconnect();
+    }
+    const env = withLocalRedisUrls({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      ...Object.fromEntries(DESK_SERVICES.map((s) => [redisPasswordVar(s), passwords[s]])),
+    });
+    const url = envFor('execution', env).REDIS_URL ?? '';
+    expect(url).toMatch(/^redis:\/\/desk-execution:/);
+    const connection = redisOptions(url);
+    const queue = new Queue('orders', { connection, prefix: 'localdesk' });
+    const done: string[] = [];
+    const worker = new Worker('orders', async (job) => void done.push(String(job.id)), {
+      connection,
+      prefix: 'localdesk',
+    });
+    const execution = new Redis({ ...connection, lazyConnect: true });
+    try {
+      await queue.add('order.accepted', { n: 1 }, { jobId: 'o-1' });
+      await waitFor(async () => (done.includes('o-1') ? true : undefined), {
+        what: 'the job',
+        timeoutMs: 10_000,
+      });
+      await execution.connect();
+      await expect(execution.get('desk:market:last')).rejects.toThrow(/NOPERM/);
+      await expect(execution.call('ACL', 'SETUSER', 'desk-execution', '~*')).rejects.toThrow(/NOPERM/);
+      const wrong = new Redis({
+        ...redisOptions(url.replace(passwords.execution, 'guess')),
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
+      const seen: string[] = [];
+      wrong.on('error', (error: Error) => seen.push(error.message));
+      await wrong.connect().catch((error: Error) => seen.push(error.message));
+      expect(seen.join(' | ')).toMatch(/WRONGPASS/);
+      wrong.disconnect();
+    } finally {
+      execution.disconnect();
+      await worker.close();
+      await queue.close();
+    }
   });
 });

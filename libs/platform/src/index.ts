@@ -27,3 +27,4 @@ export * from './outbox/outbox';
 export * from './outbox/outbox.module';
 export * from './outbox/outbox.sql';
 export * from './health/health.controller';
+export * from './queue/redis-users';
