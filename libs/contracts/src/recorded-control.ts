@@ -25,7 +25,7 @@ export function controlCommandDifferences(
   claimed: RecordedControlCommand,
 ): string[] {
   const out = actorDifferences(recorded.actor, claimed.actor);
-  const differs = (field: string, a: unknown, b: unknown) =>
+  const differs = (field: string, a: string | boolean | undefined, b: string | boolean | undefined) =>
     out.push(`${field}: ${String(b ?? '(none)')} ≠ recorded ${String(a ?? '(none)')}`);
   if (recorded.command !== claimed.command) differs('command', recorded.command, claimed.command);
   if (recorded.reason !== claimed.reason) differs('reason', recorded.reason, claimed.reason);
