@@ -41,8 +41,7 @@ export interface ControlOutcome {
 
 /**
  * Applies people's commands, each once (risk.control_commands) and only as the gateway issued them
- * (gateway.control_sources), its effects and audit events in one
- * transaction. Kill is never gated: HALTED at once, every open order cancelled at execution, and with
+ * (gateway.control_sources), its effects and audit events in one transaction. Kill is never gated: HALTED at once, every open order cancelled at execution, and with
  * flatten every position closed by a reduce-only order; nor is switching a venue off live trading.
  * Resuming, raising a limit and enabling a live venue arrive only after two approvers agreed at the
  * gateway, and risk never takes the command's word for it: it reads the approval record itself (executed,
