@@ -24,6 +24,7 @@ import {
   dropDatabase,
   migrateAll,
   recordApproval,
+  recordCancelAll,
   recordRiskDecision,
   testEnv,
   uniquePrefix,
@@ -131,9 +132,9 @@ export class ExecutionHarness {
     return job;
   }
 
-  /** What risk sends on a kill: `orders.cancel_all`, as operator rhea, with this reason. */
-  async sendCancelAll(reason: string): Promise<OrdersCancelAll> {
-    const command: OrdersCancelAll = {
+  /** A kill's `orders.cancel_all`, as operator rhea, with this reason (not sent). */
+  cancelAllJob(reason: string): OrdersCancelAll {
+    return {
       schemaVersion: SCHEMA_VERSION,
       correlationId: randomUUID(),
       commandId: randomUUID(),
@@ -142,6 +143,12 @@ export class ExecutionHarness {
       reason,
       requestedAt: new Date().toISOString(),
     };
+  }
+
+  /** What risk does on a kill: records the cancel-all (risk.cancel_all_sources), then sends it. */
+  async sendCancelAll(reason: string): Promise<OrdersCancelAll> {
+    const command = this.cancelAllJob(reason);
+    await recordCancelAll(this.pg, command);
     await this.queues.orders.add(JobName.OrdersCancelAll, command, {
       jobId: `${command.commandId}.cancel_all`,
     });

@@ -24,6 +24,7 @@ import {
 import {
   REPO_ROOT,
   recordApproval,
+  recordControlRequest,
   recordRiskDecision,
   recordSubmission,
   testEnv,
@@ -113,6 +114,7 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
       issuedAt: new Date().toISOString(),
       ...over,
     };
+    await recordControlRequest(h.pg, c); // as the gateway records what it issues (gateway.control_sources)
     await h.queues.control.add(JobName.ControlCommand, c, { jobId: c.commandId });
   }
 

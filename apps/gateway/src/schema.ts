@@ -4,6 +4,7 @@ import { CreateApprovalTables1732406900000 } from './migrations/1732406900000-cr
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000-create-intent-sources-view';
 import { CreateDeskSetup1732407400000 } from './migrations/1732407400000-create-desk-setup';
+import { CreateControlSourcesView1732407600000 } from './migrations/1732407600000-create-control-sources-view';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -15,5 +16,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     LeastPrivilege1732407300000,
     CreateIntentSourcesView1732407350000,
     CreateDeskSetup1732407400000,
+    CreateControlSourcesView1732407600000,
   ],
 };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { QueueName } from '@desk/contracts';
 import { waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
@@ -60,6 +61,22 @@ describe('risk limits and trading state at the gateway (real PostgreSQL and Redi
       (await controlJobs('limits.set')).find((j) => j.data.commandId === lower.json().commandId),
     );
     expect(job.data).toMatchObject({ limits: { max_order_notional: '1' }, reason: 'quiet day' });
+    // Recorded with the job, where risk checks it before it applies anything (docs/adr/0010).
+    const recorded: unknown[] = await gw.app
+      .get(DataSource)
+      .query(
+        `select command, reason, limits, approval_id, actor_type from gateway.control_sources where command_id = $1`,
+        [lower.json().commandId],
+      );
+    expect(recorded).toEqual([
+      {
+        command: 'limits.set',
+        reason: 'quiet day',
+        limits: { max_order_notional: '1' },
+        approval_id: null,
+        actor_type: 'operator',
+      },
+    ]);
 
     const raise = await as(riskAdmin, 'PUT', '/v1/risk/limits', {
       limits: { max_order_notional: '999999999', price_band: '0' },

@@ -4,6 +4,7 @@ import { CreateRiskEngineTables1732407000000 } from './migrations/1732407000000-
 import { AddLiveVenues1732407200000 } from './migrations/1732407200000-add-live-venues';
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateOrderDecisionsView1732407350000 } from './migrations/1732407350000-create-order-decisions-view';
+import { CreateCancelAllSourcesView1732407600000 } from './migrations/1732407600000-create-cancel-all-sources-view';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -15,5 +16,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     AddLiveVenues1732407200000,
     LeastPrivilege1732407300000,
     CreateOrderDecisionsView1732407350000,
+    CreateCancelAllSourcesView1732407600000,
   ],
 };

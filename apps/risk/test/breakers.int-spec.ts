@@ -219,7 +219,13 @@ describe('risk: automatic breakers and stop-loss (real Redis and PostgreSQL, own
       to: 'HALTED',
       cancelOpenOrders: true,
     });
-    await h.jobsEventually(h.queues.orders, JobName.OrdersCancelAll, 1);
+    const [cancelAll] = await h.jobsEventually(h.queues.orders, JobName.OrdersCancelAll, 1);
+    // Recorded where execution checks it before it cancels anything (docs/adr/0010).
+    const recorded = await h.pg.query(
+      `select source, reason_code from risk.cancel_all_sources where command_id = $1`,
+      [(cancelAll?.data as { commandId: string }).commandId],
+    );
+    expect(recorded.rows).toEqual([{ source: 'breaker.drawdown', reason_code: 'TRADING_HALTED' }]);
   });
 
   it('drawdown: after an approved resume the drawdown is measured from the equity of that moment', async () => {

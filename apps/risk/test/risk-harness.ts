@@ -30,6 +30,7 @@ import {
   dropDatabase,
   migrateAll,
   recordApproval,
+  recordControlRequest,
   recordExecutionReport,
   recordSubmission,
   testEnv,
@@ -189,8 +190,12 @@ export class RiskHarness {
     return { ...c, approvalId };
   }
 
-  /** Sends a control command and waits until risk has processed it (completed or failed). */
+  /**
+   * Sends a control command as the gateway does (recorded in gateway.control_sources, then on the queue)
+   * and waits until risk has processed it (completed or failed).
+   */
   async send(c: ControlCommand): Promise<Job> {
+    await recordControlRequest(this.pg, c);
     await this.queues.control.add(JobName.ControlCommand, c, { jobId: c.commandId });
     return this.settled(this.queues.control, c.commandId);
   }

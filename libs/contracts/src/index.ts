@@ -9,3 +9,4 @@ export * from './approvals';
 export * from './venues';
 export * from './position';
 export * from './recorded-order';
+export * from './recorded-control';

@@ -145,3 +145,78 @@ export async function recordExecutionReport(
     );
   }
 }
+
+/**
+ * A control command as the gateway records it when it issues one (gateway.control_requests, read by risk
+ * through gateway.control_sources), written directly as the superuser: for risk tests that send
+ * `control.command` jobs without running a gateway. Recording the same command twice keeps the first.
+ */
+export async function recordControlRequest(
+  pg: Client,
+  c: {
+    commandId: string;
+    command: string;
+    actor: RecordedActor;
+    reason: string;
+    correlationId?: string;
+    flatten?: boolean;
+    limits?: Record<string, string>;
+    venue?: string;
+    approvalId?: string;
+  },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO gateway.control_requests
+       (command_id, command, reason, flatten, limits, venue, approval_id, actor_type, actor_id, actor_key_id,
+        correlation_id)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (command_id) DO NOTHING`,
+    [
+      c.commandId,
+      c.command,
+      c.reason,
+      c.flatten ?? false,
+      c.limits ? JSON.stringify(c.limits) : null,
+      c.venue ?? null,
+      c.approvalId ?? null,
+      c.actor.type,
+      c.actor.id,
+      c.actor.keyId ?? null,
+      c.correlationId ?? 'test',
+    ],
+  );
+}
+
+/**
+ * A cancel-all as risk records it when it halts the desk (risk.cancel_all_requests, read by execution
+ * through risk.cancel_all_sources), written directly as the superuser: for execution tests that send
+ * `orders.cancel_all` jobs without running risk. Recording the same command twice keeps the first.
+ */
+export async function recordCancelAll(
+  pg: Client,
+  c: {
+    commandId: string;
+    actor: RecordedActor;
+    reasonCode: string;
+    reason: string;
+    requestedAt: string;
+    correlationId?: string;
+  },
+): Promise<void> {
+  await pg.query(
+    `INSERT INTO risk.cancel_all_requests
+       (command_id, actor_type, actor_id, actor_key_id, reason_code, reason, source, correlation_id, requested_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'kill', $7, $8)
+     ON CONFLICT (command_id) DO NOTHING`,
+    [
+      c.commandId,
+      c.actor.type,
+      c.actor.id,
+      c.actor.keyId ?? null,
+      c.reasonCode,
+      c.reason,
+      c.correlationId ?? 'test',
+      c.requestedAt,
+    ],
+  );
+}

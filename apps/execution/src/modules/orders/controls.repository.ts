@@ -8,6 +8,7 @@ import {
   type Actor,
   type ApprovalRow,
   type OrderParams,
+  type RecordedCancelAll,
   type RecordedOrder,
 } from '@desk/contracts';
 import { readApproval } from '@desk/platform';
@@ -15,7 +16,8 @@ import { readApproval } from '@desk/platform';
 /**
  * What execution must know from the services that control it, read with SQL and never written
  * (docs/adr/0003): the desk's trading state and the venues enabled for live trading (risk.trading_state,
- * risk.venues, owned by risk), risk's decision on each intent (the view risk.order_decisions) and the
+ * risk.venues, owned by risk), risk's decision on each intent (the view risk.order_decisions), the
+ * cancel-alls risk asked for (risk.cancel_all_sources) and the
  * approvals that still count (gateway.approval_validity, owned by the gateway).
  */
 @Injectable()
@@ -75,6 +77,31 @@ export class ControlsRepository {
       },
       reduceOnly: r.reduce_only,
       approvalId: r.approval_id,
+    };
+  }
+
+  /**
+   * The cancel-all risk asked for under this command id (risk.cancel_all_sources, one primary-key read);
+   * undefined when risk never asked.
+   */
+  async cancelAllRequest(commandId: string): Promise<RecordedCancelAll | undefined> {
+    const rows: {
+      actor_type: Actor['type'];
+      actor_id: string;
+      actor_key_id: string | null;
+      reason_code: string;
+      reason: string;
+    }[] = await this.db.query(
+      `SELECT actor_type, actor_id, actor_key_id, reason_code, reason
+         FROM risk.cancel_all_sources WHERE command_id = $1`,
+      [commandId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
+      reasonCode: r.reason_code,
+      reason: r.reason,
     };
   }
 

@@ -13,6 +13,7 @@ import {
   TradingState,
   actionHash,
   applyFill,
+  cancelAllDifferences,
   approvalProblem,
   findMarket,
   money,
@@ -297,6 +298,7 @@ export class OrderExecutionService {
    * transaction; an order a tick is working on is waited for, then cancelled if it is still active.
    */
   async cancelAll(job: OrdersCancelAll): Promise<{ cancelled: number }> {
+    await this.verifyCancelAll(job);
     let cancelled = 0;
     for (const id of await this.orders.cancellableOrderIds(new Date(job.requestedAt))) {
       const done = await this.orders.transaction(async (tx) => {
@@ -314,6 +316,21 @@ export class OrderExecutionService {
     void this.outbox.flush();
     if (cancelled) this.logger.warn({ commandId: job.commandId, cancelled }, 'cancelled every open order');
     return { cancelled };
+  }
+
+  /**
+   * Risk must have asked for exactly this cancel-all (risk.cancel_all_sources: same command id, actor,
+   * reason code and reason): otherwise the job did not come from risk and nothing is cancelled.
+   */
+  private async verifyCancelAll(job: OrdersCancelAll): Promise<void> {
+    const requested = await this.controls.cancelAllRequest(job.commandId);
+    if (!requested) throw new UnverifiedJobError(`risk asked for no cancel-all ${job.commandId}`);
+    const differences = cancelAllDifferences(requested, job);
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `the job differs from cancel-all ${job.commandId} as risk asked for it: ${differences.join('; ')}`,
+      );
+    }
   }
 
   /**

@@ -7,8 +7,8 @@ import { OrderExecutionService } from './order-execution.service';
 
 /**
  * The orders queue carries accepted orders and risk's cancel-all (kill switch, halting breaker). Any other
- * job name fails validation (and is audited); an accepted order risk did not accept exactly so is refused
- * as forged (audited, terminal).
+ * job name fails validation (and is audited); an accepted order risk did not accept exactly so, or a
+ * cancel-all risk did not ask for exactly so, is refused as forged (audited, terminal).
  */
 @Processor(QueueName.Orders, { concurrency: 4 })
 export class OrdersProcessor extends WorkerHost {
@@ -20,8 +20,10 @@ export class OrdersProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<unknown> {
-    if (job.name === String(JobName.OrdersCancelAll))
-      return this.execution.cancelAll(await this.jobs.parse(JobName.OrdersCancelAll, job));
+    if (job.name === String(JobName.OrdersCancelAll)) {
+      const cancelAll = await this.jobs.parse(JobName.OrdersCancelAll, job);
+      return this.jobs.verified(job, () => this.execution.cancelAll(cancelAll));
+    }
     const order = await this.jobs.parse(JobName.OrderAccepted, job);
     return this.jobs.verified(job, () => this.execution.handle(order));
   }

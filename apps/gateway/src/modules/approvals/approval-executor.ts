@@ -12,10 +12,12 @@ import {
   unsignedDecimalString,
   venueIdSchema,
   type Actor,
+  type ControlCommand,
 } from '@desk/contracts';
 import { Outbox } from '@desk/platform';
 import { Role } from '../access/role';
 import type { ApprovalRecord } from './approvals.repository';
+import { recordControlRequest } from './control-requests.repository';
 
 const reason = z.string().min(1).max(500);
 const keyId = z.string().regex(/^kid_[0-9a-f]{16}$/);
@@ -113,6 +115,12 @@ export class ApprovalExecutor {
     return release(tx, r, action);
   }
 
+  /** A control command to risk, recorded where risk checks it (gateway.control_sources) in this transaction. */
+  private async command(tx: EntityManager, c: ControlCommand): Promise<void> {
+    await recordControlRequest(tx, c);
+    await this.outbox.add(tx, JobName.ControlCommand, c);
+  }
+
   async execute(tx: EntityManager, r: ApprovalRecord, action: unknown): Promise<string | undefined> {
     const requester = requesterOf(r);
     const now = new Date().toISOString();
@@ -134,7 +142,7 @@ export class ApprovalExecutor {
       }
       case ApprovalKind.TradingResume: {
         const a = ACTION_SCHEMAS[ApprovalKind.TradingResume].parse(action);
-        await this.outbox.add(tx, JobName.ControlCommand, {
+        await this.command(tx, {
           ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.Resume,
@@ -145,7 +153,7 @@ export class ApprovalExecutor {
       }
       case ApprovalKind.RaiseLimits: {
         const a = ACTION_SCHEMAS[ApprovalKind.RaiseLimits].parse(action);
-        await this.outbox.add(tx, JobName.ControlCommand, {
+        await this.command(tx, {
           ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.SetLimits,
@@ -157,7 +165,7 @@ export class ApprovalExecutor {
       }
       case ApprovalKind.EnableLiveVenue: {
         const a = ACTION_SCHEMAS[ApprovalKind.EnableLiveVenue].parse(action);
-        await this.outbox.add(tx, JobName.ControlCommand, {
+        await this.command(tx, {
           ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.EnableLiveVenue,

@@ -18,6 +18,7 @@ import {
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { parseInput } from '../../http/zod-input';
 import type { ApprovalRecord } from '../approvals/approvals.repository';
+import { recordControlRequest } from '../approvals/control-requests.repository';
 import { ApprovalsService, type NewApproval } from '../approvals/approvals.service';
 import {
   killSchema,
@@ -183,15 +184,18 @@ export class RiskControlService {
     audited: Record<string, unknown> = {},
   ): Promise<string> {
     const commandId = randomUUID();
+    const command: ControlCommand = {
+      schemaVersion: SCHEMA_VERSION,
+      commandId,
+      actor,
+      issuedAt: new Date().toISOString(),
+      correlationId,
+      ...c,
+    };
     await this.db.transaction(async (tx) => {
-      await this.outbox.add(tx, JobName.ControlCommand, {
-        schemaVersion: SCHEMA_VERSION,
-        commandId,
-        actor,
-        issuedAt: new Date().toISOString(),
-        correlationId,
-        ...c,
-      });
+      // Risk applies the command only if it matches this record (docs/adr/0010).
+      await recordControlRequest(tx, command);
+      await this.outbox.add(tx, JobName.ControlCommand, command);
       const { limits: _limits, ...payload } = c;
       await this.outbox.addAudit(tx, {
         actor,

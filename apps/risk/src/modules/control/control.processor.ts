@@ -5,7 +5,10 @@ import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
 import { ControlService, type ControlOutcome } from './control.service';
 
-/** Commands from people (through the gateway): kill, resume, limit changes. One at a time, in order. */
+/**
+ * Commands from people (through the gateway): kill, resume, limit changes, live venues. One at a time, in
+ * order. A command the gateway did not record exactly so is refused as forged (audited, terminal).
+ */
 @Processor(QueueName.Control, { concurrency: 1 })
 export class ControlProcessor extends WorkerHost {
   constructor(
@@ -16,6 +19,7 @@ export class ControlProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<ControlOutcome> {
-    return this.control.handle(await this.jobs.parse(JobName.ControlCommand, job));
+    const command = await this.jobs.parse(JobName.ControlCommand, job);
+    return this.jobs.verified(job, () => this.control.handle(command));
   }
 }

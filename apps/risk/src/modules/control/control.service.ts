@@ -11,6 +11,7 @@ import {
   TradingState,
   actionHash,
   approvalProblem,
+  controlCommandDifferences,
   limitsAction,
   liveVenueAction,
   resumeAction,
@@ -18,7 +19,7 @@ import {
   toWire,
   type ControlCommand,
 } from '@desk/contracts';
-import { Outbox, uuidFromHash } from '@desk/platform';
+import { Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
 import { EquityRepository } from '../state/equity.repository';
 import { checkLimitChange, raises } from '../state/limits';
 import { LimitsRepository, toValues } from '../state/limits.repository';
@@ -28,6 +29,7 @@ import { RiskOrdersService } from '../state/risk-orders.service';
 import { TradingStateService } from '../state/trading-state.service';
 import { VenuesRepository } from '../state/venues.repository';
 import { ControlRepository } from './control.repository';
+import { ControlSourcesRepository } from './control-sources.repository';
 
 export interface ControlOutcome {
   readonly command: ControlCommandKind;
@@ -38,8 +40,8 @@ export interface ControlOutcome {
 }
 
 /**
- * Applies people's commands, each once (risk.control_commands), its effects and audit events in one
- * transaction. Kill is never gated: HALTED at once, every open order cancelled at execution, and with
+ * Applies people's commands, each once (risk.control_commands) and only as the gateway issued them
+ * (gateway.control_sources), its effects and audit events in one transaction. Kill is never gated: HALTED at once, every open order cancelled at execution, and with
  * flatten every position closed by a reduce-only order; nor is switching a venue off live trading.
  * Resuming, raising a limit and enabling a live venue arrive only after two approvers agreed at the
  * gateway, and risk never takes the command's word for it: it reads the approval record itself (executed,
@@ -52,6 +54,7 @@ export class ControlService {
 
   constructor(
     @Inject(ControlRepository) private readonly commands: ControlRepository,
+    @Inject(ControlSourcesRepository) private readonly sources: ControlSourcesRepository,
     @Inject(TradingStateService) private readonly tradingState: TradingStateService,
     @Inject(PositionsRepository) private readonly positions: PositionsRepository,
     @Inject(RiskOrdersService) private readonly riskOrders: RiskOrdersService,
@@ -63,6 +66,7 @@ export class ControlService {
   ) {}
 
   async handle(command: ControlCommand): Promise<ControlOutcome> {
+    await this.verifyIssued(command);
     switch (command.command) {
       case ControlCommandKind.Kill:
         return this.kill(command);
@@ -262,6 +266,23 @@ export class ControlService {
       );
     }
     return { command: command.command, applied: outcome.applied };
+  }
+
+  /**
+   * The gateway must have issued exactly this command (gateway.control_sources: same id, kind, actor,
+   * reason, flatten, limits as decimals, venue and approval id): otherwise the job did not come from the
+   * gateway, and nothing is recorded or changed (a forged kill with flatten halts nothing and closes
+   * nothing). The record is written once, so reading it outside the command's transaction is enough.
+   */
+  private async verifyIssued(command: ControlCommand): Promise<void> {
+    const issued = await this.sources.issued(command.commandId);
+    if (!issued) throw new UnverifiedJobError(`the gateway issued no control command ${command.commandId}`);
+    const differences = controlCommandDifferences(issued, command);
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `the job differs from control command ${command.commandId} as the gateway issued it: ${differences.join('; ')}`,
+      );
+    }
   }
 
   /**

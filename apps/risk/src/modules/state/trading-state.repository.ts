@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { TradingState, type Actor } from '@desk/contracts';
+import { TradingState, type Actor, type OrdersCancelAll } from '@desk/contracts';
 
 export interface TradingStateRecord {
   readonly state: TradingState;
@@ -53,6 +53,30 @@ export class TradingStateRepository {
         record.setBy.keyId ?? null,
         record.source,
         record.setAt,
+      ],
+    );
+  }
+
+  /**
+   * The cancel-all risk asks of execution on a halt (risk.cancel_all_requests, read by execution through
+   * risk.cancel_all_sources, docs/adr/0010), in the transaction that adds its outbox row.
+   */
+  async recordCancelAll(tx: EntityManager, c: OrdersCancelAll & { source: string }): Promise<void> {
+    await tx.query(
+      `INSERT INTO risk.cancel_all_requests
+         (command_id, actor_type, actor_id, actor_key_id, reason_code, reason, source, correlation_id, requested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (command_id) DO NOTHING`,
+      [
+        c.commandId,
+        c.actor.type,
+        c.actor.id,
+        c.actor.keyId ?? null,
+        c.reasonCode,
+        c.reason,
+        c.source,
+        c.correlationId,
+        c.requestedAt,
       ],
     );
   }

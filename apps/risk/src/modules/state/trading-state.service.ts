@@ -8,6 +8,7 @@ import {
   SCHEMA_VERSION,
   TradingState,
   type Actor,
+  type OrdersCancelAll,
 } from '@desk/contracts';
 import { Outbox, uuidFromHash } from '@desk/platform';
 import { TradingStateRepository, type TradingStateRecord } from './trading-state.repository';
@@ -47,7 +48,8 @@ export interface StateChangeOutcome {
 
 /**
  * Moves the desk between ACTIVE, REDUCING and HALTED inside the caller's transaction: the row, its audit
- * event and, on HALTED, the job that cancels every open order at execution commit together.
+ * event and, on HALTED, the job that cancels every open order at execution and its record
+ * (risk.cancel_all_requests) commit together.
  */
 @Injectable()
 export class TradingStateService {
@@ -91,7 +93,7 @@ export class TradingStateService {
       correlationId: change.correlationId,
     });
     if (change.to === TradingState.Halted) {
-      await this.outbox.add(tx, JobName.OrdersCancelAll, {
+      const cancelAll: OrdersCancelAll = {
         schemaVersion: SCHEMA_VERSION,
         correlationId: change.correlationId,
         commandId,
@@ -99,7 +101,10 @@ export class TradingStateService {
         reasonCode: RiskReasonCode.TradingHalted,
         reason: change.reason,
         requestedAt: at.toISOString(),
-      });
+      };
+      // Execution cancels only what matches this record (docs/adr/0010).
+      await this.repository.recordCancelAll(tx, { ...cancelAll, source: change.source });
+      await this.outbox.add(tx, JobName.OrdersCancelAll, cancelAll);
     }
     return { from: current.state, to: change.to, applied: true };
   }
