@@ -51,7 +51,10 @@ try {
       encoding: 'utf8',
     }),
   ).key;
-  gateway = spawn(process.execPath, [join(ROOT, 'apps', 'gateway', 'dist', 'main.js')], { env, stdio: 'inherit' });
+  gateway = spawn(process.execPath, [join(ROOT, 'apps', 'gateway', 'dist', 'main.js')], {
+    env,
+    stdio: 'inherit',
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
@@ -80,7 +83,8 @@ try {
   await Promise.all(Array.from({ length: CONCURRENCY }, () => run(start + DURATION_MS)));
   const seconds = (Date.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
   process.stdout.write(
     `GET ${PATH_UNDER_TEST} (authenticated, throttled), ${CONCURRENCY} in flight, ${seconds.toFixed(1)} s: ` +
       `${(latencies.length / seconds).toFixed(0)} req/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms, non-200: ${errors}\n`,
