@@ -17,7 +17,14 @@ import {
   type IntentSubmitted,
 } from '@desk/contracts';
 import { MarketPriceStore, redisOptions } from '@desk/platform';
-import { finishedJob, testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import {
+  createMigratedDatabase,
+  dropDatabase,
+  finishedJob,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+} from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadAgentAnalysisConfig } from '../src/config';
 import { AgentRunService } from '../src/modules/agents/agent-run.service';
@@ -76,11 +83,21 @@ async function auditEvents(queue: Queue): Promise<AuditEvent[]> {
   return jobs.filter((j) => j.name === AUDIT_EVENT).map((j) => auditEventSchema.parse(j.data));
 }
 
-describe('agent runs (real Redis and PostgreSQL)', () => {
-  const pg = new Client({ connectionString: testEnv().databaseUrl });
+describe('agent runs (real Redis and PostgreSQL, own database)', () => {
+  // A database of its own: the agents' cooldown is read from agents.decisions, where other files (risk's
+  // tests record agent intents) would otherwise put recent intents for the same symbols.
+  let db: { name: string; url: string };
+  let pg: Client;
 
-  beforeAll(() => pg.connect());
-  afterAll(() => pg.end());
+  beforeAll(async () => {
+    db = await createMigratedDatabase('agents');
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+  });
+  afterAll(async () => {
+    await pg.end();
+    await dropDatabase(db.name);
+  });
 
   /** Decisions of the runs since `since`, with how many signals each has. */
   async function decisionsSince(since: Date) {
@@ -106,7 +123,7 @@ describe('agent runs (real Redis and PostgreSQL)', () => {
   describe('with trading enabled', () => {
     let h: Harness;
     beforeAll(async () => {
-      h = await start({});
+      h = await start({ DATABASE_URL: db.url });
     });
     afterAll(() => h.close());
 
@@ -235,7 +252,7 @@ describe('agent runs (real Redis and PostgreSQL)', () => {
   describe('with trading disabled', () => {
     let h: Harness;
     beforeAll(async () => {
-      h = await start({ AGENT_TRADING_ENABLED: 'false' });
+      h = await start({ DATABASE_URL: db.url, AGENT_TRADING_ENABLED: 'false' });
     });
     afterAll(() => h.close());
 
