@@ -28,3 +28,4 @@ export * from './outbox/outbox.module';
 export * from './outbox/outbox.sql';
 export * from './health/health.controller';
 export * from './queue/redis-users';
+export * from './persistence/order-row';

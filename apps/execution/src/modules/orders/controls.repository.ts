@@ -3,15 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   TradingState,
-  money,
-  toWire,
   type Actor,
   type ApprovalRow,
   type OrderParams,
   type RecordedCancelAll,
   type RecordedOrder,
 } from '@desk/contracts';
-import { readApproval } from '@desk/platform';
+import { actorOfRow, orderOfRow, readApproval } from '@desk/platform';
 
 /**
  * What execution must know from the services that control it, read with SQL and never written
@@ -67,14 +65,8 @@ export class ControlsRepository {
     if (!r) return undefined;
     return {
       decision: r.decision,
-      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
-      order: {
-        symbol: r.symbol,
-        side: r.side,
-        type: r.type,
-        quantity: toWire(money(r.quantity)),
-        ...(r.price === null ? {} : { price: toWire(money(r.price)) }),
-      },
+      actor: actorOfRow(r),
+      order: orderOfRow(r),
       reduceOnly: r.reduce_only,
       approvalId: r.approval_id,
     };

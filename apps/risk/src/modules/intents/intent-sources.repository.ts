@@ -1,15 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import {
-  money,
-  toWire,
-  type Actor,
-  type ApprovalRow,
-  type OrderParams,
-  type RecordedOrder,
-} from '@desk/contracts';
-import { readApproval } from '@desk/platform';
+import { type Actor, type ApprovalRow, type OrderParams, type RecordedOrder } from '@desk/contracts';
+import { actorOfRow, orderOfRow, readApproval } from '@desk/platform';
 
 type SourceView = 'gateway.intent_sources' | 'agents.intent_sources';
 
@@ -55,14 +48,8 @@ export class IntentSourcesRepository {
     // A row without its order (an agent decision recorded before orders were kept) proves nothing.
     if (!r || r.side === null || r.type === null || r.quantity === null) return undefined;
     return {
-      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
-      order: {
-        symbol: r.symbol,
-        side: r.side,
-        type: r.type,
-        quantity: toWire(money(r.quantity)),
-        ...(r.price === null ? {} : { price: toWire(money(r.price)) }),
-      },
+      actor: actorOfRow(r),
+      order: orderOfRow({ ...r, side: r.side, type: r.type, quantity: r.quantity }),
     };
   }
 }

@@ -11,6 +11,7 @@ import {
   type Money,
   type OrderParams,
 } from '@desk/contracts';
+import { actorOfRow, orderOfRow } from '@desk/platform';
 
 /** The statuses risk decides; the latest is in risk.intents, each one in risk.intent_events. */
 export type RiskStatus = OrderStatus.Accepted | OrderStatus.Rejected | OrderStatus.PendingApproval;
@@ -137,14 +138,8 @@ export class IntentsRepository {
       id: r.id,
       source: r.source,
       status: r.status,
-      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_key_id ? { keyId: r.actor_key_id } : {}) },
-      order: {
-        symbol: r.symbol,
-        side: r.side,
-        type: r.type,
-        quantity: toWire(money(r.quantity)),
-        ...(r.price === null ? {} : { price: toWire(money(r.price)) }),
-      },
+      actor: actorOfRow(r),
+      order: orderOfRow(r),
       correlationId: r.correlation_id,
     };
   }
