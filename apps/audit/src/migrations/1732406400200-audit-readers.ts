@@ -6,7 +6,7 @@ const { gateway } = SERVICE_DATABASE_ROLES;
 /**
  * Least privilege (docs/adr/0009-least-privilege.md). The audit service's own grants are the hash-chain
  * migration's (INSERT and SELECT on the log). The gateway answers audit queries and verifies the chain
- * (GET /v1/audit/verify), so its role may SELECT the log, the chain head and the checkpoints: the log's
+ * (POST /v1/audit/verifications), so its role may SELECT the log, the chain head and the checkpoints: the log's
  * stored columns are the hash chain's contract (docs/adr/0005), read as they are, never written.
  */
 export class AuditReaders1732406400200 implements MigrationInterface {
