@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { Command, InvalidArgumentError } from 'commander';
-import { ServiceName } from '@desk/contracts';
+import { QueueName, ServiceName } from '@desk/contracts';
 import { AppError, ConfigError, PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { GATEWAY_CONFIG, loadGatewayConfig } from './config';
 import { generateApiKey } from './modules/access/api-key';
@@ -53,8 +55,26 @@ async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): P
     const result = await work(app);
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    await app.close();
+    await closeQuietly(app);
   }
+}
+
+/**
+ * A quick command can end while the queue connections are still in their handshake; closing one then makes
+ * ioredis raise "Connection is closed" where nothing catches it, and the console crashed after doing its
+ * work. Each queue is let finish connecting first.
+ */
+async function closeQuietly(app: INestApplicationContext): Promise<void> {
+  await Promise.all(
+    Object.values(QueueName).map(async (name) => {
+      try {
+        await app.get<Queue>(getQueueToken(name), { strict: false }).waitUntilReady();
+      } catch {
+        /* not registered here, or already failed: nothing to wait for */
+      }
+    }),
+  );
+  await app.close();
 }
 
 const command = () => ({
