@@ -16,6 +16,8 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   // live as long as the first, so none is closed while its queue workers are still starting.
   let other: Gateway;
   let allowed: Gateway;
+  /** API docs: off by NODE_ENV=production, off by GATEWAY_API_DOCS=false, and on again by =true. */
+  let docs: { production: Gateway; off: Gateway; on: Gateway };
   let solo: Gateway;
   let soloDb: { name: string; url: string };
   let pg: Client;
@@ -30,6 +32,12 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
       { GATEWAY_CORS_ORIGINS: 'https://desk.example.com' },
       { prefix: gw.prefix, adminKey: gw.adminKey, approverKeys: gw.approverKeys },
     );
+    const shared = { prefix: gw.prefix, adminKey: gw.adminKey, approverKeys: gw.approverKeys };
+    docs = {
+      production: await startGateway({ NODE_ENV: 'production' }, shared),
+      off: await startGateway({ GATEWAY_API_DOCS: 'false' }, shared),
+      on: await startGateway({ NODE_ENV: 'production', GATEWAY_API_DOCS: 'true' }, shared),
+    };
     soloDb = await createMigratedDatabase('lastadmin');
     solo = await startGateway({ DATABASE_URL: soloDb.url });
     pg = new Client({ connectionString: gw.config.DATABASE_URL });
@@ -37,7 +45,14 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([solo.close(), allowed.close(), other.close()]);
+    await Promise.all([
+      solo.close(),
+      allowed.close(),
+      other.close(),
+      docs.production.close(),
+      docs.off.close(),
+      docs.on.close(),
+    ]);
     await gw.close();
     await dropDatabase(soloDb.name);
     await pg?.end();
@@ -240,24 +255,18 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   });
 
   it('serves no API docs in production unless told to, and can be told either way', async () => {
-    const shared = { prefix: gw.prefix, adminKey: gw.adminKey, approverKeys: gw.approverKeys };
-    const production = await startGateway({ NODE_ENV: 'production' }, shared);
-    const off = await startGateway({ GATEWAY_API_DOCS: 'false' }, shared);
-    const on = await startGateway({ NODE_ENV: 'production', GATEWAY_API_DOCS: 'true' }, shared);
-    try {
-      for (const g of [production, off]) {
+    {
+      for (const g of [docs.production, docs.off]) {
         expect((await g.app.inject({ url: '/docs' })).statusCode).toBe(404);
         expect((await g.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(404);
         const csp = String((await g.app.inject({ url: '/health/live' })).headers['content-security-policy']);
         expect(csp).toMatch(/(^|;)script-src 'self'(;|$)/);
       }
-      expect((await on.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(200);
+      expect((await docs.on.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(200);
       expect((await gw.app.inject({ url: '/docs/openapi.json' })).statusCode).toBe(200);
       expect(() =>
         loadGatewayConfig({ DATABASE_URL: gw.config.DATABASE_URL, GATEWAY_API_DOCS: 'maybe' }),
       ).toThrow(/GATEWAY_API_DOCS/);
-    } finally {
-      await Promise.all([production.close(), off.close(), on.close()]);
     }
   });
 
