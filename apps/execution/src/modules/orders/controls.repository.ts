@@ -5,11 +5,10 @@ import {
   TradingState,
   type Actor,
   type ApprovalRow,
-  type OrderParams,
   type RecordedCancelAll,
   type RecordedOrder,
 } from '@desk/contracts';
-import { actorOfRow, orderOfRow, readApproval } from '@desk/platform';
+import { actorOfRow, orderOfRow, readApproval, type OrderRow } from '@desk/platform';
 
 /**
  * What execution must know from the services that control it, read with SQL and never written
@@ -43,24 +42,13 @@ export class ControlsRepository {
    * primary-key read); undefined when risk never saw the intent.
    */
   async orderDecision(intentId: string): Promise<OrderDecision | undefined> {
-    const rows: {
-      decision: string;
-      actor_type: Actor['type'];
-      actor_id: string;
-      actor_key_id: string | null;
-      symbol: string;
-      side: OrderParams['side'];
-      type: OrderParams['type'];
-      quantity: string;
-      price: string | null;
-      reduce_only: boolean;
-      approval_id: string | null;
-    }[] = await this.db.query(
-      `SELECT decision, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
+    const rows: (OrderRow & { decision: string; reduce_only: boolean; approval_id: string | null })[] =
+      await this.db.query(
+        `SELECT decision, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
               reduce_only, approval_id
          FROM risk.order_decisions WHERE intent_id = $1`,
-      [intentId],
-    );
+        [intentId],
+      );
     const r = rows[0];
     if (!r) return undefined;
     return {

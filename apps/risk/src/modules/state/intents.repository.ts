@@ -11,7 +11,7 @@ import {
   type Money,
   type OrderParams,
 } from '@desk/contracts';
-import { actorOfRow, orderOfRow } from '@desk/platform';
+import { actorOfRow, orderOfRow, type OrderRow } from '@desk/platform';
 
 /** The statuses risk decides; the latest is in risk.intents, each one in risk.intent_events. */
 export type RiskStatus = OrderStatus.Accepted | OrderStatus.Rejected | OrderStatus.PendingApproval;
@@ -113,20 +113,12 @@ export class IntentsRepository {
 
   /** The intent, locked until the transaction ends (a decision on it takes turns). */
   async lock(tx: EntityManager, intentId: string): Promise<StoredIntent | undefined> {
-    const rows: {
+    const rows: (OrderRow & {
       id: string;
       source: IntentSource;
       status: RiskStatus;
-      actor_type: Actor['type'];
-      actor_id: string;
-      actor_key_id: string | null;
-      symbol: string;
-      side: OrderParams['side'];
-      type: OrderParams['type'];
-      quantity: string;
-      price: string | null;
       correlation_id: string;
-    }[] = await tx.query(
+    })[] = await tx.query(
       `SELECT id, source, status, actor_type, actor_id, actor_key_id, symbol, side, type,
               quantity::text, price::text, correlation_id
          FROM risk.intents WHERE id = $1 FOR UPDATE`,
