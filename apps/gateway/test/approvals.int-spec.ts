@@ -182,6 +182,38 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     expect((await as(gw.adminKey, 'GET', `/v1/approvals/${late.approvalId}`)).json().status).toBe('expired');
     expect(await approvedJobs(late.intentId)).toHaveLength(0);
     expect(await approvedJobs(denied.intentId)).toHaveLength(0);
+    // Risk owns the held orders' state: it is told each ended without release, with the gateway's reason.
+    const told = async (intentId: string) =>
+      (
+        await waitFor(() => gw.queue(QueueName.Intents).getJob(`${intentId}.not_approved`), {
+          what: `intent.not_approved for ${intentId}`,
+        })
+      ).data as Record<string, unknown>;
+    expect(await told(denied.intentId)).toMatchObject({
+      intentId: denied.intentId,
+      approvalId: denied.approvalId,
+      outcome: 'denied',
+      reason: 'too large for today',
+    });
+    expect(await told(late.intentId)).toMatchObject({
+      intentId: late.intentId,
+      approvalId: late.approvalId,
+      outcome: 'expired',
+    });
+  });
+
+  it('tells risk of an order whose approval expired with nobody deciding (the expiry sweeper)', async () => {
+    const requester = await gw.issueKey(['trader']);
+    const ignored = await criticalOrder(gw, requester.operatorId);
+    await pg.query(
+      `UPDATE gateway.approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [ignored.approvalId],
+    );
+    const job = await waitFor(() => gw.queue(QueueName.Intents).getJob(`${ignored.intentId}.not_approved`), {
+      what: 'intent.not_approved from the sweeper',
+      timeoutMs: 10_000,
+    });
+    expect(job.data).toMatchObject({ approvalId: ignored.approvalId, outcome: 'expired' });
   });
 
   it('stops counting an approver whose key is revoked before execution', async () => {

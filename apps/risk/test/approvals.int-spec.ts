@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   ApprovalKind,
+  ApprovalOutcome,
   ControlCommandKind,
   actionHash,
   canonicalJson,
@@ -9,6 +10,7 @@ import {
   SCHEMA_VERSION,
   type ApprovalRequested,
   type IntentApproved,
+  type IntentNotApproved,
   type IntentSubmitted,
   type OrderAccepted,
 } from '@desk/contracts';
@@ -221,5 +223,89 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
     await h.decided(i.intentId);
     expect((await release(await approved(i))).returnvalue).toEqual({ decided: false });
     expect(await history(i.intentId)).toEqual([['ACCEPTED', null]]);
+  });
+
+  /** What the gateway sends when a held order's approval ends unreleased, with its record in that state. */
+  async function closed(
+    i: IntentSubmitted,
+    outcome: ApprovalOutcome,
+    recorded: { status?: 'pending' | 'executed' | 'denied' | 'expired' | 'refused'; subjectId?: string } = {},
+  ): Promise<IntentNotApproved> {
+    const action = orderAction(i.intentId, i.order);
+    const { approvalId } = await recordApproval(h.pg, {
+      kind: ApprovalKind.Order,
+      subjectId: recorded.subjectId ?? i.intentId,
+      action: canonicalJson(action),
+      actionHash: actionHash(ApprovalKind.Order, action),
+      approvers: 0,
+      status: recorded.status ?? outcome,
+    });
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: i.correlationId,
+      intentId: i.intentId,
+      approvalId,
+      outcome,
+      reason: outcome === ApprovalOutcome.Denied ? 'too large for a Friday' : 'nobody approved it in time',
+      at: new Date().toISOString(),
+    };
+  }
+
+  async function tell(c: IntentNotApproved, jobId = `${c.intentId}.not_approved`) {
+    await h.queues.intents.add(JobName.IntentNotApproved, c, { jobId });
+    return h.settled(h.queues.intents, jobId);
+  }
+
+  it.each([
+    [ApprovalOutcome.Denied, 'APPROVAL_DENIED'],
+    [ApprovalOutcome.Expired, 'APPROVAL_EXPIRED'],
+    [ApprovalOutcome.Refused, 'APPROVAL_INVALID'],
+  ])(
+    'owns the held order when its approval ends %s: REJECTED %s once, audited, never sent to execution',
+    async (outcome, reasonCode) => {
+      const i = await held();
+      const c = await closed(i, outcome);
+      expect((await tell(c)).returnvalue).toEqual({ decided: true, status: 'REJECTED' });
+      expect((await tell(c, `${c.intentId}.not_approved-again`)).returnvalue).toEqual({ decided: false });
+      expect(await h.decided(i.intentId)).toMatchObject({ status: 'REJECTED', reason_code: reasonCode });
+      expect(await history(i.intentId)).toEqual([
+        ['PENDING_APPROVAL', 'APPROVAL_REQUIRED'],
+        ['REJECTED', reasonCode],
+      ]);
+      const [event] = await h.auditsEventually(
+        (e) => e.action === 'order.rejected' && e.subject.id === i.intentId,
+      );
+      expect(event?.payload).toMatchObject({ reasonCode, approvalId: c.approvalId });
+      // A late release of the same order finds it decided: nothing goes to execution.
+      expect((await release(await approved(i))).returnvalue).toEqual({ decided: false });
+      await h.settle();
+      expect(await h.queues.orders.getJob(i.intentId)).toBeUndefined();
+    },
+  );
+
+  it('a denied order stops counting against the day: the order count frees its slot', async () => {
+    const before = await h.pg.query(
+      `select count(*)::int as n from risk.intents where status in ('ACCEPTED', 'PENDING_APPROVAL')`,
+    );
+    const i = await held();
+    await tell(await closed(i, ApprovalOutcome.Denied));
+    const after = await h.pg.query(
+      `select count(*)::int as n from risk.intents where status in ('ACCEPTED', 'PENDING_APPROVAL')`,
+    );
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it.each([
+    ['whose approval is still pending', { status: 'pending' as const }],
+    ['whose approval was executed', { status: 'executed' as const }],
+    ['whose approval is for another order', { subjectId: '00000000-0000-4000-8000-000000000000' }],
+  ])('refuses a forged "not approved" %s: job.forged, the order stays held', async (_what, recorded) => {
+    const i = await held();
+    const c = await closed(i, ApprovalOutcome.Denied, recorded);
+    const job = await tell(c);
+    expect(await job.isFailed()).toBe(true);
+    expect(job.failedReason).toMatch(/unverified/);
+    expect(await h.decided(i.intentId)).toMatchObject({ status: 'PENDING_APPROVAL' });
+    await h.auditsEventually((e) => e.action === 'job.forged' && e.subject.id.includes(i.intentId));
   });
 });

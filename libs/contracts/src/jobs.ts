@@ -140,6 +140,29 @@ export const intentApprovedSchema = z
   })
   .strict();
 
+/** How a held order's approval ended without release; each maps to the order's reason code. */
+export enum ApprovalOutcome {
+  Denied = 'denied',
+  Expired = 'expired',
+  /** Quorum reached but the release was refused (the action no longer matched its hash). */
+  Refused = 'refused',
+}
+
+/**
+ * A held order will never be approved: risk, which owns the order's state until execution takes it,
+ * moves it from PENDING_APPROVAL to REJECTED. Risk checks the gateway's approval record says the same.
+ */
+export const intentNotApprovedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    approvalId: id,
+    outcome: z.enum(ApprovalOutcome),
+    reason: z.string().min(1).max(500),
+    at: isoTime,
+  })
+  .strict();
+
 export enum ControlCommandKind {
   Kill = 'kill',
   Resume = 'resume',
@@ -218,6 +241,7 @@ export const JOB_SCHEMAS = {
   [JobName.ExecutionReported]: executionReportedSchema,
   [JobName.ApprovalRequested]: approvalRequestedSchema,
   [JobName.IntentApproved]: intentApprovedSchema,
+  [JobName.IntentNotApproved]: intentNotApprovedSchema,
   [JobName.ControlCommand]: controlCommandSchema,
   [JobName.AuditEvent]: auditEventSchema,
   [JobName.AgentRun]: agentRunSchema,
@@ -231,6 +255,7 @@ export type OrdersCancelAll = JobData<JobName.OrdersCancelAll>;
 export type ExecutionReported = JobData<JobName.ExecutionReported>;
 export type ApprovalRequested = JobData<JobName.ApprovalRequested>;
 export type IntentApproved = JobData<JobName.IntentApproved>;
+export type IntentNotApproved = JobData<JobName.IntentNotApproved>;
 export type ControlCommand = JobData<JobName.ControlCommand>;
 export type AuditEvent = JobData<JobName.AuditEvent>;
 export type AgentRun = JobData<JobName.AgentRun>;
@@ -252,6 +277,8 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
     }
     case JobName.IntentApproved:
       return `${(data as IntentApproved).intentId}.approved`;
+    case JobName.IntentNotApproved:
+      return `${(data as IntentNotApproved).intentId}.not_approved`;
     case JobName.OrdersCancelAll:
       return `${(data as OrdersCancelAll).commandId}.cancel_all`;
     case JobName.ControlCommand:

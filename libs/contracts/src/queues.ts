@@ -16,6 +16,8 @@ export enum QueueName {
 export enum JobName {
   IntentSubmitted = 'intent.submitted',
   IntentApproved = 'intent.approved',
+  /** The gateway tells risk a held order will never be approved (denied, expired or refused). */
+  IntentNotApproved = 'intent.not_approved',
   OrderAccepted = 'order.accepted',
   /** Risk asks execution to cancel every open order (kill switch, or a breaker halting the desk). */
   OrdersCancelAll = 'orders.cancel_all',
@@ -48,7 +50,7 @@ export interface QueueRoute {
 export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
   {
     queue: QueueName.Intents,
-    jobs: [JobName.IntentSubmitted, JobName.IntentApproved],
+    jobs: [JobName.IntentSubmitted, JobName.IntentApproved, JobName.IntentNotApproved],
     producers: [ServiceName.Gateway, ServiceName.AgentAnalysis],
     consumers: [ServiceName.Risk],
   },

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   ApprovalKind,
+  ApprovalOutcome,
   AuditAction,
   JobName,
   SCHEMA_VERSION,
@@ -169,7 +170,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
         canonicalJson(action) !== r.action ||
         actionHash(r.kind, action) !== r.actionHash
       ) {
-        await this.approvals.setStatus(tx, r.id, 'refused', 'the action no longer matches the approved hash');
+        await this.close(tx, r, ApprovalOutcome.Refused, 'the action no longer matches the approved hash');
         await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, {
           reason: 'action hash mismatch',
         });
@@ -177,7 +178,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       }
       const refused = await this.executor.execute(tx, r, action);
       if (refused) {
-        await this.approvals.setStatus(tx, r.id, 'refused', refused);
+        await this.close(tx, r, ApprovalOutcome.Refused, refused);
         await this.audit(tx, actor, AuditAction.ApprovalRefused, r, correlationId, { reason: refused });
         return;
       }
@@ -208,7 +209,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
         decision: 'deny',
         reason,
       });
-      await this.approvals.setStatus(tx, r.id, 'denied', reason);
+      await this.close(tx, r, ApprovalOutcome.Denied, reason);
       await this.audit(tx, actor, AuditAction.ApprovalDenied, r, correlationId, { reason });
     });
   }
@@ -289,7 +290,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async expire(tx: EntityManager, r: ApprovalRecord): Promise<void> {
-    await this.approvals.setStatus(tx, r.id, 'expired', 'nobody approved it in time');
+    await this.close(tx, r, ApprovalOutcome.Expired, 'nobody approved it in time');
     await this.audit(
       tx,
       serviceActor(ServiceName.Gateway),
@@ -298,6 +299,24 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       r.correlationId,
       {},
     );
+  }
+
+  /**
+   * Ends a request without releasing it. For a held order, risk owns the order's state: it is told (in the
+   * same transaction, through the outbox) so the order leaves PENDING_APPROVAL for REJECTED.
+   */
+  private async close(tx: EntityManager, r: ApprovalRecord, outcome: ApprovalOutcome, reason: string) {
+    await this.approvals.setStatus(tx, r.id, `${outcome}` as const, reason);
+    if (r.kind !== String(ApprovalKind.Order)) return;
+    await this.outbox.add(tx, JobName.IntentNotApproved, {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: r.correlationId,
+      intentId: r.subjectId,
+      approvalId: r.id,
+      outcome,
+      reason: reason.slice(0, 500),
+      at: new Date().toISOString(),
+    });
   }
 
   private audit(

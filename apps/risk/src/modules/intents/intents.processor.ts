@@ -6,7 +6,8 @@ import { JobValidator } from '@desk/platform';
 import { IntentsService, type IntentOutcome } from './intents.service';
 
 /**
- * The intents queue carries new intents and approvals of held ones. One at a time: position and exposure
+ * The intents queue carries new intents and approvals of held ones
+ * (released, or never: denied, expired, refused). One at a time: position and exposure
  * rules must see each previous decision. Any other job name fails validation (and is audited); an intent
  * or approval its source did not record is refused as forged (audited, terminal).
  */
@@ -23,6 +24,10 @@ export class IntentsProcessor extends WorkerHost {
     if (job.name === String(JobName.IntentApproved)) {
       const approved = await this.jobs.parse(JobName.IntentApproved, job);
       return this.jobs.verified(job, () => this.intents.approve(approved));
+    }
+    if (job.name === String(JobName.IntentNotApproved)) {
+      const closed = await this.jobs.parse(JobName.IntentNotApproved, job);
+      return this.jobs.verified(job, () => this.intents.notApproved(closed));
     }
     const intent = await this.jobs.parse(JobName.IntentSubmitted, job);
     return this.jobs.verified(job, () => this.intents.handle(intent));

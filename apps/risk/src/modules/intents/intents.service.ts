@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import {
   ApprovalKind,
+  ApprovalOutcome,
   AuditAction,
   IntentSource,
   JobName,
@@ -19,7 +20,9 @@ import {
   serviceActor,
   toWire,
   type Actor,
+  type ApprovalRow,
   type IntentApproved,
+  type IntentNotApproved,
   type IntentSubmitted,
   type OrderParams,
   type RecordedOrder,
@@ -148,6 +151,43 @@ export class IntentsService {
     if (outcome === 'unknown') {
       await this.refuseUnknownApproval(job);
       throw new UnrecoverableError(`intent ${job.intentId} was never held for approval by risk`);
+    }
+    void this.outbox.flush();
+    return outcome;
+  }
+
+  /**
+   * A held order will never be approved (denied, expired, or its release refused): risk owns its state, so
+   * risk moves it from PENDING_APPROVAL to REJECTED — once; it then counts as no exposure and no order of
+   * the day. The gateway's approval record must say the same, or the job is forged.
+   */
+  async notApproved(job: IntentNotApproved): Promise<IntentOutcome> {
+    const problem = notApprovedProblem(await this.sources.approval(job.approvalId), job);
+    if (problem) throw new UnverifiedJobError(`approval of intent ${job.intentId}: ${problem}`);
+    const reasonCode = NOT_APPROVED_REASON[job.outcome];
+    const outcome = await this.repository.transaction(async (tx) => {
+      const held = await this.repository.lock(tx, job.intentId);
+      if (!held) return 'unknown' as const;
+      if (held.status !== OrderStatus.PendingApproval) return { decided: false } as const;
+      const record: DecisionRecord = {
+        status: OrderStatus.Rejected,
+        reasonCode,
+        reason: job.reason,
+        notional: null,
+        referencePrice: null,
+        decidedAt: new Date(),
+        approvalId: job.approvalId,
+      };
+      await this.repository.decideAgain(tx, job.intentId, record);
+      await this.audit(tx, job.intentId, AuditAction.OrderRejected, this.risk, held.correlationId, {
+        reasonCode,
+        reason: job.reason,
+        approvalId: job.approvalId,
+      });
+      return { decided: true, status: record.status } as const;
+    });
+    if (outcome === 'unknown') {
+      throw new UnverifiedJobError(`intent ${job.intentId} was never held for approval by risk`);
     }
     void this.outbox.flush();
     return outcome;
@@ -303,6 +343,21 @@ export class IntentsService {
       correlationId,
     });
   }
+}
+
+const NOT_APPROVED_REASON: Record<ApprovalOutcome, RiskReasonCode> = {
+  [ApprovalOutcome.Denied]: RiskReasonCode.ApprovalDenied,
+  [ApprovalOutcome.Expired]: RiskReasonCode.ApprovalExpired,
+  [ApprovalOutcome.Refused]: RiskReasonCode.ApprovalInvalid,
+};
+
+/** Why the gateway's record does not end this order's approval as the job says (undefined when it does). */
+function notApprovedProblem(row: ApprovalRow | undefined, job: IntentNotApproved): string | undefined {
+  if (!row) return `approval ${job.approvalId} does not exist`;
+  if (row.kind !== String(ApprovalKind.Order)) return `approval ${row.id} is for ${row.kind}, not an order`;
+  if (row.subjectId !== job.intentId) return `approval ${row.id} is for another order (${row.subjectId})`;
+  if (row.status !== String(job.outcome)) return `approval ${row.id} is ${row.status}, not ${job.outcome}`;
+  return undefined;
 }
 
 const NOT_REQUIRED: ApprovalNeed = { required: false, reason: '', context: {} };
