@@ -121,14 +121,16 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
   /** Resume as the gateway sends it after two approvers: with an approval recorded for exactly it. */
   async function resume(): Promise<void> {
     const reason = 'resume in the kill-switch test';
-    const action = resumeAction(reason);
+    const version = await h.pg.query<{ v: string }>(`select version::text as v from risk.trading_state`);
+    const stateVersion = version.rows[0]?.v ?? '';
+    const action = resumeAction(reason, stateVersion);
     const { approvalId } = await recordApproval(h.pg, {
       kind: ApprovalKind.TradingResume,
       subjectId: `resume-${randomUUID()}`,
       action: canonicalJson(action),
       actionHash: actionHash(ApprovalKind.TradingResume, action),
     });
-    await command(ControlCommandKind.Resume, { reason, approvalId });
+    await command(ControlCommandKind.Resume, { reason, approvalId, stateVersion });
   }
 
   async function tradingState(state: string): Promise<void> {

@@ -7,6 +7,7 @@ import { AccessModule } from './modules/access/access.module';
 import { ApprovalsModule } from './modules/approvals/approvals.module';
 import { KeysModule } from './modules/keys/keys.module';
 import { OperatorsModule } from './modules/operators/operators.module';
+import { OrderProjectionModule } from './modules/order-projection/order-projection.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { PositionsModule } from './modules/positions/positions.module';
 import { RiskControlModule } from './modules/risk-control/risk-control.module';
@@ -34,6 +35,7 @@ export class AppModule {
         OperatorsModule,
         KeysModule,
         SetupModule,
+        OrderProjectionModule,
         OrdersModule,
         PositionsModule,
         SignalsModule,

@@ -5,6 +5,7 @@ import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-pr
 import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000-create-intent-sources-view';
 import { CreateDeskSetup1732407400000 } from './migrations/1732407400000-create-desk-setup';
 import { CreateControlSourcesView1732407600000 } from './migrations/1732407600000-create-control-sources-view';
+import { CreateOrderProjection1732407700000 } from './migrations/1732407700000-create-order-projection';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -17,5 +18,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     CreateIntentSourcesView1732407350000,
     CreateDeskSetup1732407400000,
     CreateControlSourcesView1732407600000,
+    CreateOrderProjection1732407700000,
   ],
 };

@@ -45,7 +45,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     await new Promise((r) => webhook.close(r));
   });
 
-  const as = (key: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+  const as = (key: string, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
     gw.app.inject({
       method,
       url,
@@ -265,10 +265,53 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
       const jobs = await resumeJobs();
       return jobs.length ? jobs : undefined;
     });
+    const version = await pg.query(`SELECT version::text AS v FROM risk.trading_state`);
     expect(job!.data).toMatchObject({
       command: 'resume',
       reason: 'venue is back',
       actor: { id: riskAdmin.operatorId },
+      stateVersion: version.rows[0].v,
+    });
+  });
+
+  it('never lets a resume approved for one halt lift a later one: refused at quorum, nothing sent', async () => {
+    const riskAdmin = await gw.issueKey(['risk-admin']);
+    const { approvalId } = (
+      await as(riskAdmin.key, 'POST', '/v1/resume', { reason: 'first halt over' })
+    ).json();
+    const [a, b] = [await gw.issueKey(['approver']), await gw.issueKey(['approver'])];
+    await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    // Meanwhile risk halts the desk again (a kill or a breaker): the trading state's version moves on.
+    await pg.query(`UPDATE risk.trading_state SET version = version + 1, state = 'HALTED', source = 'kill'`);
+    const last = await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(last.json()).toMatchObject({
+      status: 'refused',
+      statusReason: expect.stringMatching(/trading state changed since this resume was requested/),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = (
+      await gw.queue(QueueName.Control).getJobs(['waiting', 'completed', 'active', 'delayed'])
+    ).filter((j) => j.data?.approvalId === approvalId);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('never raises limits against limits that changed since the request: refused at quorum', async () => {
+    const riskAdmin = await gw.issueKey(['risk-admin']);
+    const raise = await as(riskAdmin.key, 'PUT', '/v1/risk/limits', {
+      reason: 'bigger clips',
+      limits: { max_order_notional: '70000' },
+    });
+    expect(raise.statusCode).toBe(202);
+    const { approvalId } = raise.json();
+    const [a, b] = [await gw.issueKey(['approver']), await gw.issueKey(['approver'])];
+    await as(a.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    await pg.query(
+      `UPDATE risk.limits SET revision = nextval('risk.limits_revision_seq') WHERE name = 'price_band'`,
+    );
+    const last = await as(b.key, 'POST', `/v1/approvals/${approvalId}/approve`);
+    expect(last.json()).toMatchObject({
+      status: 'refused',
+      statusReason: expect.stringMatching(/limits changed since this raise was requested/),
     });
   });
 

@@ -175,8 +175,8 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     const resume = await make();
     const job = await h.send(resume);
     expect(await job.isFailed()).toBe(true);
-    expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toMatch(why);
+    expect(job.attemptsMade).toBe(1);
     expect(await h.tradingState()).toMatchObject({ state: 'HALTED' });
     const [refusal] = await h.auditsEventually(
       (e) => e.action === 'control.refused' && e.subject.id === resume.commandId,
@@ -207,6 +207,47 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     expect(await h.tradingState()).toMatchObject({ state: 'HALTED', reason: 'kill after resume' });
     await h.send(await h.approvedCommand(ControlCommandKind.Resume, { reason: 'all clear again' }));
     expect(await h.tradingState()).toMatchObject({ state: 'ACTIVE' });
+  });
+
+  it('binds a resume approval to the halt it lifts: approved, then a second kill, it lifts nothing', async () => {
+    await h.send(h.command(ControlCommandKind.Kill, { reason: 'first halt' }));
+    const resume = await h.approvedCommand(ControlCommandKind.Resume, { reason: 'first halt is over' });
+    await h.send(
+      h.command(ControlCommandKind.Kill, { reason: 'second halt, while approvers were deciding' }),
+    );
+    const job = await h.send(resume);
+    expect(await job.isFailed()).toBe(true);
+    expect(job.failedReason).toMatch(/trading state changed since this resume was requested/);
+    expect(await h.tradingState()).toMatchObject({
+      state: 'HALTED',
+      reason: 'second halt, while approvers were deciding',
+    });
+    const [refusal] = await h.auditsEventually(
+      (e) => e.action === 'control.refused' && e.subject.id === resume.commandId,
+    );
+    expect(refusal?.payload).toMatchObject({ command: 'resume', approvalId: resume.approvalId });
+    // A forger cannot rebind the approval to the new halt: the version is part of what was approved.
+    const rebound = await h.send({
+      ...resume,
+      commandId: randomUUID(),
+      stateVersion: (await h.versions()).state,
+    });
+    expect(rebound.failedReason).toMatch(/was given for a different action/);
+    await h.send(await h.approvedCommand(ControlCommandKind.Resume, { reason: 'second halt is over' }));
+    expect(await h.tradingState()).toMatchObject({ state: 'ACTIVE' });
+  });
+
+  it('binds a limit raise to the limits it was asked against: any change in between voids it', async () => {
+    const raise = await h.approvedCommand(ControlCommandKind.SetLimits, {
+      limits: { max_orders_per_day: '2000' },
+    });
+    await h.send(h.command(ControlCommandKind.SetLimits, { limits: { price_band: '0.04' } }));
+    const job = await h.send(raise);
+    expect(await job.isFailed()).toBe(true);
+    expect(job.failedReason).toMatch(/the limits changed since this raise was requested/);
+    expect((await limitsTable()).max_orders_per_day?.value).toBe('1000');
+    await h.send(await h.approvedCommand(ControlCommandKind.SetLimits, { limits: { price_band: '0.05' } }));
+    expect((await limitsTable()).price_band?.value).toBe('0.05');
   });
 
   it('applies a lower limit at once, audits old and new values, and keeps it across a restart', async () => {

@@ -173,12 +173,18 @@ export class RiskHarness {
     over: Partial<ControlCommand> = {},
     approval: Omit<RecordedApproval, 'kind' | 'subjectId' | 'action' | 'actionHash'> = {},
   ): Promise<ControlCommand> {
-    const c = this.command(command, over);
+    // Bound to the state of this moment, as the gateway binds a request (unless the test says otherwise).
+    const versions = await this.versions();
+    const c = this.command(command, {
+      ...(command === ControlCommandKind.Resume ? { stateVersion: versions.state } : {}),
+      ...(command === ControlCommandKind.SetLimits ? { limitsVersion: versions.limits } : {}),
+      ...over,
+    });
     const [kind, action] =
       command === ControlCommandKind.Resume
-        ? [ApprovalKind.TradingResume, resumeAction(c.reason)]
+        ? [ApprovalKind.TradingResume, resumeAction(c.reason, c.stateVersion ?? '')]
         : command === ControlCommandKind.SetLimits
-          ? [ApprovalKind.RaiseLimits, limitsAction(c.limits ?? {}, c.reason)]
+          ? [ApprovalKind.RaiseLimits, limitsAction(c.limits ?? {}, c.reason, c.limitsVersion ?? '')]
           : [ApprovalKind.EnableLiveVenue, liveVenueAction(c.venue ?? '', c.reason)];
     const { approvalId } = await recordApproval(this.pg, {
       kind,
@@ -188,6 +194,17 @@ export class RiskHarness {
       ...approval,
     });
     return { ...c, approvalId };
+  }
+
+  /** The trading state's and the limits' versions now (what a resume or a limit raise is bound to). */
+  async versions(): Promise<{ state: string; limits: string }> {
+    const r = await this.pg.query<{ state: string; limits: string }>(
+      `select (select version::text from risk.trading_state where id = 1) as state,
+              (select coalesce(max(revision), 0)::text from risk.limits) as limits`,
+    );
+    const row = r.rows[0];
+    if (!row) throw new Error('no risk versions');
+    return row;
   }
 
   /**
@@ -203,8 +220,10 @@ export class RiskHarness {
   async settled(queue: Queue, jobId: string): Promise<Job> {
     return waitFor(
       async () => {
-        const job = await queue.getJob(jobId);
-        return job && ((await job.isCompleted()) || (await job.isFailed())) ? job : undefined;
+        // The state first, then the job: a job read before it finished keeps that moment's fields
+        // (attemptsMade 0, no return value) even once isFailed() says true.
+        const state = await queue.getJobState(jobId);
+        return state === 'completed' || state === 'failed' ? queue.getJob(jobId) : undefined;
       },
       { what: `job ${jobId} settled` },
     );

@@ -37,17 +37,27 @@ export function orderAction(intentId: string, order: OrderParams): { intentId: s
   return { intentId, order };
 }
 
-/** The approved form of resuming trading after a kill. */
-export function resumeAction(reason: string): { command: 'resume'; reason: string } {
-  return { command: 'resume', reason };
+/**
+ * The approved form of resuming trading: it names the halt it lifts by the trading state's version when it
+ * was requested, so an approval given for one halt can never lift a later one.
+ */
+export function resumeAction(
+  reason: string,
+  stateVersion: string,
+): { command: 'resume'; reason: string; stateVersion: string } {
+  return { command: 'resume', reason, stateVersion };
 }
 
-/** The approved form of a limit change that raises risk: every new value, by limit name. */
+/**
+ * The approved form of a limit change that raises risk: every new value, by limit name, and the version of
+ * the limits it was asked against (any change in between voids it).
+ */
 export function limitsAction(
   limits: Record<string, string>,
   reason: string,
-): { limits: Record<string, string>; reason: string } {
-  return { limits, reason };
+  limitsVersion: string,
+): { limits: Record<string, string>; reason: string; limitsVersion: string } {
+  return { limits, reason, limitsVersion };
 }
 
 /** The approved form of letting a venue trade real money. */

@@ -9,6 +9,8 @@ export const SCHEMA_VERSION = 1 as const;
 
 const id = z.uuid();
 const isoTime = z.iso.datetime({ offset: false });
+/** A version counter (PostgreSQL bigint) as a decimal string. */
+export const versionString = z.string().regex(/^[0-9]{1,19}$/, 'must be a version number');
 
 export const actorSchema = z
   .object({
@@ -193,6 +195,10 @@ export const controlCommandSchema = z
     venue: venueIdSchema.optional(),
     /** resume, raising limits and enabling a live venue: the approval that released this command. */
     approvalId: id.optional(),
+    /** resume: the trading state's version it lifts (the halt named by its approval). */
+    stateVersion: versionString.optional(),
+    /** limits.set after approval: the limits' version the approval was asked against. */
+    limitsVersion: versionString.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -231,6 +237,32 @@ export const approvalNotifySchema = z
   })
   .strict();
 
+/**
+ * One transition of an order, published by its owner in the transaction that records it: risk from intent
+ * to decision (RECEIVED is the gateway's own), execution from placement to fill. The gateway keeps one
+ * projection of every order from these (docs/architecture.md, "Order state machine"). Updates of one order
+ * may arrive out of order: `seq` is the owner's event id, and a status never moves back in the state machine.
+ */
+export const orderUpdatedSchema = z
+  .object({
+    ...envelope,
+    intentId: id,
+    owner: z.enum([ServiceName.Risk, ServiceName.Execution]),
+    /** The owner's event id (risk.intent_events.id, execution.order_events.id). */
+    seq: versionString,
+    status: z.enum(OrderStatus),
+    reasonCode: z.string().min(1).max(64).optional(),
+    detail: z.string().min(1).max(500).optional(),
+    at: isoTime,
+    order: orderParamsSchema,
+    /** Risk's updates: where the intent came from, and when it was submitted. */
+    source: z.enum(IntentSource).optional(),
+    submittedAt: isoTime.optional(),
+    /** Execution's FILLED (and later partial fills): the fill. */
+    fill: fillSchema.extend({ at: isoTime }).strict().optional(),
+  })
+  .strict();
+
 /** One run of the agents, fired by agent-analysis's BullMQ job scheduler. */
 export const agentRunSchema = z.object({ ...envelope }).strict();
 
@@ -246,6 +278,7 @@ export const JOB_SCHEMAS = {
   [JobName.AuditEvent]: auditEventSchema,
   [JobName.AgentRun]: agentRunSchema,
   [JobName.ApprovalNotify]: approvalNotifySchema,
+  [JobName.OrderUpdated]: orderUpdatedSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
@@ -260,6 +293,7 @@ export type ControlCommand = JobData<JobName.ControlCommand>;
 export type AuditEvent = JobData<JobName.AuditEvent>;
 export type AgentRun = JobData<JobName.AgentRun>;
 export type ApprovalNotify = JobData<JobName.ApprovalNotify>;
+export type OrderUpdated = JobData<JobName.OrderUpdated>;
 
 /**
  * The BullMQ job id of each job. The intent id is the job id on every hop, so adding the same job twice
@@ -289,6 +323,10 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
       return `${(data as ApprovalNotify).approvalId}.notify`;
     case JobName.AgentRun:
       return data.correlationId;
+    case JobName.OrderUpdated: {
+      const u = data as OrderUpdated;
+      return `${u.intentId}.${u.owner}.${u.seq}`;
+    }
     default: {
       const unreachable: never = name;
       throw new Error(`unknown job ${String(unreachable)}`);

@@ -11,6 +11,7 @@ export enum QueueName {
   Audit = 'audit',
   AgentSchedule = 'agent-schedule',
   Notifications = 'notifications',
+  OrderUpdates = 'order-updates',
 }
 
 export enum JobName {
@@ -27,6 +28,8 @@ export enum JobName {
   AuditEvent = 'audit.event',
   AgentRun = 'agent.run',
   ApprovalNotify = 'approval.notify',
+  /** A transition of an order, published by the service that owns that part of its life (risk, execution). */
+  OrderUpdated = 'order.updated',
 }
 
 export enum ServiceName {
@@ -100,6 +103,12 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
     queue: QueueName.Notifications,
     jobs: [JobName.ApprovalNotify],
     producers: [ServiceName.Gateway],
+    consumers: [ServiceName.Gateway],
+  },
+  {
+    queue: QueueName.OrderUpdates,
+    jobs: [JobName.OrderUpdated],
+    producers: [ServiceName.Risk, ServiceName.Execution],
     consumers: [ServiceName.Gateway],
   },
 ];

@@ -133,8 +133,10 @@ export class OrderExecutionService {
           return { created: false };
         }
         const detail = reasonDetail(refusal.reasonCode, refusal.reason);
-        await this.orders.addEvent(tx, orderId, OrderStatus.Cancelled, detail);
-        await this.report(tx, order, OrderStatus.Cancelled, at, undefined, refusal.reasonCode, detail);
+        await this.transition(tx, order, OrderStatus.Cancelled, at, {
+          reasonCode: refusal.reasonCode,
+          detail,
+        });
         await this.audit(tx, order, AuditAction.OrderRefused, `${AuditAction.OrderRefused}:${orderId}`, at, {
           reasonCode: refusal.reasonCode,
           reason: refusal.reason,
@@ -148,8 +150,7 @@ export class OrderExecutionService {
         return { created: true, refused: refusal.reasonCode };
       }
       if (!(await this.orders.insertOrder(tx, order))) return { created: false };
-      await this.orders.addEvent(tx, orderId, OrderStatus.Submitted, null);
-      await this.report(tx, order, OrderStatus.Submitted, at);
+      await this.transition(tx, order, OrderStatus.Submitted, at);
       await this.audit(
         tx,
         order,
@@ -370,8 +371,7 @@ export class OrderExecutionService {
     const at = new Date();
     const detail = reasonDetail(reasonCode, reason);
     await this.orders.setStatus(tx, order.id, OrderStatus.Cancelled);
-    await this.orders.addEvent(tx, order.id, OrderStatus.Cancelled, detail);
-    await this.report(tx, order, OrderStatus.Cancelled, at, undefined, reasonCode, detail);
+    await this.transition(tx, order, OrderStatus.Cancelled, at, { reasonCode, detail });
     // Never placed: refused; placed and resting: cancelled.
     const action = placed ? AuditAction.OrderCancelled : AuditAction.OrderRefused;
     await this.audit(tx, order, action, `${action}:${order.id}`, at, {
@@ -395,8 +395,10 @@ export class OrderExecutionService {
     const at = new Date();
     const detail = reasonDetail(RiskReasonCode.VenueError, message);
     await this.orders.setStatus(tx, order.id, OrderStatus.Unknown);
-    await this.orders.addEvent(tx, order.id, OrderStatus.Unknown, detail);
-    await this.report(tx, order, OrderStatus.Unknown, at, undefined, RiskReasonCode.VenueError, detail);
+    await this.transition(tx, order, OrderStatus.Unknown, at, {
+      reasonCode: RiskReasonCode.VenueError,
+      detail,
+    });
     await this.audit(tx, order, AuditAction.OrderUnknown, `${AuditAction.OrderUnknown}:${order.id}`, at, {
       reasonCode: RiskReasonCode.VenueError,
       reason: message.slice(0, 500),
@@ -410,8 +412,7 @@ export class OrderExecutionService {
   private async markOpen(tx: EntityManager, order: OrderRecord, detail: string): Promise<void> {
     const at = new Date();
     await this.orders.setStatus(tx, order.id, OrderStatus.Open);
-    await this.orders.addEvent(tx, order.id, OrderStatus.Open, detail);
-    await this.report(tx, order, OrderStatus.Open, at);
+    await this.transition(tx, order, OrderStatus.Open, at, { detail });
     await this.audit(tx, order, AuditAction.OrderOpen, `${AuditAction.OrderOpen}:${order.id}`, at, {
       venue: order.venue,
       symbol: order.symbol,
@@ -434,7 +435,6 @@ export class OrderExecutionService {
       feeCurrency: fill.feeCurrency,
     };
     await this.orders.recordFill(tx, order, fillId, fill);
-    await this.orders.addEvent(tx, order.id, OrderStatus.Filled, `${wire.quantity} @ ${wire.price}`);
     const before = await this.orders.lockPosition(tx, order.symbol);
     const position = applyFill(before, {
       side: order.side,
@@ -444,7 +444,10 @@ export class OrderExecutionService {
     });
     await this.orders.savePosition(tx, order.symbol, position);
 
-    await this.report(tx, order, OrderStatus.Filled, fill.at, wire);
+    await this.transition(tx, order, OrderStatus.Filled, fill.at, {
+      fill: wire,
+      eventDetail: `${wire.quantity} @ ${wire.price}`,
+    });
     await this.audit(
       tx,
       order,
@@ -481,15 +484,26 @@ export class OrderExecutionService {
     });
   }
 
-  private async report(
+  /**
+   * Records a transition in the order's history and announces it in the same transaction: to risk
+   * (`execution.reported`, for its positions and exposure) and to the gateway's order projection
+   * (`order.updated`: execution owns the order's state from placement to fill). A transition already
+   * recorded (a redelivered job) announces nothing new: the job ids are the same.
+   */
+  private async transition(
     tx: EntityManager,
     order: OrderRecord,
     status: ReportedStatus,
     at: Date,
-    fill?: ExecutionReported['fill'],
-    reasonCode?: string,
-    detail?: string,
+    extra: {
+      fill?: ExecutionReported['fill'];
+      reasonCode?: string;
+      detail?: string;
+      eventDetail?: string;
+    } = {},
   ): Promise<void> {
+    const { fill, reasonCode, detail } = extra;
+    const seq = await this.orders.addEvent(tx, order.id, status, extra.eventDetail ?? detail ?? null, at);
     await this.outbox.add(tx, JobName.ExecutionReported, {
       schemaVersion: SCHEMA_VERSION,
       correlationId: order.correlationId,
@@ -501,6 +515,26 @@ export class OrderExecutionService {
       ...(reasonCode ? { reasonCode } : {}),
       ...(detail ? { detail } : {}),
       at: at.toISOString(),
+    });
+    if (seq === undefined) return;
+    await this.outbox.add(tx, JobName.OrderUpdated, {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: order.correlationId,
+      intentId: order.id,
+      owner: ServiceName.Execution,
+      seq,
+      status,
+      ...(reasonCode ? { reasonCode } : {}),
+      ...((extra.eventDetail ?? detail) ? { detail: (extra.eventDetail ?? detail ?? '').slice(0, 500) } : {}),
+      at: at.toISOString(),
+      order: {
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: toWire(order.quantity),
+        ...(order.price ? { price: toWire(order.price) } : {}),
+      },
+      ...(fill ? { fill: { ...fill, at: at.toISOString() } } : {}),
     });
   }
 

@@ -89,20 +89,24 @@ export class OrdersRepository {
     return rows.length > 0;
   }
 
-  /** Appends a status transition; returns false when this status was already recorded for the order. */
+  /**
+   * Appends a status transition; returns its event id, or undefined when this status was already recorded
+   * for the order.
+   */
   async addEvent(
     tx: EntityManager,
     orderId: string,
     status: OrderStatus,
     detail: string | null,
-  ): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO execution.order_events (order_id, status, detail) VALUES ($1, $2, $3)
+    at: Date,
+  ): Promise<string | undefined> {
+    const rows: { id: string }[] = await tx.query(
+      `INSERT INTO execution.order_events (order_id, status, detail, at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (order_id, status) DO NOTHING
-       RETURNING id`,
-      [orderId, status, detail],
+       RETURNING id::text AS id`,
+      [orderId, status, detail, at],
     );
-    return rows.length > 0;
+    return rows[0]?.id;
   }
 
   /** Ids of orders that may still fill, oldest first. */

@@ -11,13 +11,14 @@ import {
   orderParamsSchema,
   unsignedDecimalString,
   venueIdSchema,
+  versionString,
   type Actor,
   type ControlCommand,
 } from '@desk/contracts';
 import { Outbox } from '@desk/platform';
 import { Role } from '../access/role';
 import type { ApprovalRecord } from './approvals.repository';
-import { recordControlRequest } from './control-requests.repository';
+import { readRiskVersions, recordControlRequest } from './control-requests.repository';
 
 const reason = z.string().min(1).max(500);
 const keyId = z.string().regex(/^kid_[0-9a-f]{16}$/);
@@ -25,9 +26,17 @@ const keyId = z.string().regex(/^kid_[0-9a-f]{16}$/);
 /** The canonical form of each kind of action, checked again when it executes. */
 export const ACTION_SCHEMAS = {
   [ApprovalKind.Order]: z.object({ intentId: z.uuid(), order: orderParamsSchema }).strict(),
-  [ApprovalKind.TradingResume]: z.object({ command: z.literal('resume'), reason }).strict(),
+  /** Names the halt it lifts (the trading state's version when requested). */
+  [ApprovalKind.TradingResume]: z
+    .object({ command: z.literal('resume'), reason, stateVersion: versionString })
+    .strict(),
+  /** Names the limits it was asked against (their version when requested). */
   [ApprovalKind.RaiseLimits]: z
-    .object({ limits: z.record(z.string().max(64), unsignedDecimalString), reason })
+    .object({
+      limits: z.record(z.string().max(64), unsignedDecimalString),
+      reason,
+      limitsVersion: versionString,
+    })
     .strict(),
   [ApprovalKind.EnableLiveVenue]: z.object({ venue: venueIdSchema, reason }).strict(),
   /**
@@ -142,23 +151,33 @@ export class ApprovalExecutor {
       }
       case ApprovalKind.TradingResume: {
         const a = ACTION_SCHEMAS[ApprovalKind.TradingResume].parse(action);
+        const { stateVersion } = await readRiskVersions(tx);
+        if (stateVersion !== a.stateVersion) {
+          return `the trading state changed since this resume was requested (version ${a.stateVersion}, now ${stateVersion ?? 'unknown'}): the new halt needs its own approval`;
+        }
         await this.command(tx, {
           ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.Resume,
           reason: a.reason,
+          stateVersion: a.stateVersion,
           correlationId: r.correlationId,
         });
         return undefined;
       }
       case ApprovalKind.RaiseLimits: {
         const a = ACTION_SCHEMAS[ApprovalKind.RaiseLimits].parse(action);
+        const { limitsVersion } = await readRiskVersions(tx);
+        if (limitsVersion !== a.limitsVersion) {
+          return `the limits changed since this raise was requested (version ${a.limitsVersion}, now ${limitsVersion}): ask again`;
+        }
         await this.command(tx, {
           ...control,
           commandId: randomUUID(),
           command: ControlCommandKind.SetLimits,
           reason: a.reason,
           limits: a.limits,
+          limitsVersion: a.limitsVersion,
           correlationId: r.correlationId,
         });
         return undefined;

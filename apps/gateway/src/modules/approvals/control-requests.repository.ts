@@ -28,3 +28,17 @@ export async function recordControlRequest(tx: EntityManager, c: ControlCommand)
     ],
   );
 }
+
+/**
+ * Risk's trading state version and limits version (risk.trading_state_v, risk.limits_v): an approved resume
+ * or limit raise is bound to the versions it was requested against.
+ */
+export async function readRiskVersions(
+  tx: EntityManager,
+): Promise<{ stateVersion: string | undefined; limitsVersion: string }> {
+  const [state, limits] = await Promise.all([
+    tx.query<{ version: string }[]>(`SELECT version::text AS version FROM risk.trading_state_v WHERE id = 1`),
+    tx.query<{ version: string }[]>(`SELECT COALESCE(max(revision), 0)::text AS version FROM risk.limits_v`),
+  ]);
+  return { stateVersion: state[0]?.version, limitsVersion: limits[0]?.version ?? '0' };
+}

@@ -6,39 +6,27 @@ import { decodeTimeIdCursor, encodeCursor, type Page } from '../../http/cursor';
 import type { FillView, ListOrdersQuery, OrderHistoryEntry, OrderView } from './orders.dto';
 
 /**
- * Read side of the order path. An order's life is written by three services, each in its own schema:
- * the gateway (gateway.submissions), risk (risk.intents) and execution (execution.orders, order_events,
- * fills). This repository only READS them (see docs/adr/0003-read-models-across-schemas.md).
+ * Read side of the order path: the gateway's own projection (gateway.orders, order_events, order_fills),
+ * kept from the transitions each order's owners publish (risk from intent to decision, execution from
+ * placement to fill), and the order's approval, which is the gateway's own record.
  */
 const ORDERS_SQL = `
-  WITH base AS (
-    SELECT i.id, i.source, i.symbol, i.side, i.type, i.quantity, i.price, i.submitted_at,
-           i.status AS risk_status, i.reason_code, i.reason, i.decided_at
-      FROM risk.intents_v i
-    UNION ALL
-    SELECT s.id, 'operator', s.symbol, s.side, s.type, s.quantity, s.price, s.submitted_at,
-           NULL, NULL, NULL, NULL
-      FROM gateway.submissions s
-     WHERE NOT EXISTS (SELECT 1 FROM risk.intents_v i WHERE i.id = s.id)
-  )
-  SELECT b.id, b.source, b.symbol, b.side, b.type, b.quantity, b.price, b.submitted_at, b.risk_status, b.decided_at,
-         b.reason,
-         COALESCE(o.status,
-                  CASE WHEN a.status IN ('denied', 'expired') THEN 'REJECTED' END,
-                  b.risk_status, 'RECEIVED') AS status,
-         CASE WHEN o.status IS NULL AND a.status = 'denied' THEN 'APPROVAL_DENIED'
-              WHEN o.status IS NULL AND a.status = 'expired' THEN 'APPROVAL_EXPIRED'
-              ELSE b.reason_code END AS reason_code,
-         a.id AS approval_id, a.status AS approval_status, a.decided_at AS approval_decided_at,
-         a.required_approvals, a.valid_approvals,
-         COALESCE(o.filled_quantity, 0)::text AS filled_quantity, o.average_fill_price, COALESCE(o.fees, 0)::text AS fees,
-         to_char(b.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS submitted_at_text
-    FROM base b
-    LEFT JOIN execution.orders_v o ON o.id = b.id
+  SELECT o.id, COALESCE(o.source, 'operator') AS source, o.symbol, o.side, o.type, o.quantity::text AS quantity,
+         o.price::text AS price, o.submitted_at, o.status, o.reason_code,
+         a.id AS approval_id, a.status AS approval_status, a.required_approvals, a.valid_approvals,
+         COALESCE(f.quantity, 0)::text AS filled_quantity,
+         CASE WHEN f.quantity > 0 THEN (f.value / f.quantity)::text END AS average_fill_price,
+         COALESCE(f.fees, 0)::text AS fees,
+         to_char(o.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS submitted_at_text
+    FROM gateway.orders o
     LEFT JOIN LATERAL (
-      SELECT v.id, v.status, v.required_approvals, v.valid_approvals, r.decided_at
+      SELECT sum(quantity) AS quantity, sum(price * quantity) AS value, sum(fee) AS fees
+        FROM gateway.order_fills WHERE order_id = o.id
+    ) f ON true
+    LEFT JOIN LATERAL (
+      SELECT v.id, v.status, v.required_approvals, v.valid_approvals
         FROM gateway.approval_validity v JOIN gateway.approval_requests r ON r.id = v.id
-       WHERE v.kind = 'order' AND v.subject_id = b.id::text
+       WHERE v.kind = 'order' AND v.subject_id = o.id::text
        ORDER BY r.created_at DESC LIMIT 1
     ) a ON true`;
 
@@ -52,14 +40,10 @@ interface OrderRow {
   price: string | null;
   submitted_at: Date;
   submitted_at_text: string;
-  risk_status: string | null;
   reason_code: string | null;
-  reason: string | null;
-  decided_at: Date | null;
   status: OrderStatus;
   approval_id: string | null;
   approval_status: string | null;
-  approval_decided_at: Date | null;
   required_approvals: number | null;
   valid_approvals: number | null;
   filled_quantity: string;
@@ -75,43 +59,29 @@ export class OrderQueryRepository {
     const rows: OrderRow[] = await this.db.query(`SELECT * FROM (${ORDERS_SQL}) v WHERE v.id = $1`, [id]);
     const row = rows[0];
     if (!row) return undefined;
-    const [decisions, events, fills] = await Promise.all([
-      this.db.query<{ status: OrderStatus; reason_code: string | null; reason: string | null; at: Date }[]>(
-        `SELECT status, reason_code, reason, at FROM risk.intent_events_v WHERE intent_id = $1 ORDER BY at, id`,
-        [id],
-      ),
-      this.db.query<{ status: OrderStatus; detail: string | null; at: Date }[]>(
-        `SELECT status, detail, at FROM execution.order_events_v WHERE order_id = $1 ORDER BY at, id`,
+    const [events, fills] = await Promise.all([
+      this.db.query<{ status: OrderStatus; reason_code: string | null; detail: string | null; at: Date }[]>(
+        `SELECT status, reason_code, detail, at FROM gateway.order_events WHERE order_id = $1
+          ORDER BY at, CASE owner WHEN 'risk' THEN 1 ELSE 2 END, seq`,
         [id],
       ),
       this.db.query<
         { id: string; price: string; quantity: string; fee: string; fee_currency: string; at: Date }[]
       >(
-        `SELECT id, price::text, quantity::text, fee::text, fee_currency, at FROM execution.fills_v WHERE order_id = $1 ORDER BY at, id`,
+        `SELECT id, price::text, quantity::text, fee::text, fee_currency, at FROM gateway.order_fills
+          WHERE order_id = $1 ORDER BY at, id`,
         [id],
       ),
     ]);
     const history: OrderHistoryEntry[] = [
       { status: OrderStatus.Received, at: row.submitted_at.toISOString() },
+      ...events.map((e) => ({
+        status: e.status,
+        at: e.at.toISOString(),
+        ...(e.reason_code ? { reasonCode: e.reason_code } : {}),
+        ...(e.detail ? { detail: e.detail } : {}),
+      })),
     ];
-    for (const d of decisions) {
-      history.push({
-        status: d.status,
-        at: d.at.toISOString(),
-        ...(d.reason_code ? { reasonCode: d.reason_code } : {}),
-        ...(d.reason ? { detail: d.reason } : {}),
-      });
-    }
-    if ((row.approval_status === 'denied' || row.approval_status === 'expired') && row.approval_decided_at) {
-      history.push({
-        status: OrderStatus.Rejected,
-        at: row.approval_decided_at.toISOString(),
-        reasonCode: row.approval_status === 'denied' ? 'APPROVAL_DENIED' : 'APPROVAL_EXPIRED',
-      });
-    }
-    for (const e of events) {
-      history.push({ status: e.status, at: e.at.toISOString(), ...(e.detail ? { detail: e.detail } : {}) });
-    }
     const fillViews: FillView[] = fills.map((f) => ({
       id: f.id,
       price: f.price,
@@ -120,7 +90,6 @@ export class OrderQueryRepository {
       feeCurrency: f.fee_currency,
       at: f.at.toISOString(),
     }));
-    history.sort((a, b) => a.at.localeCompare(b.at));
     const approval = row.approval_id
       ? {
           id: row.approval_id,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { OrderProjectionModule } from '../order-projection/order-projection.module';
 import { OrderQueryRepository } from './order-query.repository';
 import { OrderSubmissionService } from './order-submission.service';
 import { OrdersController } from './orders.controller';
@@ -7,7 +8,7 @@ import { OrdersService } from './orders.service';
 import { SubmissionRepository } from './submission.repository';
 
 @Module({
-  imports: [IdempotencyModule],
+  imports: [IdempotencyModule, OrderProjectionModule],
   controllers: [OrdersController],
   providers: [OrderSubmissionService, OrdersService, OrderQueryRepository, SubmissionRepository],
 })

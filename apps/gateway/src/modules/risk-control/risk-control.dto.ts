@@ -27,6 +27,8 @@ export interface TradingStateView {
   setBy: { type: string; id: string; keyId: string | null };
   source: string;
   setAt: string;
+  /** Bumped by every change; a resume approval names the version (the halt) it lifts. */
+  version: string;
 }
 
 export interface LimitView {

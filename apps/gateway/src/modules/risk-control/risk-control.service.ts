@@ -59,11 +59,13 @@ export class RiskControlService {
 
   async resume(actor: Actor, body: unknown, correlationId: string) {
     const input = parseInput(resumeSchema, body);
-    const tradingState = (await this.state.tradingState()) ?? null;
+    const tradingState = await this.state.tradingState();
+    if (!tradingState) throw new Error('risk.trading_state has no row: run the risk migrations');
     const request = await this.hold({
       kind: ApprovalKind.TradingResume,
       subjectId: `resume-${randomUUID()}`,
-      action: resumeAction(input.reason),
+      // Bound to this halt: approved after another kill, it lifts nothing (the new halt needs its own).
+      action: resumeAction(input.reason, tradingState.version),
       context: { tradingState },
       requester: actor,
       correlationId,
@@ -132,7 +134,11 @@ export class RiskControlService {
     correlationId: string,
   ): Promise<{ status: number; body: unknown }> {
     const input = parseInput(putLimitsSchema, body);
-    const current = new Map((await this.state.limits()).map((l) => [l.name, l.value]));
+    // The version first: a change between the two reads leaves the approval bound to the older version, so it
+    // is refused at quorum rather than released against limits the approvers never saw.
+    const limitsVersion = await this.state.limitsVersion();
+    const limits = await this.state.limits();
+    const current = new Map(limits.map((l) => [l.name, l.value]));
     const unknown = Object.keys(input.limits).filter((name) => !current.has(name));
     if (unknown.length) {
       throw AppError.validation(
@@ -160,7 +166,8 @@ export class RiskControlService {
     const request = await this.hold({
       kind: ApprovalKind.RaiseLimits,
       subjectId: `limits-${randomUUID()}`,
-      action: limitsAction(input.limits, input.reason),
+      // Bound to these limits: any change before quorum voids the approval.
+      action: limitsAction(input.limits, input.reason, limitsVersion),
       context: { changes, raises: raises.map((r) => r.name) },
       requester: actor,
       correlationId,

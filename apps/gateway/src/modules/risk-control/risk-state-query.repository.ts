@@ -18,8 +18,10 @@ export class RiskStateQueryRepository {
       set_by_key_id: string | null;
       source: string;
       set_at: Date;
+      version: string;
     }[] = await this.db.query(
-      `SELECT state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at FROM risk.trading_state_v WHERE id = 1`,
+      `SELECT state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at, version::text
+         FROM risk.trading_state_v WHERE id = 1`,
     );
     const r = rows[0];
     return r
@@ -29,8 +31,17 @@ export class RiskStateQueryRepository {
           setBy: { type: r.set_by_type, id: r.set_by_id, keyId: r.set_by_key_id },
           source: r.source,
           setAt: r.set_at.toISOString(),
+          version: r.version,
         }
       : undefined;
+  }
+
+  /** The limits' version (their highest revision): a limit raise is bound to it. */
+  async limitsVersion(): Promise<string> {
+    const rows: { version: string }[] = await this.db.query(
+      `SELECT COALESCE(max(revision), 0)::text AS version FROM risk.limits_v`,
+    );
+    return rows[0]?.version ?? '0';
   }
 
   async limits(): Promise<LimitView[]> {

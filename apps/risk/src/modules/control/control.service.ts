@@ -145,9 +145,16 @@ export class ControlService {
         tx,
         command,
         ApprovalKind.TradingResume,
-        resumeAction(command.reason),
+        resumeAction(command.reason, command.stateVersion ?? ''),
       );
       if (problem) return { refused: problem };
+      // Bound to the halt it was approved for: after another kill or breaker trip it lifts nothing.
+      const current = await this.tradingState.lock(tx);
+      if (current.version !== command.stateVersion) {
+        return {
+          refused: `the trading state changed since this resume was requested (version ${command.stateVersion ?? '(none)'}, now ${current.version}: ${current.source}): the new halt needs its own approval`,
+        };
+      }
       if (!(await this.commands.record(tx, command, 'applied', null))) return { applied: false };
       await this.tradingState.change(tx, {
         to: TradingState.Active,
@@ -185,9 +192,16 @@ export class ControlService {
           tx,
           command,
           ApprovalKind.RaiseLimits,
-          limitsAction(command.limits ?? {}, command.reason),
+          limitsAction(command.limits ?? {}, command.reason, command.limitsVersion ?? ''),
         );
         if (problem) return { refused: problem };
+        // Bound to the limits it was approved against: any change in between voids it.
+        const version = await this.limits.version(tx);
+        if (version !== command.limitsVersion) {
+          return {
+            refused: `the limits changed since this raise was requested (version ${command.limitsVersion ?? '(none)'}, now ${version}): ask again`,
+          };
+        }
       }
       if (!(await this.commands.record(tx, command, 'applied', null))) return { applied: false };
       if (check.changes.length) {

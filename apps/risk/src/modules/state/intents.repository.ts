@@ -1,17 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   IntentSource,
+  JobName,
   OrderSide,
   OrderStatus,
+  SCHEMA_VERSION,
+  ServiceName,
   money,
   toWire,
   type Actor,
   type Money,
   type OrderParams,
 } from '@desk/contracts';
-import { actorOfRow, orderOfRow, type OrderRow } from '@desk/platform';
+import { Outbox, actorOfRow, orderOfRow, type OrderRow } from '@desk/platform';
 
 /** The statuses risk decides; the latest is in risk.intents, each one in risk.intent_events. */
 export type RiskStatus = OrderStatus.Accepted | OrderStatus.Rejected | OrderStatus.PendingApproval;
@@ -66,7 +69,10 @@ const PENDING = `status = 'ACCEPTED' AND (execution_status IS NULL OR execution_
  */
 @Injectable()
 export class IntentsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
@@ -157,11 +163,41 @@ export class IntentsRepository {
     await this.addEvent(tx, intentId, decision);
   }
 
+  /**
+   * Records a decision in the intent's history and publishes it (`order.updated`, in the same transaction):
+   * risk owns the order's state from intent to decision, and every transition it records is announced.
+   */
   private async addEvent(tx: EntityManager, intentId: string, decision: DecisionRecord): Promise<void> {
-    await tx.query(
-      `INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at) VALUES ($1, $2, $3, $4, $5)`,
+    const rows: (Omit<OrderRow, 'actor_type' | 'actor_id' | 'actor_key_id'> & {
+      seq: string;
+      source: IntentSource;
+      correlation_id: string;
+      submitted_at: Date;
+    })[] = await tx.query(
+      `WITH e AS (
+         INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, intent_id)
+       SELECT e.id::text AS seq, i.source, i.symbol, i.side, i.type, i.quantity::text, i.price::text,
+              i.correlation_id, i.submitted_at
+         FROM e JOIN risk.intents i ON i.id = e.intent_id`,
       [intentId, decision.status, decision.reasonCode, decision.reason, decision.decidedAt],
     );
+    const r = rows[0];
+    if (!r) throw new Error(`intent ${intentId} has no row to record a decision on`);
+    await this.outbox.add(tx, JobName.OrderUpdated, {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: r.correlation_id,
+      intentId,
+      owner: ServiceName.Risk,
+      seq: r.seq,
+      status: decision.status,
+      ...(decision.reasonCode ? { reasonCode: decision.reasonCode } : {}),
+      ...(decision.reason ? { detail: decision.reason.slice(0, 500) } : {}),
+      at: decision.decidedAt.toISOString(),
+      order: orderOfRow(r),
+      source: r.source,
+      submittedAt: r.submitted_at.toISOString(),
+    });
   }
 
   /** Accepted orders that may still fill, by symbol. */

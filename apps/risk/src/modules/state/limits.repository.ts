@@ -34,10 +34,20 @@ export class LimitsRepository {
       .map((r) => ({ name: r.name, value: r.value, updatedBy: r.updated_by }));
   }
 
+  /** The limits' version: the highest revision (every change bumps it). A limit raise names it. */
+  async version(tx?: EntityManager): Promise<string> {
+    const rows: { version: string }[] = await (tx ?? this.db).query(
+      `SELECT COALESCE(max(revision), 0)::text AS version FROM risk.limits`,
+    );
+    return rows[0]?.version ?? '0';
+  }
+
   async update(tx: EntityManager, changes: readonly LimitChange[], updatedBy: string): Promise<void> {
     for (const c of changes) {
       await tx.query(
-        `UPDATE risk.limits SET value = $2, updated_by = $3, updated_at = now() WHERE name = $1`,
+        `UPDATE risk.limits
+            SET value = $2, updated_by = $3, updated_at = now(), revision = nextval('risk.limits_revision_seq')
+          WHERE name = $1`,
         [c.name, toWire(c.to), updatedBy],
       );
     }

@@ -10,6 +10,8 @@ export interface TradingStateRecord {
   /** What set it: 'kill', 'resume', 'breaker.drawdown', 'breaker.error_rate', 'breaker.volatility', 'initial'. */
   readonly source: string;
   readonly setAt: Date;
+  /** Bumped by every change: a resume names the version (the halt) its approval lifts. */
+  readonly version: string;
 }
 
 interface Row {
@@ -20,9 +22,10 @@ interface Row {
   set_by_key_id: string | null;
   source: string;
   set_at: Date;
+  version: string;
 }
 
-const COLUMNS = 'state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at';
+const COLUMNS = 'state, reason, set_by_type, set_by_id, set_by_key_id, source, set_at, version::text';
 
 /** risk.trading_state: the single row every service reads before it lets an order through. */
 @Injectable()
@@ -40,10 +43,11 @@ export class TradingStateRepository {
     return toRecord(rows[0]);
   }
 
-  async set(tx: EntityManager, record: TradingStateRecord): Promise<void> {
+  async set(tx: EntityManager, record: Omit<TradingStateRecord, 'version'>): Promise<void> {
     await tx.query(
       `UPDATE risk.trading_state
-          SET state = $1, reason = $2, set_by_type = $3, set_by_id = $4, set_by_key_id = $5, source = $6, set_at = $7
+          SET state = $1, reason = $2, set_by_type = $3, set_by_id = $4, set_by_key_id = $5, source = $6, set_at = $7,
+              version = version + 1
         WHERE id = 1`,
       [
         record.state,
@@ -94,5 +98,6 @@ function toRecord(row: Row | undefined): TradingStateRecord {
     },
     source: row.source,
     setAt: row.set_at,
+    version: row.version,
   };
 }

@@ -62,6 +62,11 @@ export class TradingStateService {
     return this.repository.get();
   }
 
+  /** The current state, locked until the transaction ends (state changes take turns). */
+  lock(tx: EntityManager): Promise<TradingStateRecord> {
+    return this.repository.lock(tx);
+  }
+
   async change(tx: EntityManager, change: StateChange): Promise<StateChangeOutcome> {
     const current = await this.repository.lock(tx);
     if (change.escalateOnly && !isMoreRestrictive(change.to, current.state)) {

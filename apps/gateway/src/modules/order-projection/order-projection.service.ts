@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceName, money, type OrderUpdated } from '@desk/contracts';
+import { UnverifiedJobError } from '@desk/platform';
+import { OrderProjectionRepository } from './order-projection.repository';
+import { OrderSourcesRepository } from './order-sources.repository';
+
+/**
+ * Keeps the gateway's projection of every order: one row per order with its current status, its history and
+ * its fills, from the transitions its owners publish. Risk owns an order from intent to decision, execution
+ * from placement to fill; the gateway decides nothing about an order's state and only projects it.
+ * An update is projected only if its owner recorded exactly that transition (no job is its own evidence).
+ */
+@Injectable()
+export class OrderProjectionService {
+  constructor(
+    @Inject(OrderProjectionRepository) private readonly projection: OrderProjectionRepository,
+    @Inject(OrderSourcesRepository) private readonly sources: OrderSourcesRepository,
+  ) {}
+
+  async apply(u: OrderUpdated): Promise<{ applied: boolean }> {
+    await this.verify(u);
+    return { applied: await this.projection.transaction((tx) => this.projection.apply(tx, u)) };
+  }
+
+  private async verify(u: OrderUpdated): Promise<void> {
+    const recorded =
+      u.owner === ServiceName.Risk
+        ? await this.sources.riskTransition(u.intentId, u.seq)
+        : await this.sources.executionTransition(u.intentId, u.seq);
+    if (!recorded)
+      throw new UnverifiedJobError(`${u.owner} recorded no event ${u.seq} for order ${u.intentId}`);
+    if (recorded.status !== String(u.status)) {
+      throw new UnverifiedJobError(
+        `${u.owner} recorded event ${u.seq} of order ${u.intentId} as ${recorded.status}, not ${u.status}`,
+      );
+    }
+    if (u.owner === ServiceName.Risk && (recorded.reasonCode ?? undefined) !== u.reasonCode) {
+      throw new UnverifiedJobError(
+        `risk recorded another reason code for event ${u.seq} of order ${u.intentId}`,
+      );
+    }
+    if (u.fill) {
+      const f = await this.sources.fill(u.intentId, u.fill.fillId);
+      const same =
+        f &&
+        money(f.price).eq(money(u.fill.price)) &&
+        money(f.quantity).eq(money(u.fill.quantity)) &&
+        money(f.fee).eq(money(u.fill.fee)) &&
+        f.feeCurrency === u.fill.feeCurrency;
+      if (!same)
+        throw new UnverifiedJobError(`execution recorded no such fill ${u.fill.fillId} of ${u.intentId}`);
+    }
+  }
+}

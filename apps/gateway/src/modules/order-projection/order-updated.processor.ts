@@ -1,0 +1,22 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { JobName, QueueName } from '@desk/contracts';
+import { JobValidator } from '@desk/platform';
+import { OrderProjectionService } from './order-projection.service';
+
+/** Order transitions from their owners (risk, execution), in any order: each is projected once. */
+@Processor(QueueName.OrderUpdates, { concurrency: 8 })
+export class OrderUpdatedProcessor extends WorkerHost {
+  constructor(
+    @Inject(JobValidator) private readonly jobs: JobValidator,
+    @Inject(OrderProjectionService) private readonly projection: OrderProjectionService,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<{ applied: boolean }> {
+    const update = await this.jobs.parse(JobName.OrderUpdated, job);
+    return this.jobs.verified(job, () => this.projection.apply(update));
+  }
+}

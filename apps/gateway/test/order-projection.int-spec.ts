@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  IntentSource,
+  JobName,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  QueueName,
+  SCHEMA_VERSION,
+  ServiceName,
+  type OrderUpdated,
+} from '@desk/contracts';
+import { waitFor } from '@desk/testing';
+import { startGateway, type Gateway } from './gateway-harness';
+
+/**
+ * The gateway's one projection of every order, from the transitions its owners publish (risk from intent to
+ * decision, execution from placement to fill). The owners' records are written here directly (as the
+ * superuser) as risk and execution record them; the jobs are what they would publish.
+ */
+describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
+  let gw: Gateway;
+  let pg: Client;
+  const order = { symbol: 'BTC/USDT', side: OrderSide.Buy, type: OrderType.Market, quantity: '0.5' };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    pg = new Client({ connectionString: gw.config.DATABASE_URL });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await pg?.end();
+  });
+
+  /** Risk records an intent and a decision; returns the update risk publishes for it. */
+  async function riskDecides(
+    intentId: string,
+    status: OrderStatus.Accepted | OrderStatus.Rejected | OrderStatus.PendingApproval,
+    reasonCode: string | null = null,
+  ): Promise<OrderUpdated> {
+    await pg.query(
+      `INSERT INTO risk.intents (id, source, actor_type, actor_id, symbol, side, type, quantity, status,
+                                 reason_code, correlation_id, submitted_at)
+       VALUES ($1, 'agent', 'service', 'agent-analysis', $2, $3, $4, $5, $6, $7, 'corr', now() - interval '1 second')
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, reason_code = EXCLUDED.reason_code`,
+      [intentId, order.symbol, order.side, order.type, order.quantity, status, reasonCode],
+    );
+    const e = await pg.query<{ id: string; at: Date }>(
+      `INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at)
+       VALUES ($1, $2, $3, $4, now()) RETURNING id::text, at`,
+      [intentId, status, reasonCode, reasonCode ? 'because' : null],
+    );
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: 'corr',
+      intentId,
+      owner: ServiceName.Risk,
+      seq: e.rows[0]!.id,
+      status,
+      ...(reasonCode ? { reasonCode, detail: 'because' } : {}),
+      at: e.rows[0]!.at.toISOString(),
+      order,
+      source: IntentSource.Agent,
+      submittedAt: new Date(Date.now() - 1000).toISOString(),
+    };
+  }
+
+  /** Execution records a transition (and for FILLED the fill); returns the update it publishes. */
+  async function executionRecords(
+    intentId: string,
+    status: OrderStatus.Submitted | OrderStatus.Filled,
+  ): Promise<OrderUpdated> {
+    await pg.query(
+      `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id)
+       VALUES ($1, 'paper', $2, $3, $4, $5, $6, 'corr')
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status`,
+      [intentId, order.symbol, order.side, order.type, order.quantity, status],
+    );
+    const e = await pg.query<{ id: string; at: Date }>(
+      `INSERT INTO execution.order_events (order_id, status, at) VALUES ($1, $2, now()) RETURNING id::text, at`,
+      [intentId, status],
+    );
+    const at = e.rows[0]!.at.toISOString();
+    let fill: OrderUpdated['fill'];
+    if (status === OrderStatus.Filled) {
+      fill = {
+        fillId: `${intentId}-1`,
+        price: '65000',
+        quantity: '0.5',
+        fee: '16.25',
+        feeCurrency: 'USDT',
+        at,
+      };
+      await pg.query(
+        `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          fill.fillId,
+          intentId,
+          order.symbol,
+          order.side,
+          fill.price,
+          fill.quantity,
+          fill.fee,
+          fill.feeCurrency,
+          at,
+        ],
+      );
+    }
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: 'corr',
+      intentId,
+      owner: ServiceName.Execution,
+      seq: e.rows[0]!.id,
+      status,
+      at,
+      order,
+      ...(fill ? { fill } : {}),
+    };
+  }
+
+  const updates = () => gw.queue(QueueName.OrderUpdates);
+
+  async function publish(u: OrderUpdated, jobId = `${u.intentId}.${u.owner}.${u.seq}`) {
+    await updates().add(JobName.OrderUpdated, u, { jobId });
+    return waitFor(
+      async () => {
+        const state = await updates().getJobState(jobId);
+        return state === 'completed' || state === 'failed' ? updates().getJob(jobId) : undefined;
+      },
+      { what: `order.updated ${jobId} settled` },
+    );
+  }
+
+  const view = async (id: string) =>
+    (
+      await gw.app.inject({
+        method: 'GET',
+        url: `/v1/orders/${id}`,
+        headers: { authorization: `Bearer ${gw.adminKey}` },
+      })
+    ).json();
+
+  it('shows an agent order from the first word of its owners, and its whole life: risk then execution', async () => {
+    const id = randomUUID();
+    await publish(await riskDecides(id, OrderStatus.Accepted));
+    expect(await view(id)).toMatchObject({ id, source: 'agent', status: 'ACCEPTED' });
+    await publish(await executionRecords(id, OrderStatus.Submitted));
+    await publish(await executionRecords(id, OrderStatus.Filled));
+    const filled = await view(id);
+    expect(filled).toMatchObject({
+      status: 'FILLED',
+      filledQuantity: '0.5',
+      averageFillPrice: '65000',
+      fees: '16.25',
+      fills: [{ id: `${id}-1`, price: '65000', quantity: '0.5', fee: '16.25', feeCurrency: 'USDT' }],
+    });
+    expect(filled.history.map((h: { status: string }) => h.status)).toEqual([
+      'RECEIVED',
+      'ACCEPTED',
+      'SUBMITTED',
+      'FILLED',
+    ]);
+    const list = await gw.app.inject({
+      method: 'GET',
+      url: '/v1/orders?source=agent&status=FILLED',
+      headers: { authorization: `Bearer ${gw.adminKey}` },
+    });
+    expect(list.json().items.map((o: { id: string }) => o.id)).toContain(id);
+  });
+
+  it('never moves an order back when updates arrive out of order (execution before risk)', async () => {
+    const id = randomUUID();
+    const accepted = await riskDecides(id, OrderStatus.Accepted);
+    const submitted = await executionRecords(id, OrderStatus.Submitted);
+    const filled = await executionRecords(id, OrderStatus.Filled);
+    await publish(filled);
+    await publish(submitted);
+    await publish(accepted);
+    expect(await view(id)).toMatchObject({ status: 'FILLED', source: 'agent', filledQuantity: '0.5' });
+    // A redelivered update adds nothing.
+    const again = await publish(filled, `${id}.again`);
+    expect(again?.returnvalue).toEqual({ applied: false });
+    expect((await view(id)).history).toHaveLength(4);
+  });
+
+  it("shows risk's rejection of a held order (denied) with its reason code", async () => {
+    const id = randomUUID();
+    await publish(await riskDecides(id, OrderStatus.PendingApproval, 'APPROVAL_REQUIRED'));
+    expect(await view(id)).toMatchObject({ status: 'PENDING_APPROVAL', reasonCode: 'APPROVAL_REQUIRED' });
+    await publish(await riskDecides(id, OrderStatus.Rejected, 'APPROVAL_DENIED'));
+    expect(await view(id)).toMatchObject({ status: 'REJECTED', reasonCode: 'APPROVAL_DENIED' });
+  });
+
+  it.each([
+    [
+      'a transition its owner never recorded',
+      async (id: string) => ({ ...(await riskDecides(id, OrderStatus.Accepted)), seq: '999999999' }),
+    ],
+    [
+      'a status other than the one recorded',
+      async (id: string) => ({
+        ...(await riskDecides(id, OrderStatus.Rejected, 'MAX_NOTIONAL_EXCEEDED')),
+        status: OrderStatus.Accepted,
+        reasonCode: undefined,
+        detail: undefined,
+      }),
+    ],
+    [
+      'a fill execution never recorded',
+      async (id: string) => {
+        const u = await executionRecords(id, OrderStatus.Filled);
+        return { ...u, fill: { ...u.fill!, price: '1' } };
+      },
+    ],
+  ])('refuses a forged order.updated (%s): job.forged, nothing projected', async (_what, forge) => {
+    const id = randomUUID();
+    const forged = (await forge(id)) as OrderUpdated;
+    const job = await publish(JSON.parse(JSON.stringify(forged)) as OrderUpdated);
+    expect(await job?.isFailed()).toBe(true);
+    expect(job?.failedReason).toMatch(/unverified/);
+    const rows = await pg.query(`SELECT 1 FROM gateway.orders WHERE id = $1`, [id]);
+    expect(rows.rowCount).toBe(0);
+    await waitFor(
+      async () => {
+        const audit = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active', 'delayed']);
+        return audit.some((j) => j.data?.action === 'job.forged' && String(j.data?.subject?.id).includes(id))
+          ? true
+          : undefined;
+      },
+      { what: 'job.forged audited' },
+    );
+  });
+});
