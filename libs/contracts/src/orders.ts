@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SYMBOL_RE } from './markets';
 import { unsignedDecimalString } from './money';
+import { ServiceName } from './queues';
 
 export enum OrderSide {
   Buy = 'buy',
@@ -28,6 +29,40 @@ export enum OrderStatus {
   Cancelled = 'CANCELLED',
   Unknown = 'UNKNOWN',
 }
+
+/** Who owns an order while it is in a status: the only service that records (and publishes) moving into it. */
+export type OrderOwner = ServiceName.Gateway | ServiceName.Risk | ServiceName.Execution;
+
+/**
+ * The order state machine: each status's owner and the statuses it may move to. Risk owns an order from
+ * intent to decision, execution from placement to fill; the gateway only receives it and projects the rest.
+ * docs/architecture.md draws the same graph (a test keeps them equal).
+ */
+export const ORDER_STATE_MACHINE: Readonly<
+  Record<OrderStatus, { readonly owner: OrderOwner; readonly next: readonly OrderStatus[] }>
+> = {
+  [OrderStatus.Received]: {
+    owner: ServiceName.Gateway,
+    next: [OrderStatus.Rejected, OrderStatus.Accepted, OrderStatus.PendingApproval],
+  },
+  [OrderStatus.PendingApproval]: {
+    owner: ServiceName.Risk,
+    next: [OrderStatus.Accepted, OrderStatus.Rejected],
+  },
+  [OrderStatus.Accepted]: { owner: ServiceName.Risk, next: [OrderStatus.Submitted, OrderStatus.Cancelled] },
+  [OrderStatus.Rejected]: { owner: ServiceName.Risk, next: [] },
+  [OrderStatus.Submitted]: {
+    owner: ServiceName.Execution,
+    next: [OrderStatus.Filled, OrderStatus.Open, OrderStatus.Unknown, OrderStatus.Cancelled],
+  },
+  [OrderStatus.Open]: { owner: ServiceName.Execution, next: [OrderStatus.Filled, OrderStatus.Cancelled] },
+  [OrderStatus.Unknown]: {
+    owner: ServiceName.Execution,
+    next: [OrderStatus.Open, OrderStatus.Filled, OrderStatus.Cancelled],
+  },
+  [OrderStatus.Filled]: { owner: ServiceName.Execution, next: [] },
+  [OrderStatus.Cancelled]: { owner: ServiceName.Execution, next: [] },
+};
 
 export const TERMINAL_ORDER_STATUSES: readonly OrderStatus[] = [
   OrderStatus.Rejected,

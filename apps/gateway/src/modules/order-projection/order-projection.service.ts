@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ServiceName, money, type OrderUpdated } from '@desk/contracts';
+import { ORDER_STATE_MACHINE, ServiceName, money, type OrderUpdated } from '@desk/contracts';
 import { UnverifiedJobError } from '@desk/platform';
 import { OrderProjectionRepository } from './order-projection.repository';
 import { OrderSourcesRepository } from './order-sources.repository';
@@ -23,6 +23,9 @@ export class OrderProjectionService {
   }
 
   private async verify(u: OrderUpdated): Promise<void> {
+    const owner = ORDER_STATE_MACHINE[u.status].owner;
+    if (owner !== u.owner)
+      throw new UnverifiedJobError(`${u.owner} does not own ${u.status} (${owner} does)`);
     const recorded =
       u.owner === ServiceName.Risk
         ? await this.sources.riskTransition(u.intentId, u.seq)
