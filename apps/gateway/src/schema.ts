@@ -6,6 +6,7 @@ import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000
 import { CreateDeskSetup1732407400000 } from './migrations/1732407400000-create-desk-setup';
 import { CreateControlSourcesView1732407600000 } from './migrations/1732407600000-create-control-sources-view';
 import { CreateOrderProjection1732407700000 } from './migrations/1732407700000-create-order-projection';
+import { RecordControlVersions1732407710000 } from './migrations/1732407710000-record-control-versions';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -19,5 +20,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     CreateDeskSetup1732407400000,
     CreateControlSourcesView1732407600000,
     CreateOrderProjection1732407700000,
+    RecordControlVersions1732407710000,
   ],
 };

@@ -6,6 +6,7 @@ import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-pr
 import { CreateOrderDecisionsView1732407350000 } from './migrations/1732407350000-create-order-decisions-view';
 import { CreateCancelAllSourcesView1732407600000 } from './migrations/1732407600000-create-cancel-all-sources-view';
 import { AddStateVersions1732407700000 } from './migrations/1732407700000-add-state-versions';
+import { CreateControlOutcomesView1732407710000 } from './migrations/1732407710000-create-control-outcomes-view';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -19,5 +20,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateOrderDecisionsView1732407350000,
     CreateCancelAllSourcesView1732407600000,
     AddStateVersions1732407700000,
+    CreateControlOutcomesView1732407710000,
   ],
 };

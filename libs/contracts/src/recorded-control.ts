@@ -14,6 +14,8 @@ export interface RecordedControlCommand {
   readonly limits?: Readonly<Record<string, string>>;
   readonly venue?: string;
   readonly approvalId?: string;
+  readonly stateVersion?: string;
+  readonly limitsVersion?: string;
 }
 
 /**
@@ -34,6 +36,10 @@ export function controlCommandDifferences(
   if ((recorded.venue ?? null) !== (claimed.venue ?? null)) differs('venue', recorded.venue, claimed.venue);
   if ((recorded.approvalId ?? null) !== (claimed.approvalId ?? null))
     differs('approvalId', recorded.approvalId, claimed.approvalId);
+  if ((recorded.stateVersion ?? null) !== (claimed.stateVersion ?? null))
+    differs('stateVersion', recorded.stateVersion, claimed.stateVersion);
+  if ((recorded.limitsVersion ?? null) !== (claimed.limitsVersion ?? null))
+    differs('limitsVersion', recorded.limitsVersion, claimed.limitsVersion);
   const a = recorded.limits ?? {};
   const b = claimed.limits ?? {};
   for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {

@@ -163,13 +163,15 @@ export async function recordControlRequest(
     limits?: Record<string, string>;
     venue?: string;
     approvalId?: string;
+    stateVersion?: string;
+    limitsVersion?: string;
   },
 ): Promise<void> {
   await pg.query(
     `INSERT INTO gateway.control_requests
        (command_id, command, reason, flatten, limits, venue, approval_id, actor_type, actor_id, actor_key_id,
-        correlation_id)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)
+        correlation_id, state_version, limits_version)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (command_id) DO NOTHING`,
     [
       c.commandId,
@@ -183,6 +185,8 @@ export async function recordControlRequest(
       c.actor.id,
       c.actor.keyId ?? null,
       c.correlationId ?? 'test',
+      c.stateVersion ?? null,
+      c.limitsVersion ?? null,
     ],
   );
 }

@@ -73,6 +73,14 @@ export const platformEnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _')
     .default('desk'),
+  /**
+   * Re-drive sweeps (docs/runbook.md): what was accepted upstream and not recorded downstream after this
+   * long is sent again (re-added if Redis lost it, retried if it ended failed). Within a day (jobs are kept
+   * that long, so a completed one is never sent twice).
+   */
+  REDRIVE_AFTER_MS: env.int(120_000, 5_000, 6 * 3600_000),
+  /** How often each service's re-drive sweep looks. */
+  REDRIVE_INTERVAL_MS: env.int(30_000, 1_000, 3600_000),
   /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
     if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });

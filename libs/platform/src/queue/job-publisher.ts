@@ -20,4 +20,26 @@ export class JobPublisher {
     await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
     return jobId;
   }
+
+  /**
+   * Sends a job again that its producer's records say should have arrived and its consumer never recorded:
+   * re-added when Redis no longer has it (lost), retried when it ended in the failed set, left alone while it
+   * waits, runs or has completed. The job id is the same, so the consumer's idempotency holds.
+   */
+  async redrive<N extends JobName>(name: N, data: JobData<N>): Promise<'added' | 'retried' | 'present'> {
+    const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
+    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name)), { strict: false });
+    const jobId = jobIdOf(name, payload);
+    const state = await queue.getJobState(jobId);
+    if (state === 'unknown') {
+      await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
+      return 'added';
+    }
+    if (state === 'failed') {
+      const job = await queue.getJob(jobId);
+      await job?.retry('failed');
+      return 'retried';
+    }
+    return 'present';
+  }
 }

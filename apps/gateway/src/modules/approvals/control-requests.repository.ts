@@ -11,8 +11,8 @@ export async function recordControlRequest(tx: EntityManager, c: ControlCommand)
   await tx.query(
     `INSERT INTO gateway.control_requests
        (command_id, command, reason, flatten, limits, venue, approval_id, actor_type, actor_id, actor_key_id,
-        correlation_id)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)`,
+        correlation_id, state_version, limits_version)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       c.commandId,
       c.command,
@@ -25,6 +25,8 @@ export async function recordControlRequest(tx: EntityManager, c: ControlCommand)
       c.actor.id,
       c.actor.keyId ?? null,
       c.correlationId,
+      c.stateVersion ?? null,
+      c.limitsVersion ?? null,
     ],
   );
 }

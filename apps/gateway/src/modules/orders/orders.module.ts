@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { OrderProjectionModule } from '../order-projection/order-projection.module';
+import { IntakeRedriveRepository } from './intake-redrive.repository';
+import { IntakeRedriveService } from './intake-redrive.service';
 import { OrderQueryRepository } from './order-query.repository';
 import { OrderSubmissionService } from './order-submission.service';
 import { OrdersController } from './orders.controller';
@@ -10,6 +12,13 @@ import { SubmissionRepository } from './submission.repository';
 @Module({
   imports: [IdempotencyModule, OrderProjectionModule],
   controllers: [OrdersController],
-  providers: [OrderSubmissionService, OrdersService, OrderQueryRepository, SubmissionRepository],
+  providers: [
+    OrderSubmissionService,
+    OrdersService,
+    OrderQueryRepository,
+    SubmissionRepository,
+    IntakeRedriveRepository,
+    IntakeRedriveService,
+  ],
 })
 export class OrdersModule {}

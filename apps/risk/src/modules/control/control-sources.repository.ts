@@ -24,8 +24,11 @@ export class ControlSourcesRepository {
       actor_type: Actor['type'];
       actor_id: string;
       actor_key_id: string | null;
+      state_version: string | null;
+      limits_version: string | null;
     }[] = await this.db.query(
-      `SELECT command, reason, flatten, limits, venue, approval_id, actor_type, actor_id, actor_key_id
+      `SELECT command, reason, flatten, limits, venue, approval_id, actor_type, actor_id, actor_key_id,
+              state_version, limits_version
          FROM gateway.control_sources WHERE command_id = $1`,
       [commandId],
     );
@@ -39,6 +42,8 @@ export class ControlSourcesRepository {
       ...(r.limits ? { limits: r.limits } : {}),
       ...(r.venue ? { venue: r.venue } : {}),
       ...(r.approval_id ? { approvalId: r.approval_id } : {}),
+      ...(r.state_version ? { stateVersion: r.state_version } : {}),
+      ...(r.limits_version ? { limitsVersion: r.limits_version } : {}),
     };
   }
 }
