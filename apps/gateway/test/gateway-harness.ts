@@ -9,6 +9,8 @@ import {
   OrderType,
   QueueName,
   SCHEMA_VERSION,
+  ServiceName,
+  queuesOf,
   type ApprovalRequested,
 } from '@desk/contracts';
 import { buildApp, redisOptions } from '@desk/platform';
@@ -113,7 +115,7 @@ export async function startGateway(
       // Let the app's own queue connections finish connecting first: closing one mid-handshake leaves
       // ioredis rejecting its setup commands after the test has moved on.
       await Promise.all(
-        Object.values(QueueName).map((name) =>
+        queuesOf(ServiceName.Gateway).map((name) =>
           app
             .get<Queue>(getQueueToken(name), { strict: false })
             .waitUntilReady()
