@@ -19,7 +19,7 @@ describe('who an audit queue vouches for', () => {
     for (const s of Object.values(ServiceName)) {
       expect(queueOf(JobName.AuditEvent, s)).toBe(AUDIT_QUEUES[s]);
       expect(producerOfAuditQueue(AUDIT_QUEUES[s])).toBe(s);
-      const others = Object.values(AUDIT_QUEUES).filter((q) => q !== AUDIT_QUEUES[s]);
+      const others: QueueName[] = Object.values(AUDIT_QUEUES).filter((q) => q !== AUDIT_QUEUES[s]);
       if (s !== ServiceName.Audit) expect(queuesOf(s).filter((q) => others.includes(q))).toEqual([]);
     }
     expect(producerOfAuditQueue(QueueName.Audit)).toBeUndefined();
