@@ -45,7 +45,7 @@ describe('queue topology', () => {
       r.jobs.join(', '),
       r.producers.join(', '),
       r.consumers.join(', '),
-      r.planned ? `planned: ${r.planned}` : 'live',
+      r.planned ? `planned: ${r.planned}` : r.retired ? `retired: ${r.retired}` : 'live',
     ]);
     expect(docTable()).toEqual(expected);
   });

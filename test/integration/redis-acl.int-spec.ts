@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { AUDIT_QUEUES, JobName, QUEUE_TOPOLOGY, QueueName, ServiceName, queuesOf } from '@desk/contracts';
 import {
   DESK_SERVICES,
   ensureRedisUsers,
@@ -16,6 +17,14 @@ import {
   type DeskService,
 } from '@desk/platform';
 import { REPO_ROOT, waitFor } from '@desk/testing';
+
+const SERVICE: Record<DeskService, ServiceName> = {
+  gateway: ServiceName.Gateway,
+  'agent-analysis': ServiceName.AgentAnalysis,
+  risk: ServiceName.Risk,
+  execution: ServiceName.Execution,
+  audit: ServiceName.Audit,
+};
 
 /**
  * docs/adr/0009-least-privilege.md, Redis part, as the attack. A Redis of its own (the shared one has no
@@ -185,8 +194,95 @@ describe('Redis with per-service ACL users', () => {
     await expect(risk.flushall()).rejects.toThrow(/NOPERM/);
     await expect(risk.config('SET', 'requirepass', '')).rejects.toThrow(/NOPERM/);
     await expect(risk.call('ACL', 'SETUSER', 'desk-risk', '~*')).rejects.toThrow(/NOPERM/);
-    // Within the prefix it works.
-    await expect(risk.hset('desk:market:last', 'BTC/USDT', '1|1')).resolves.toBe(1);
+    // Its own keys work; the prices it only reads (agent-analysis writes them).
+    await expect(risk.hget('desk:market:last', 'BTC/USDT')).resolves.toBeNull();
+    await expect(risk.hset('desk:market:last', 'BTC/USDT', '1|1')).rejects.toThrow(/NOPERM/);
+    const agents = client(url('desk-agent-analysis'));
+    await agents.connect();
+    await expect(agents.hset('desk:market:last', 'BTC/USDT', '1|1')).resolves.toBe(1);
+  });
+
+  /** Adds a job as `user` would (BullMQ's add script); resolves to the error message, or 'added'. */
+  async function addAs(user: string, queueName: string, name: string, jobId: string): Promise<string> {
+    const queue = new Queue(queueName, { connection: redisOptions(url(user)), prefix: 'desk' });
+    queue.on('error', () => undefined);
+    try {
+      await queue.add(name, { forged: true }, { jobId });
+      return 'added';
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      await queue.close();
+    }
+  }
+
+  it("a service cannot add an event to another service's audit queue, nor the retired shared one", async () => {
+    // The attack (docs/adr/0016): with risk's password, an event in the gateway's (or audit's) name.
+    expect(await addAs('desk-risk', QueueName.AuditGateway, JobName.AuditEvent, 'forged-1')).toMatch(
+      /NOPERM/,
+    );
+    expect(await addAs('desk-risk', QueueName.AuditAudit, JobName.AuditEvent, 'forged-2')).toMatch(/NOPERM/);
+    expect(await addAs('desk-execution', QueueName.Audit, JobName.AuditEvent, 'forged-3')).toMatch(/NOPERM/);
+    expect(await addAs('desk-gateway', QueueName.AuditRisk, JobName.AuditEvent, 'forged-4')).toMatch(
+      /NOPERM/,
+    );
+    // Its own audit queue, yes.
+    expect(await addAs('desk-risk', QueueName.AuditRisk, JobName.AuditEvent, 'own-1')).toBe('added');
+    const admin = client(url('desk-audit'));
+    await admin.connect();
+    expect(await admin.exists('desk:audit.gateway:forged-1', 'desk:audit.audit:forged-2')).toBe(0);
+  });
+
+  it('a service cannot add a job to a queue it does not produce to or consume from (QUEUE_TOPOLOGY)', async () => {
+    for (const service of DESK_SERVICES) {
+      const own = queuesOf(SERVICE[service]);
+      for (const route of QUEUE_TOPOLOGY) {
+        const [job] = route.jobs;
+        if (!job) continue;
+        const outcome = await addAs(`desk-${service}`, route.queue, job, `try-${service}`);
+        expect({ service, queue: route.queue, allowed: outcome === 'added' }).toEqual({
+          service,
+          queue: route.queue,
+          allowed: own.includes(route.queue),
+        });
+        if (!own.includes(route.queue)) expect(outcome).toMatch(/NOPERM/);
+      }
+    }
+    // For example: execution cannot submit intents, agent-analysis cannot send a kill.
+    expect(await addAs('desk-execution', QueueName.Intents, JobName.IntentSubmitted, 'x')).toMatch(/NOPERM/);
+    expect(await addAs('desk-agent-analysis', QueueName.Control, JobName.ControlCommand, 'x')).toMatch(
+      /NOPERM/,
+    );
+  });
+
+  it('the audit service consumes every audit queue as its own user', async () => {
+    const connection = redisOptions(url('desk-audit'));
+    const seen: string[] = [];
+    const workers = Object.values(AUDIT_QUEUES).map(
+      (queueName) =>
+        new Worker(
+          queueName,
+          async (job) => {
+            seen.push(`${queueName}/${String(job.id)}`);
+          },
+          { connection, prefix: 'desk' },
+        ),
+    );
+    try {
+      expect(await addAs('desk-execution', QueueName.AuditExecution, JobName.AuditEvent, 'e-1')).toBe(
+        'added',
+      );
+      expect(await addAs('desk-audit', QueueName.AuditAudit, JobName.AuditEvent, 'a-1')).toBe('added');
+      await waitFor(
+        async () =>
+          ['audit.risk/own-1', 'audit.execution/e-1', 'audit.audit/a-1'].every((k) => seen.includes(k))
+            ? true
+            : undefined,
+        { timeoutMs: 10_000, what: 'the audit queues consumed' },
+      );
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import type { ServiceSchema } from '@desk/platform';
 import { CreateAgentTables1732406600000 } from './migrations/1732406600000-create-agent-tables';
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000-create-intent-sources-view';
+import { CreateRunSlots1732408200100 } from './migrations/1732408200100-create-run-slots';
 
 /** The agent-analysis service's own PostgreSQL schema: its tables and migrations (raw SQL, no entities). */
 export const AGENT_ANALYSIS_SCHEMA: ServiceSchema = {
@@ -11,5 +12,6 @@ export const AGENT_ANALYSIS_SCHEMA: ServiceSchema = {
     CreateAgentTables1732406600000,
     LeastPrivilege1732407300000,
     CreateIntentSourcesView1732407350000,
+    CreateRunSlots1732408200100,
   ],
 };

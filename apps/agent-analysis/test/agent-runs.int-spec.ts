@@ -63,7 +63,7 @@ async function start(overrides: Record<string, string>): Promise<Harness> {
   await moduleRef.init();
   const connection = redisOptions(env.redisUrl);
   const intents = new Queue(QueueName.Intents, { connection, prefix });
-  const audit = new Queue(QueueName.Audit, { connection, prefix });
+  const audit = new Queue(QueueName.AuditAgentAnalysis, { connection, prefix });
   const schedule = new Queue(QueueName.AgentSchedule, { connection, prefix });
   return {
     moduleRef,

@@ -53,7 +53,7 @@ export class ExecutionHarness {
     const q = (name: QueueName) => new Queue(name, { connection, prefix });
     this.queues = {
       orders: q(QueueName.Orders),
-      audit: q(QueueName.Audit),
+      audit: q(QueueName.AuditExecution),
       executions: q(QueueName.Executions),
       control: q(QueueName.Control),
       intents: q(QueueName.Intents),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -14,6 +15,7 @@ import {
   JobName,
   OrderSide,
   OrderType,
+  QueueName,
   SCHEMA_VERSION,
   money,
   type AuditEvent,
@@ -21,6 +23,7 @@ import {
   type IntentSubmitted,
   type OrderParams,
 } from '@desk/contracts';
+import { redisOptions } from '@desk/platform';
 import {
   REPO_ROOT,
   recordApproval,
@@ -277,17 +280,30 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
       { status: 'SUBMITTED', detail: null },
       { status: 'FILLED', detail: expect.stringMatching(/^1 @ 2998\.5$/) },
     ]);
-    const actions = await waitFor(async () => {
-      const jobs = await h.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']);
-      const found = new Set(
-        jobs
-          .map((j) => j.data as AuditEvent)
-          .filter((e) => e.subject.id === stopId)
-          .map((e) => e.action),
-      );
-      return found.size >= 4 ? [...found].sort() : undefined;
+    // Risk's events are in risk's audit queue, execution's in execution's (docs/adr/0016).
+    const riskAudit = new Queue(QueueName.AuditRisk, {
+      connection: redisOptions(testEnv().redisUrl),
+      prefix: h.prefix,
     });
-    expect(actions).toEqual(['order.accepted', 'order.filled', 'order.received', 'order.submitted']);
+    try {
+      const actions = await waitFor(async () => {
+        const states = ['waiting', 'prioritized', 'delayed', 'completed'] as const;
+        const jobs = [
+          ...(await h.queues.audit.getJobs([...states])),
+          ...(await riskAudit.getJobs([...states])),
+        ];
+        const found = new Set(
+          jobs
+            .map((j) => j.data as AuditEvent)
+            .filter((e) => e.subject.id === stopId)
+            .map((e) => e.action),
+        );
+        return found.size >= 4 ? [...found].sort() : undefined;
+      });
+      expect(actions).toEqual(['order.accepted', 'order.filled', 'order.received', 'order.submitted']);
+    } finally {
+      await riskAudit.close();
+    }
   });
 });
 

@@ -66,7 +66,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     const connection = redisOptions(env.redisUrl);
     orders = new Queue(QueueName.Orders, { connection, prefix });
     executions = new Queue(QueueName.Executions, { connection, prefix });
-    audit = new Queue(QueueName.Audit, { connection, prefix });
+    audit = new Queue(QueueName.AuditExecution, { connection, prefix });
     await pg.connect();
   });
 

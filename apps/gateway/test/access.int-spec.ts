@@ -74,7 +74,7 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
 
   const auditJobs = async (action: string): Promise<Job[]> => {
     const jobs = await gw
-      .queue(QueueName.Audit)
+      .queue(QueueName.AuditGateway)
       .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 5000);
     return jobs.filter((j) => j.data?.action === action);
   };

@@ -338,7 +338,9 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
   const auditActions = async (subjectId: string, ...actions: string[]) =>
     waitFor(
       async () => {
-        const jobs = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
+        const jobs = await gw
+          .queue(QueueName.AuditGateway)
+          .getJobs(['waiting', 'completed', 'active'], 0, 5000);
         const found = jobs
           .filter((j) => j.data?.subject?.id === subjectId)
           .map((j) => j.data as { action: string; payload: object });

@@ -9,6 +9,8 @@ import {
   OrderType,
   QueueName,
   SCHEMA_VERSION,
+  ServiceName,
+  queuesOf,
   type ApprovalRequested,
 } from '@desk/contracts';
 import { buildApp, redisOptions } from '@desk/platform';
@@ -16,6 +18,7 @@ import { createMigratedDatabase, dropDatabase, testEnv, uniquePrefix, waitFor } 
 import { gatewayAppOptions } from '../src/app-options';
 import { AppModule } from '../src/app.module';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Role } from '../src/modules/access/role';
 import { ApiKeysService } from '../src/modules/keys/api-keys.service';
@@ -112,7 +115,7 @@ export async function startGateway(
       // Let the app's own queue connections finish connecting first: closing one mid-handshake leaves
       // ioredis rejecting its setup commands after the test has moved on.
       await Promise.all(
-        Object.values(QueueName).map((name) =>
+        queuesOf(ServiceName.Gateway).map((name) =>
           app
             .get<Queue>(getQueueToken(name), { strict: false })
             .waitUntilReady()
@@ -244,6 +247,7 @@ export async function criticalOrder(
     requestedAt: new Date().toISOString(),
     correlationId: randomUUID(),
   };
+  await holdForApproval(gw, job);
   await gw.queue(QueueName.Approvals).add(JobName.ApprovalRequested, job, { jobId: intentId });
   const approval = await waitFor(async () => {
     const list = await gw.app.inject({
@@ -253,4 +257,49 @@ export async function criticalOrder(
     return (list.json().items as { id: string; subjectId: string }[]).find((a) => a.subjectId === intentId);
   });
   return { intentId, approvalId: approval.id };
+}
+
+/**
+ * What risk records when it holds an order for approval (risk.intents in PENDING_APPROVAL, and its event),
+ * written as the test database's superuser: the gateway opens a request only for an order risk holds
+ * (risk.approval_holds, docs/adr/0016).
+ */
+export async function holdForApproval(
+  gw: Gateway,
+  job: ApprovalRequested,
+  decision: 'PENDING_APPROVAL' | 'ACCEPTED' = 'PENDING_APPROVAL',
+): Promise<void> {
+  const pg = new Client({ connectionString: gw.config.DATABASE_URL });
+  await pg.connect();
+  try {
+    const { order, actor, context } = job;
+    await pg.query(
+      `INSERT INTO risk.intents (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity,
+                                 price, status, reason_code, notional, reference_price, correlation_id,
+                                 submitted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'APPROVAL_REQUIRED', $12, $13, $14, now())`,
+      [
+        job.intentId,
+        actor.type === 'operator' ? 'operator' : 'agent',
+        actor.type,
+        actor.id,
+        actor.keyId ?? null,
+        order.symbol,
+        order.side,
+        order.type,
+        order.quantity,
+        order.price ?? null,
+        decision,
+        typeof context.notional === 'string' ? context.notional : null,
+        typeof context.referencePrice === 'string' ? context.referencePrice : null,
+        job.correlationId,
+      ],
+    );
+    await pg.query(
+      `INSERT INTO risk.intent_events (intent_id, status, reason_code) VALUES ($1, 'PENDING_APPROVAL', 'APPROVAL_REQUIRED')`,
+      [job.intentId],
+    );
+  } finally {
+    await pg.end();
+  }
 }

@@ -35,7 +35,9 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
   const auditEvents = async (action: string, subjectId: string) =>
     waitFor(
       async () => {
-        const jobs = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active'], 0, 5000);
+        const jobs = await gw
+          .queue(QueueName.AuditGateway)
+          .getJobs(['waiting', 'completed', 'active'], 0, 5000);
         const found = jobs.filter((j) => j.data?.action === action && j.data?.subject?.id === subjectId);
         return found.length ? found.map((j) => j.data as { actor: object; payload: object }) : undefined;
       },

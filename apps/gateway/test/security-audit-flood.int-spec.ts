@@ -43,7 +43,9 @@ describe('a flood of refused requests cannot flood the audit log', () => {
     });
 
   const auditJobs = async (): Promise<Job[]> =>
-    a.queue(QueueName.Audit).getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 10_000);
+    a
+      .queue(QueueName.AuditGateway)
+      .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 10_000);
 
   const total = async (counter: SecurityMetrics['authFailures']): Promise<number> =>
     (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);

@@ -71,7 +71,7 @@ describe('throttling across gateway instances (real Redis)', () => {
     }
     expect(statuses).toEqual([202, 202, 202, 429, 429]);
     expect((await get(a, trader.key)).statusCode).toBe(200);
-    const audit = a.queue(QueueName.Audit);
+    const audit = a.queue(QueueName.AuditGateway);
     const hit = await waitFor(async () => {
       const jobs = await audit.getJobs(['waiting', 'completed', 'active'], 0, 5000);
       return jobs.find((j) => j.data?.action === 'request.throttled' && j.data.subject.id === trader.keyId);

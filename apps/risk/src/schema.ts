@@ -7,6 +7,7 @@ import { CreateOrderDecisionsView1732407350000 } from './migrations/173240735000
 import { CreateCancelAllSourcesView1732407600000 } from './migrations/1732407600000-create-cancel-all-sources-view';
 import { AddStateVersions1732407700000 } from './migrations/1732407700000-add-state-versions';
 import { CreateControlOutcomesView1732407710000 } from './migrations/1732407710000-create-control-outcomes-view';
+import { CreateApprovalHoldsView1732408200000 } from './migrations/1732408200000-create-approval-holds-view';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -21,5 +22,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateCancelAllSourcesView1732407600000,
     AddStateVersions1732407700000,
     CreateControlOutcomesView1732407710000,
+    CreateApprovalHoldsView1732408200000,
   ],
 };

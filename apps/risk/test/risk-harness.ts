@@ -74,7 +74,7 @@ export class RiskHarness {
     this.queues = {
       intents: q(QueueName.Intents),
       orders: q(QueueName.Orders),
-      audit: q(QueueName.Audit),
+      audit: q(QueueName.AuditRisk),
       executions: q(QueueName.Executions),
       control: q(QueueName.Control),
       approvals: q(QueueName.Approvals),

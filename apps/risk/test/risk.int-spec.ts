@@ -62,7 +62,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
     close = () => moduleRef.close();
     intents = new Queue(QueueName.Intents, { connection, prefix });
     orders = new Queue(QueueName.Orders, { connection, prefix });
-    audit = new Queue(QueueName.Audit, { connection, prefix });
+    audit = new Queue(QueueName.AuditRisk, { connection, prefix });
     executions = new Queue(QueueName.Executions, { connection, prefix });
     await pg.connect();
     prices = moduleRef.get(MarketPriceStore);

@@ -1,4 +1,5 @@
 export * from './audit-actions';
+export * from './audit-producers';
 export * from './jobs';
 export * from './markets';
 export * from './money';

@@ -8,10 +8,20 @@ export enum QueueName {
   Executions = 'executions',
   Approvals = 'approvals',
   Control = 'control',
+  /**
+   * Retired (docs/adr/0016): every service now writes its own audit queue below. Still consumed by audit
+   * until the events left in it at deploy time are drained; no service produces to it.
+   */
   Audit = 'audit',
   AgentSchedule = 'agent-schedule',
   Notifications = 'notifications',
   OrderUpdates = 'order-updates',
+  /** Each service's own audit queue: its Redis user alone may write it, so the queue names the producer. */
+  AuditGateway = 'audit.gateway',
+  AuditAgentAnalysis = 'audit.agent-analysis',
+  AuditRisk = 'audit.risk',
+  AuditExecution = 'audit.execution',
+  AuditAudit = 'audit.audit',
 }
 
 export enum JobName {
@@ -37,6 +47,10 @@ export enum ServiceName {
   AgentAnalysis = 'agent-analysis',
   Risk = 'risk',
   Execution = 'execution',
+  /**
+   * Retired (docs/adr/0016): every service now writes its own audit queue below. Still consumed by audit
+   * until the events left in it at deploy time are drained; no service produces to it.
+   */
   Audit = 'audit',
 }
 
@@ -47,7 +61,25 @@ export interface QueueRoute {
   readonly consumers: readonly ServiceName[];
   /** Declared for a feature still to come: no consumer processes it yet. */
   readonly planned?: string;
+  /** No longer produced to: consumed until what is left in it is drained, then removable. */
+  readonly retired?: string;
 }
+
+/** The audit queue each service writes (docs/adr/0016): the queue, not the event, says who sent it. */
+export const AUDIT_QUEUES = {
+  [ServiceName.Gateway]: QueueName.AuditGateway,
+  [ServiceName.AgentAnalysis]: QueueName.AuditAgentAnalysis,
+  [ServiceName.Risk]: QueueName.AuditRisk,
+  [ServiceName.Execution]: QueueName.AuditExecution,
+  [ServiceName.Audit]: QueueName.AuditAudit,
+} as const satisfies Record<ServiceName, QueueName>;
+
+const auditRoute = (service: ServiceName): QueueRoute => ({
+  queue: AUDIT_QUEUES[service],
+  jobs: [JobName.AuditEvent],
+  producers: [service],
+  consumers: [ServiceName.Audit],
+});
 
 /** The queue topology. docs/architecture.md shows the same table; a test keeps the two equal. */
 export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
@@ -84,14 +116,9 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
   {
     queue: QueueName.Audit,
     jobs: [JobName.AuditEvent],
-    producers: [
-      ServiceName.Gateway,
-      ServiceName.AgentAnalysis,
-      ServiceName.Risk,
-      ServiceName.Execution,
-      ServiceName.Audit,
-    ],
+    producers: [],
     consumers: [ServiceName.Audit],
+    retired: 'drained, then removed (docs/adr/0016)',
   },
   {
     queue: QueueName.AgentSchedule,
@@ -111,10 +138,32 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
     producers: [ServiceName.Risk, ServiceName.Execution],
     consumers: [ServiceName.Gateway],
   },
+  auditRoute(ServiceName.Gateway),
+  auditRoute(ServiceName.AgentAnalysis),
+  auditRoute(ServiceName.Risk),
+  auditRoute(ServiceName.Execution),
+  auditRoute(ServiceName.Audit),
 ];
 
-export function queueOf(job: JobName): QueueName {
-  const route = QUEUE_TOPOLOGY.find((r) => r.jobs.includes(job));
-  if (!route) throw new Error(`job ${job} has no queue in QUEUE_TOPOLOGY`);
+/** The queue `producer` adds `job` to (audit events: the producer's own audit queue). */
+export function queueOf(job: JobName, producer: ServiceName): QueueName {
+  const route = QUEUE_TOPOLOGY.find(
+    (r) => !r.retired && r.jobs.includes(job) && r.producers.includes(producer),
+  );
+  if (!route) throw new Error(`${producer} produces no ${job} job in QUEUE_TOPOLOGY`);
   return route.queue;
+}
+
+/** The queues a service produces to or consumes from: all it registers, and all its Redis user may touch. */
+export function queuesOf(service: ServiceName): QueueName[] {
+  return QUEUE_TOPOLOGY.filter((r) => r.producers.includes(service) || r.consumers.includes(service)).map(
+    (r) => r.queue,
+  );
+}
+
+/** The service whose audit queue this is; undefined for any other queue (the retired shared one too). */
+export function producerOfAuditQueue(queue: string): ServiceName | undefined {
+  return (Object.entries(AUDIT_QUEUES) as [ServiceName, QueueName][]).find(
+    ([, q]) => String(q) === queue,
+  )?.[0];
 }

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { ServiceName } from '@desk/contracts';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { ConfigModule } from '../config/config.module';
@@ -13,7 +14,7 @@ import { RedisModule } from '../queue/redis.module';
 import { loggerParams } from './logging';
 
 export interface PlatformOptions<C extends PlatformConfig> {
-  service: string;
+  service: ServiceName;
   config: C;
   /** Token under which the app's full config object is injectable. */
   configToken: symbol;
@@ -48,7 +49,7 @@ export class PlatformModule {
           autoLoadEntities: false,
         }),
         RedisModule.forRoot(config),
-        QueueModule.forRoot(config),
+        QueueModule.forRoot(config, options.service),
         MarketModule,
         OutboxModule.forRoot(options.schema.schema),
         HealthModule,

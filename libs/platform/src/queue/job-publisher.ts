@@ -2,20 +2,25 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
-import { JOB_SCHEMAS, jobIdOf, queueOf, type JobData, type JobName } from '@desk/contracts';
+import { JOB_SCHEMAS, jobIdOf, queueOf, type JobData, type JobName, type ServiceName } from '@desk/contracts';
+import { SERVICE_NAME } from '../config/tokens';
 import { JOB_OPTION_OVERRIDES } from './job-options';
 
 /**
  * Publishes a contract job: validates the payload against its schema (a producer bug fails here, not in
  * the consumer), then adds it under its deterministic job id, so a second add of the same job is a no-op.
+ * The queue is the one this service produces the job to (an audit event: the service's own audit queue).
  */
 @Injectable()
 export class JobPublisher {
-  constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
+  constructor(
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(SERVICE_NAME) private readonly service: ServiceName,
+  ) {}
 
   async publish<N extends JobName>(name: N, data: JobData<N>): Promise<string> {
     const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
-    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name)), { strict: false });
+    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
     const jobId = jobIdOf(name, payload);
     await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
     return jobId;
@@ -28,7 +33,7 @@ export class JobPublisher {
    */
   async redrive<N extends JobName>(name: N, data: JobData<N>): Promise<'added' | 'retried' | 'present'> {
     const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
-    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name)), { strict: false });
+    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
     const jobId = jobIdOf(name, payload);
     const state = await queue.getJobState(jobId);
     if (state === 'unknown') {

@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { QueueName } from '@desk/contracts';
+import { queuesOf, type ServiceName } from '@desk/contracts';
 import type { PlatformConfig } from '../config/load-config';
 import { AuditPublisher } from './audit-publisher';
 import { DEFAULT_JOB_OPTIONS } from './job-options';
@@ -9,14 +9,15 @@ import { JobValidator } from './job-validator';
 import { redisOptions } from './redis-connection';
 
 /**
- * BullMQ on Redis with the run's key prefix. Registers every contract queue (producing is cheap; which
- * queues a service consumes is decided by its processors) and provides the publisher and validator.
+ * BullMQ on Redis with the run's key prefix. Registers the queues the service produces to or consumes from
+ * (QUEUE_TOPOLOGY): its Redis user may touch no other queue's keys (docs/adr/0016). Which it consumes is
+ * decided by its processors. Provides the publisher and validator.
  */
 @Global()
 @Module({})
 export class QueueModule {
-  static forRoot(config: PlatformConfig): DynamicModule {
-    const queues = Object.values(QueueName).map((name) => ({ name }));
+  static forRoot(config: PlatformConfig, service: ServiceName): DynamicModule {
+    const queues = queuesOf(service).map((name) => ({ name }));
     return {
       module: QueueModule,
       imports: [

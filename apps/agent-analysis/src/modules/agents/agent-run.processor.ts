@@ -15,6 +15,7 @@ export class AgentRunProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<RunResult> {
-    return this.runs.run(await this.jobs.parse(JobName.AgentRun, job), String(job.id));
+    const run = await this.jobs.parse(JobName.AgentRun, job);
+    return this.jobs.verified(job, () => this.runs.scheduled(run, String(job.id)));
   }
 }

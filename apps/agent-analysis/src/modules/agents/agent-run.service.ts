@@ -16,7 +16,7 @@ import {
   type MarketSpec,
   type Money,
 } from '@desk/contracts';
-import { MarketPriceStore, Outbox, uuidFromHash } from '@desk/platform';
+import { MarketPriceStore, Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from '../../config';
 import type { Candle } from '../market-feed/candle';
 import { MARKET_FEED, type MarketFeed } from '../market-feed/market-feed';
@@ -29,6 +29,12 @@ import { VolatilityAgent } from './volatility.agent';
 
 /** correlationId of the scheduler's job template; such runs use their own run id as correlation id instead. */
 export const SCHEDULED_RUN_CORRELATION = 'agent-schedule';
+
+/** The BullMQ job scheduler that fires the runs; its jobs' ids are `repeat:<id>:<slot millis>`. */
+export const AGENT_SCHEDULER_ID = 'agent-run';
+
+/** How far a slot may lie ahead of this clock (Redis and the worker's clocks may differ a little). */
+const SLOT_CLOCK_SKEW_MS = 5000;
 
 interface Evaluation {
   market: MarketSpec;
@@ -73,6 +79,33 @@ export class AgentRunService {
     >;
     this.threshold = money(config.AGENT_CONVICTION_THRESHOLD);
     this.maxNotional = money(config.AGENT_MAX_ORDER_NOTIONAL);
+  }
+
+  /**
+   * A run the schedule allows, or none (docs/adr/0016): the job must be the configured scheduler's (job id
+   * `repeat:agent-run:<slot>`, its template's correlation id), its slot not in the future, and at least one
+   * AGENT_SCHEDULE_MS after every slot run before (agents.run_slots): so a forged run job — another id, an
+   * extra slot, a replayed old one — is refused (UnverifiedJobError) before the feed moves or anything is
+   * written, and the agents trade no more often than their schedule. A redelivered job runs again
+   * (recording nothing twice).
+   */
+  async scheduled(job: AgentRun, jobId: string): Promise<RunResult> {
+    const slot = /^repeat:(.+):(\d{1,15})$/.exec(jobId);
+    if (!slot || slot[1] !== AGENT_SCHEDULER_ID)
+      throw new UnverifiedJobError(`job ${jobId} is not a run of the scheduler ${AGENT_SCHEDULER_ID}`);
+    if (job.correlationId !== SCHEDULED_RUN_CORRELATION)
+      throw new UnverifiedJobError(`the scheduler's runs carry no correlation id ${job.correlationId}`);
+    const millis = Number(slot[2]);
+    if (millis > Date.now() + SLOT_CLOCK_SKEW_MS)
+      throw new UnverifiedJobError(`slot ${new Date(millis).toISOString()} is still to come`);
+    const claim = await this.repository.claimRunSlot(millis, jobId, this.config.AGENT_SCHEDULE_MS);
+    if (typeof claim === 'object') {
+      throw new UnverifiedJobError(
+        `slot ${millis} is less than ${this.config.AGENT_SCHEDULE_MS} ms after slot ${claim.latest} ` +
+          `(run by ${claim.jobId}), or before it`,
+      );
+    }
+    return this.run(job, jobId);
   }
 
   /** `jobId` makes the run id: a redelivered run job records nothing twice. */

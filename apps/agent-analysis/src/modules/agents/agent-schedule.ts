@@ -3,9 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import type { Queue } from 'bullmq';
 import { JobName, QueueName, SCHEMA_VERSION, type AgentRun } from '@desk/contracts';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from '../../config';
-import { SCHEDULED_RUN_CORRELATION } from './agent-run.service';
-
-export const AGENT_SCHEDULER_ID = 'agent-run';
+import { AGENT_SCHEDULER_ID, SCHEDULED_RUN_CORRELATION } from './agent-run.service';
 
 /** Registers (or updates) the BullMQ job scheduler that fires an agent run every AGENT_SCHEDULE_MS. */
 @Injectable()

@@ -25,6 +25,34 @@ export class AgentsRepository {
     return this.db.transaction(work);
   }
 
+  /**
+   * Claims a scheduler slot for a run: 'claimed' for a new slot at least `everyMs` after the latest one,
+   * 'redelivered' when this very job claimed it before, otherwise the latest slot it conflicts with. Claims
+   * are serialised (a transaction-scoped advisory lock), so two runs can never both pass the check.
+   */
+  async claimRunSlot(
+    slot: number,
+    jobId: string,
+    everyMs: number,
+  ): Promise<'claimed' | 'redelivered' | { latest: string; jobId: string }> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('agents.run_slots'))`);
+      const [same]: { job_id: string }[] = await tx.query(
+        `SELECT job_id FROM agents.run_slots WHERE slot = $1`,
+        [slot],
+      );
+      if (same?.job_id === jobId) return 'redelivered';
+      const [near]: { slot: string; job_id: string }[] = await tx.query(
+        `SELECT slot::text, job_id FROM agents.run_slots WHERE slot > $1::bigint - $2::bigint
+          ORDER BY slot DESC LIMIT 1`,
+        [slot, everyMs],
+      );
+      if (near) return { latest: near.slot, jobId: near.job_id };
+      await tx.query(`INSERT INTO agents.run_slots (slot, job_id) VALUES ($1, $2)`, [slot, jobId]);
+      return 'claimed';
+    });
+  }
+
   /** Symbols that had an intent within the last `cooldownMs`. */
   async symbolsInCooldown(tx: EntityManager, cooldownMs: number): Promise<Set<string>> {
     const rows: { symbol: string }[] = await tx.query(

@@ -1,23 +1,25 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { BeforeApplicationShutdown, Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { WorkerHost } from '@nestjs/bullmq';
+import { BeforeApplicationShutdown, Inject, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { JobName, QueueName } from '@desk/contracts';
+import { JobName, producerOfAuditQueue } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
 import { AUDIT_CONFIG, type AuditConfig } from '../../config';
 import { AuditLogService } from './audit-log.service';
-import { CheckpointService } from './checkpoint.service';
+import { AuditWorkers } from './audit-workers';
 
-@Processor(QueueName.Audit)
-export class AuditEventProcessor
+/**
+ * Appends the events of one audit queue. Each service writes its own queue (docs/adr/0016), so the queue
+ * names the producer: an event whose actor that service may not claim is refused and recorded as
+ * `job.forged`. The concrete processors, one per queue, are in audit-queue.processors.ts.
+ */
+export abstract class AuditEventProcessor
   extends WorkerHost
   implements OnApplicationBootstrap, BeforeApplicationShutdown
 {
-  private readonly logger = new Logger(AuditEventProcessor.name);
-
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,
     @Inject(AuditLogService) private readonly auditLog: AuditLogService,
-    @Inject(CheckpointService) private readonly checkpoints: CheckpointService,
+    @Inject(AuditWorkers) private readonly workers: AuditWorkers,
     @Inject(AUDIT_CONFIG) private readonly config: AuditConfig,
   ) {
     super();
@@ -26,20 +28,16 @@ export class AuditEventProcessor
   /** As many jobs in hand as fit in one batch: they wait together for the batch to commit. */
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.AUDIT_BATCH_SIZE;
+    this.workers.add(this.worker);
   }
 
-  /**
-   * Stops taking jobs and lets the ones in hand commit while the database connection is still open, then
-   * signs the final head, so a tail cut while the service is down is detected.
-   */
+  /** Every audit queue's worker stops, their jobs in hand commit, then the final head is signed once. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.close();
-    await this.checkpoints.checkpoint().catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'final checkpoint failed');
-    });
+    await this.workers.drain();
   }
 
   async process(job: Job): Promise<{ recorded: boolean }> {
-    return this.auditLog.append(await this.jobs.parse(JobName.AuditEvent, job));
+    const event = await this.jobs.parse(JobName.AuditEvent, job);
+    return this.jobs.verified(job, () => this.auditLog.append(event, producerOfAuditQueue(job.queueName)));
   }
 }

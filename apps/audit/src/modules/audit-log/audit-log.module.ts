@@ -1,8 +1,17 @@
 import { Module } from '@nestjs/common';
-import { AuditEventProcessor } from './audit-event.processor';
+import { AUDIT_QUEUE_PROCESSORS } from './audit-queue.processors';
 import { AuditLogRepository } from './audit-log.repository';
 import { AuditLogService } from './audit-log.service';
+import { AuditWorkers } from './audit-workers';
 import { CheckpointService } from './checkpoint.service';
 
-@Module({ providers: [AuditLogRepository, AuditLogService, CheckpointService, AuditEventProcessor] })
+@Module({
+  providers: [
+    AuditLogRepository,
+    AuditLogService,
+    CheckpointService,
+    AuditWorkers,
+    ...AUDIT_QUEUE_PROCESSORS,
+  ],
+})
 export class AuditLogModule {}

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import type { AuditEvent } from '@desk/contracts';
+import { auditActorProblem, type AuditEvent, type ServiceName } from '@desk/contracts';
+import { UnverifiedJobError } from '@desk/platform';
 import { AUDIT_CONFIG, type AuditConfig } from '../../config';
 import { AuditLogRepository } from './audit-log.repository';
 import { Batcher } from './batcher';
@@ -25,7 +26,13 @@ export class AuditLogService {
     });
   }
 
-  async append(event: AuditEvent): Promise<{ recorded: boolean }> {
+  /**
+   * `producer`: the service whose audit queue carried the event (undefined for the retired shared queue).
+   * An event that service may not have recorded in its actor's name is refused (UnverifiedJobError).
+   */
+  async append(event: AuditEvent, producer?: ServiceName): Promise<{ recorded: boolean }> {
+    const problem = producer === undefined ? undefined : auditActorProblem(producer, event);
+    if (problem) throw new UnverifiedJobError(problem);
     let prepared: PreparedEvent;
     try {
       prepared = prepareEvent(event);

@@ -15,6 +15,7 @@ export class ApprovalNotifyProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<void> {
-    await this.webhook.deliver(await this.jobs.parse(JobName.ApprovalNotify, job));
+    const notice = await this.jobs.parse(JobName.ApprovalNotify, job);
+    await this.jobs.verified(job, () => this.webhook.deliver(notice));
   }
 }

@@ -15,6 +15,7 @@ export class ApprovalRequestedProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<void> {
-    await this.approvals.requestForOrder(await this.jobs.parse(JobName.ApprovalRequested, job));
+    const request = await this.jobs.parse(JobName.ApprovalRequested, job);
+    await this.jobs.verified(job, () => this.approvals.requestForOrder(request));
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SetupModule } from '../setup/setup.module';
 import { ApprovalExecutor } from './approval-executor';
+import { ApprovalHoldsRepository } from './approval-holds.repository';
 import { ApprovalsRepository } from './approvals.repository';
 import { ApprovalsService } from './approvals.service';
 
@@ -10,7 +11,7 @@ import { ApprovalsService } from './approvals.service';
  */
 @Module({
   imports: [SetupModule],
-  providers: [ApprovalsRepository, ApprovalsService, ApprovalExecutor],
+  providers: [ApprovalsRepository, ApprovalHoldsRepository, ApprovalsService, ApprovalExecutor],
   exports: [ApprovalsService, ApprovalExecutor],
 })
 export class ApprovalsCoreModule {}

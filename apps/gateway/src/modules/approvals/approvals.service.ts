@@ -10,17 +10,22 @@ import {
   SCHEMA_VERSION,
   actionHash,
   canonicalJson,
+  money,
   orderAction,
+  OrderStatus,
+  recordedOrderDifferences,
   serviceActor,
   ServiceName,
   type Actor,
+  type ApprovalNotify,
   type ApprovalRequested,
 } from '@desk/contracts';
-import { AppError, ErrorCode, Outbox } from '@desk/platform';
+import { AppError, ErrorCode, Outbox, UnverifiedJobError } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { decodeTimeIdCursor, encodeCursor, type Page } from '../../http/cursor';
 import { parseInput } from '../../http/zod-input';
 import { ApprovalExecutor, ACTION_SCHEMAS, isExecutable } from './approval-executor';
+import { ApprovalHoldsRepository, type ApprovalHold } from './approval-holds.repository';
 import { denySchema, listApprovalsQuerySchema, type ApprovalView } from './approvals.dto';
 import { ApprovalsRepository, type ApprovalRecord } from './approvals.repository';
 import { UUID_RE } from '../../http/uuid';
@@ -62,6 +67,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(SetupService) private readonly setup: SetupService,
+    @Inject(ApprovalHoldsRepository) private readonly holds: ApprovalHoldsRepository,
   ) {}
 
   /** Creates a request inside the caller's transaction. Undefined if one is already live for the subject. */
@@ -98,19 +104,41 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
     if (this.config.APPROVAL_WEBHOOK_URL) {
       await this.outbox.add(tx, JobName.ApprovalNotify, {
         schemaVersion: SCHEMA_VERSION,
-        approvalId: created.id,
-        kind: a.kind,
-        summary: summarise(a.kind, action).slice(0, 500),
-        requiredApprovals: created.requiredApprovals,
-        expiresAt: created.expiresAt.toISOString(),
+        ...notificationOf(created),
         correlationId: a.correlationId,
       });
     }
     return created;
   }
 
-  /** Risk found an order critical: hold it. A redelivered job finds the live request and adds nothing. */
+  /**
+   * Risk found an order critical: hold it. A redelivered job finds the live request and adds nothing. No
+   * job is its own evidence (docs/adr/0016): risk must hold exactly this order, from exactly this actor,
+   * with the figures shown (risk.approval_holds); otherwise UnverifiedJobError and nothing is recorded. A
+   * real request that arrives after risk decided the intent (a late redelivery) opens nothing either.
+   */
   async requestForOrder(job: ApprovalRequested): Promise<void> {
+    const held = await this.holds.find(job.intentId);
+    if (!held) throw new UnverifiedJobError(`risk holds no intent ${job.intentId} for approval`);
+    const differences = recordedOrderDifferences(held, job);
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `approval request for intent ${job.intentId} differs from the order risk holds: ${differences.join('; ')}`,
+      );
+    }
+    if (held.decision !== OrderStatus.PendingApproval) {
+      this.logger.warn(
+        { intentId: job.intentId, decision: held.decision },
+        'approval request for an intent risk no longer holds: nothing to open',
+      );
+      return;
+    }
+    const figures = figureDifferences(held, job.context);
+    if (figures.length) {
+      throw new UnverifiedJobError(
+        `approval request for intent ${job.intentId} shows figures risk did not: ${figures.join('; ')}`,
+      );
+    }
     await this.db.transaction((tx) =>
       this.request(tx, {
         kind: ApprovalKind.Order,
@@ -122,6 +150,12 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       }),
     );
     void this.outbox.flush();
+  }
+
+  /** What the webhook may say about an approval: its own record's kind, summary, quorum and expiry. */
+  async notification(approvalId: string): Promise<ApprovalNotice | undefined> {
+    const r = UUID_RE.test(approvalId) ? await this.approvals.find(approvalId) : undefined;
+    return r && notificationOf(r);
   }
 
   async approve(actor: Actor & { keyId: string }, id: string, correlationId: string): Promise<ApprovalView> {
@@ -366,6 +400,39 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       executedAt: r.executedAt ? r.executedAt.toISOString() : null,
     };
   }
+}
+
+export type ApprovalNotice = Omit<ApprovalNotify, 'schemaVersion' | 'correlationId'>;
+
+function notificationOf(r: ApprovalRecord): ApprovalNotice {
+  return {
+    approvalId: r.id,
+    kind: r.kind,
+    summary: summarise(r.kind, JSON.parse(r.action)).slice(0, 500),
+    requiredApprovals: r.requiredApprovals,
+    expiresAt: r.expiresAt.toISOString(),
+  };
+}
+
+/** Where the figures a request shows approvers differ from risk's (decimals compared as decimals). */
+function figureDifferences(held: ApprovalHold, context: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const compare = (field: 'notional' | 'referencePrice', recorded: string | null) => {
+    const shown = context[field];
+    const same =
+      recorded === null
+        ? shown === undefined
+        : typeof shown === 'string' && isDecimal(shown) && money(shown).eq(money(recorded));
+    if (!same)
+      out.push(`context.${field}: ${JSON.stringify(shown) ?? '(none)'} ≠ recorded ${recorded ?? '(none)'}`);
+  };
+  compare('notional', held.notional);
+  compare('referencePrice', held.referencePrice);
+  return out;
+}
+
+function isDecimal(value: string): boolean {
+  return /^-?\d{1,40}(\.\d{1,40})?$/.test(value);
 }
 
 /** The operator an approved action would empower (a granted key's holder): they may not approve it. */
