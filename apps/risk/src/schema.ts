@@ -5,6 +5,7 @@ import { AddLiveVenues1732407200000 } from './migrations/1732407200000-add-live-
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateOrderDecisionsView1732407350000 } from './migrations/1732407350000-create-order-decisions-view';
 import { CreateCancelAllSourcesView1732407600000 } from './migrations/1732407600000-create-cancel-all-sources-view';
+import { AddMaxOpenOrders1732407800000 } from './migrations/1732407800000-add-max-open-orders';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -17,5 +18,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     LeastPrivilege1732407300000,
     CreateOrderDecisionsView1732407350000,
     CreateCancelAllSourcesView1732407600000,
+    AddMaxOpenOrders1732407800000,
   ],
 };
