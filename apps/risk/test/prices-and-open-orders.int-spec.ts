@@ -8,7 +8,6 @@ import {
   OrderType,
   money,
   type Actor,
-  type ExecutionReported,
 } from '@desk/contracts';
 import { InvalidMarketPriceError, MarketPriceStore, REDIS_CLIENT } from '@desk/platform';
 import { RiskHarness, TRADER } from './risk-harness';
@@ -139,7 +138,7 @@ describe('untrustworthy prices and the open-order limit at risk (real Redis and 
       intentId: open[0]!,
       symbol: 'BTC/USDT',
       side: OrderSide.Buy,
-      status: OrderStatus.Cancelled as ExecutionReported['status'],
+      status: OrderStatus.Cancelled,
     });
     const fifth = await h.submit(h.intent(resting, trader));
     expect(await h.decided(fifth.intentId)).toMatchObject({ status: OrderStatus.Accepted });
