@@ -204,7 +204,9 @@ export class RiskHarness {
     return waitFor(
       async () => {
         const job = await queue.getJob(jobId);
-        return job && ((await job.isCompleted()) || (await job.isFailed())) ? job : undefined;
+        if (!job || !((await job.isCompleted()) || (await job.isFailed()))) return undefined;
+        // Read again: the snapshot above may predate the outcome (no return value, no attempts yet).
+        return queue.getJob(jobId);
       },
       { what: `job ${jobId} settled` },
     );
