@@ -67,6 +67,8 @@ export const riskEnvSchema = platformEnvSchema.extend({
   /** Orders submitted per minute, per symbol and in total. */
   RISK_MAX_SUBMIT_RATE_PER_SYMBOL: env.int(60, 0),
   RISK_MAX_SUBMIT_RATE_TOTAL: env.int(300, 0),
+  /** Open (not yet final) orders one trader may have at once; risk's own closing orders do not count. */
+  RISK_MAX_OPEN_ORDERS: env.int(100, 0),
   /** Fat-finger band: a limit price at most this fraction through the last market price. */
   RISK_PRICE_BAND: positiveDecimal('0.05'),
 

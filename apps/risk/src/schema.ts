@@ -8,6 +8,7 @@ import { CreateCancelAllSourcesView1732407600000 } from './migrations/1732407600
 import { AddStateVersions1732407700000 } from './migrations/1732407700000-add-state-versions';
 import { CreateControlOutcomesView1732407710000 } from './migrations/1732407710000-create-control-outcomes-view';
 import { CreateApprovalHoldsView1732408200000 } from './migrations/1732408200000-create-approval-holds-view';
+import { AddMaxOpenOrders1732407800000 } from './migrations/1732407800000-add-max-open-orders';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -23,5 +24,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     AddStateVersions1732407700000,
     CreateControlOutcomesView1732407710000,
     CreateApprovalHoldsView1732408200000,
+    AddMaxOpenOrders1732407800000,
   ],
 };

@@ -46,6 +46,7 @@ describe('risk: the kill switch, resuming and limits (real Redis and PostgreSQL,
     expect(Object.keys(limits).sort()).toEqual([
       'daily_loss_limit',
       'max_gross_exposure',
+      'max_open_orders',
       'max_order_notional',
       'max_orders_per_day',
       'max_position_share',

@@ -24,6 +24,7 @@ export const LIMITS: RiskLimitValues = {
   [LimitName.MaxSubmitRatePerSymbol]: money('60'),
   [LimitName.MaxSubmitRateTotal]: money('300'),
   [LimitName.PriceBand]: money('0.05'),
+  [LimitName.MaxOpenOrders]: money('100'),
 };
 
 export interface HoldingSpec {
@@ -83,7 +84,7 @@ export function ctx(order: Partial<OrderParams> = {}, over: Partial<RiskContext>
     limits: LIMITS,
     tradingState: { state: TradingState.Active, reason: 'initial state', source: 'initial' },
     book: book(),
-    activity: { submitsLastMinuteSymbol: 0, submitsLastMinuteTotal: 0, ordersToday: 0 },
+    activity: { submitsLastMinuteSymbol: 0, submitsLastMinuteTotal: 0, ordersToday: 0, openOrdersOfActor: 0 },
     now: NOW,
     ...over,
   };

@@ -78,6 +78,10 @@ export enum RiskReasonCode {
   PrecisionExceeded = 'PRECISION_EXCEEDED',
   LimitPriceMissing = 'LIMIT_PRICE_MISSING',
   NoMarketPrice = 'NO_MARKET_PRICE',
+  /** The last market price may not be used: zero, negative, not finite, or dated in the future. */
+  MarketPriceInvalid = 'MARKET_PRICE_INVALID',
+  /** The trader already has the maximum number of open (not yet final) orders. */
+  MaxOpenOrders = 'MAX_OPEN_ORDERS',
   MaxNotionalExceeded = 'MAX_NOTIONAL_EXCEEDED',
   MaxPositionExceeded = 'MAX_POSITION_EXCEEDED',
   MaxGrossExposureExceeded = 'MAX_GROSS_EXPOSURE_EXCEEDED',

@@ -1,17 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { money, toWire, type Money } from '@desk/contracts';
+import { money, toWire } from '@desk/contracts';
 import { REDIS_CLIENT, REDIS_PREFIX } from '../queue/redis.module';
+import { marketPriceProblem, type MarketPrice } from './market-price';
 
-export interface MarketPrice {
-  symbol: string;
-  price: Money;
-  at: Date;
+export { MARKET_PRICE_CLOCK_SKEW_MS, marketPriceProblem, type MarketPrice } from './market-price';
+
+/** What the store holds for a symbol: a price that may be used, or why the stored one may not. */
+export type MarketPriceReading =
+  | { readonly ok: true; readonly price: MarketPrice }
+  | { readonly ok: false; readonly symbol: string; readonly problem: string };
+
+/** A price that must not be published (zero, negative, non-finite, dated in the future). */
+export class InvalidMarketPriceError extends Error {
+  override readonly name = 'InvalidMarketPriceError';
 }
 
 /**
  * The last market price of each symbol, written by agent-analysis (the owner of market data) and read by
- * risk, execution and the gateway. A Redis hash `<prefix>:market:last`: symbol → "price|epochMillis".
+ * risk, execution and the gateway. A Redis hash `<prefix>:market:last`: symbol → "price|epochMillis", the
+ * time being the venue's (the candle's), so a reader judges staleness on when the market traded there.
+ *
+ * Redis is not a trust boundary: what is published is checked (marketPriceProblem), and what is read is
+ * checked again. `get` and `getAll` return only prices that may be used; `read` also says why a stored
+ * price may not (risk rejects an order with that reason rather than as "no price").
  */
 @Injectable()
 export class MarketPriceStore {
@@ -24,31 +36,55 @@ export class MarketPriceStore {
     return `${this.prefix}:market:last`;
   }
 
-  async publish(prices: readonly MarketPrice[]): Promise<void> {
+  /** Writes every price, or none: one unusable price refuses the call (InvalidMarketPriceError). */
+  async publish(prices: readonly MarketPrice[], now = new Date()): Promise<void> {
     if (prices.length === 0) return;
+    const problems = prices.flatMap((p) => {
+      const problem = marketPriceProblem(p, now);
+      return problem ? [`${p.symbol}: ${problem}`] : [];
+    });
+    if (problems.length) throw new InvalidMarketPriceError(`refused market prices: ${problems.join('; ')}`);
     const fields: Record<string, string> = {};
     for (const p of prices) fields[p.symbol] = `${toWire(p.price)}|${p.at.getTime()}`;
     await this.redis.hset(this.key, fields);
   }
 
-  async get(symbol: string): Promise<MarketPrice | undefined> {
+  /** The symbol's last price, or why it may not be used; undefined when there is none. */
+  async read(symbol: string, now = new Date()): Promise<MarketPriceReading | undefined> {
     const raw = await this.redis.hget(this.key, symbol);
-    return raw ? parse(symbol, raw) : undefined;
+    return raw === null ? undefined : judge(symbol, raw, now);
   }
 
-  async getAll(): Promise<Map<string, MarketPrice>> {
+  /** The symbol's last price if it may be used (its age is the caller's to judge). */
+  async get(symbol: string, now = new Date()): Promise<MarketPrice | undefined> {
+    const reading = await this.read(symbol, now);
+    return reading?.ok ? reading.price : undefined;
+  }
+
+  /** Every symbol's last price that may be used. */
+  async getAll(now = new Date()): Promise<Map<string, MarketPrice>> {
     const all = await this.redis.hgetall(this.key);
     const out = new Map<string, MarketPrice>();
     for (const [symbol, raw] of Object.entries(all)) {
-      const p = parse(symbol, raw);
-      if (p) out.set(symbol, p);
+      const reading = judge(symbol, raw, now);
+      if (reading.ok) out.set(symbol, reading.price);
     }
     return out;
   }
 }
 
-function parse(symbol: string, raw: string): MarketPrice | undefined {
-  const [price, at] = raw.split('|');
-  if (!price || !at || !/^\d+(\.\d+)?$/.test(price) || !/^\d+$/.test(at)) return undefined;
-  return { symbol, price: money(price), at: new Date(Number(at)) };
+function judge(symbol: string, raw: string, now: Date): MarketPriceReading {
+  const [price, at, extra] = raw.split('|');
+  if (
+    price === undefined ||
+    at === undefined ||
+    extra !== undefined ||
+    !/^-?\d+(\.\d+)?$/.test(price) ||
+    !/^-?\d{1,15}$/.test(at)
+  ) {
+    return { ok: false, symbol, problem: `malformed stored price "${raw.slice(0, 60)}"` };
+  }
+  const parsed: MarketPrice = { symbol, price: money(price), at: new Date(Number(at)) };
+  const problem = marketPriceProblem(parsed, now);
+  return problem ? { ok: false, symbol, problem } : { ok: true, price: parsed };
 }

@@ -16,7 +16,7 @@ import {
   type MarketSpec,
   type Money,
 } from '@desk/contracts';
-import { MarketPriceStore, Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
+import { MarketPriceStore, Outbox, UnverifiedJobError, marketPriceProblem, uuidFromHash } from '@desk/platform';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from '../../config';
 import type { Candle } from '../market-feed/candle';
 import { MARKET_FEED, type MarketFeed } from '../market-feed/market-feed';
@@ -39,6 +39,8 @@ const SLOT_CLOCK_SKEW_MS = 5000;
 interface Evaluation {
   market: MarketSpec;
   price: Money;
+  /** The venue's time of that price (the last candle's close). */
+  at: Date;
   signals: Signal[];
 }
 
@@ -113,14 +115,17 @@ export class AgentRunService {
     const runId = uuidFromHash(`agent.run:${jobId}`);
     const correlationId = job.correlationId === SCHEDULED_RUN_CORRELATION ? runId : job.correlationId;
     const candles = await this.feed.next();
-    const evaluations = [...candles].flatMap(([symbol, list]) => this.evaluate(symbol, list));
+    const now = new Date();
+    const evaluations = [...candles].flatMap(([symbol, list]) => this.evaluate(symbol, list, now));
     if (evaluations.length === 0) {
-      this.logger.warn({ feed: this.feed.kind }, 'market feed returned no candles; nothing to do');
+      this.logger.warn({ feed: this.feed.kind }, 'market feed returned no usable candles; nothing to do');
       return { runId, symbols: 0, intents: 0 };
     }
-    // Prices first: risk values the intent against the price the agents saw.
-    const at = new Date();
-    await this.prices.publish(evaluations.map((e) => ({ symbol: e.market.symbol, price: e.price, at })));
+    // Prices first: risk values the intent against the price the agents saw, as of the venue's time.
+    await this.prices.publish(
+      evaluations.map((e) => ({ symbol: e.market.symbol, price: e.price, at: e.at })),
+      now,
+    );
 
     const intents = await this.repository.transaction(async (tx) => {
       const cooling = await this.repository.symbolsInCooldown(tx, this.config.AGENT_COOLDOWN_MS);
@@ -145,11 +150,23 @@ export class AgentRunService {
     return { runId, symbols: evaluations.length, intents };
   }
 
-  private evaluate(symbol: string, candles: readonly Candle[]): Evaluation[] {
+  /**
+   * A symbol whose last price cannot be trusted (zero, negative, not finite, dated in the future) is
+   * refused here: neither published nor judged by the agents. An old price is published with its own
+   * time, so every reader sees how old it is.
+   */
+  private evaluate(symbol: string, candles: readonly Candle[], now: Date): Evaluation[] {
     const market = MARKET_CATALOG.find((m) => m.symbol === symbol);
     const last = candles.at(-1);
     if (!market || !last) return [];
-    return [{ market, price: last.close, signals: this.agents.map((a) => a.evaluate(candles)) }];
+    const problem = marketPriceProblem({ price: last.close, at: last.closedAt }, now);
+    if (problem) {
+      this.logger.warn({ feed: this.feed.kind, symbol, problem }, 'market price refused');
+      return [];
+    }
+    return [
+      { market, price: last.close, at: last.closedAt, signals: this.agents.map((a) => a.evaluate(candles)) },
+    ];
   }
 
   /** Writes one symbol's decision; returns true when it emitted an intent. */

@@ -13,6 +13,7 @@ function candles(closes: number[]): Candle[] {
     const wick = close * 0.001;
     return {
       time: new Date(Date.UTC(2024, 0, 1) + i * 60_000),
+      closedAt: new Date(Date.UTC(2024, 0, 1) + (i + 1) * 60_000),
       open: money(open.toFixed(2)),
       high: money((Math.max(open, close) + wick).toFixed(2)),
       low: money((Math.min(open, close) - wick).toFixed(2)),

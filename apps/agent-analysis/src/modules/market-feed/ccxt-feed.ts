@@ -20,32 +20,63 @@ export class CcxtFeed implements MarketFeed {
     private readonly markets: readonly MarketSpec[],
     private readonly timeframe: string,
     private readonly history = HISTORY_CANDLES,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async next(): Promise<CandlesBySymbol> {
+    const timeframeMs = timeframeMillis(this.timeframe);
     const fetched = await Promise.all(
       this.markets.map(async (m) => {
         const rows = await this.exchange.fetchOHLCV(m.symbol, this.timeframe, undefined, this.history);
-        return [m.symbol, rows.map((row) => candleFromOhlcv(row, m))] as const;
+        const fetchedAt = this.clock();
+        return [m.symbol, rows.map((row) => candleFromOhlcv(row, m, timeframeMs, fetchedAt))] as const;
       }),
     );
     return new Map(fetched.filter(([, candles]) => candles.length > 0).map(([s, c]) => [s, [...c]]));
   }
 }
 
+const UNIT_MS: Record<string, number> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  // The shortest month: a candle is never taken to close later than it can.
+  M: 28 * 86_400_000,
+};
+
+/** "15m" → 900000. */
+export function timeframeMillis(timeframe: string): number {
+  const match = /^(\d{1,3})([smhdwM])$/.exec(timeframe);
+  const unit = match?.[2] === undefined ? undefined : UNIT_MS[match[2]];
+  if (!match || unit === undefined) throw new MarketFeedError(`unknown timeframe "${timeframe}"`);
+  return Number(match[1]) * unit;
+}
+
 /**
  * ccxt gives floats; they become Decimals here, prices rounded to the market's precision so a float
- * artefact such as 0.30000000000000004 never reaches the platform.
+ * artefact such as 0.30000000000000004 never reaches the platform. A candle's row carries the exchange's
+ * time of its opening: its close is the market price as of its end, or, for the candle still forming,
+ * as of the fetch at the latest. An exchange serving old candles serves old prices, and they look old.
  */
-export function candleFromOhlcv(row: OhlcvRow, market: MarketSpec): Candle {
+export function candleFromOhlcv(
+  row: OhlcvRow,
+  market: MarketSpec,
+  timeframeMs: number,
+  fetchedAt: Date,
+): Candle {
   const [time, open, high, low, close, volume] = row;
   const values = [time, open, high, low, close, volume];
   if (row.length < 6 || values.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
     throw new MarketFeedError(`${market.symbol}: malformed OHLCV row ${JSON.stringify(row)}`);
   }
   const price = (v: number | undefined) => money(String(v)).toDecimalPlaces(market.pricePrecision);
+  const opened = time as number;
   return {
-    time: new Date(time as number),
+    time: new Date(opened),
+    // A candle opening after the fetch keeps its (future) time: it is refused, never made to look fresh.
+    closedAt: new Date(Math.max(opened, Math.min(opened + timeframeMs, fetchedAt.getTime()))),
     open: price(open),
     high: price(high),
     low: price(low),

@@ -104,6 +104,24 @@ describe('CsvReplayFeed', () => {
     expect((await fromFile.next()).get('BTC/USDT')).toHaveLength(5);
   });
 
+  it('puts the replay on the clock: the step replayed is now, and a symbol whose rows stopped is as old as its gap', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString();
+      lines.push(`${t},BTC/USDT,100,101,99,100,1`);
+      // ETH's rows stop after the second minute.
+      if (i < 2) lines.push(`${t},ETH/USDT,3000,3001,2999,3000,1`);
+    }
+    const now = new Date('2026-06-01T12:00:00Z');
+    const feed = new CsvReplayFeed(parseOhlcvCsv(file(lines), MARKET_CATALOG), 4, () => now);
+    const step = await feed.next();
+    expect(step.get('BTC/USDT')!.at(-1)!.closedAt.toISOString()).toBe('2026-06-01T12:00:00.000Z');
+    // Two minutes behind the replayed moment: a stale price, as it would be live.
+    expect(step.get('ETH/USDT')!.at(-1)!.closedAt.toISOString()).toBe('2026-06-01T11:58:00.000Z');
+    // The candles keep the file's own times for the agents.
+    expect(step.get('BTC/USDT')!.at(-1)!.time.toISOString()).toBe('2024-01-01T00:03:00.000Z');
+  });
+
   it('fails clearly when the file cannot be read', () => {
     expect(() => CsvReplayFeed.fromFile('/nonexistent/prices.csv', MARKET_CATALOG)).toThrow(
       /cannot read MARKET_FEED_CSV_PATH \/nonexistent\/prices\.csv/,

@@ -13,6 +13,10 @@ const MAX_REPORTED_PROBLEMS = 10;
 /**
  * Replays an OHLCV file, one timestamp per step. The first step already shows up to HISTORY_CANDLES
  * candles so the agents are warm; after the last row the feed returns nothing.
+ *
+ * A replay runs on the clock: each step's timestamp is replayed as now, and every candle shown closes as
+ * long before now as it opened before that timestamp. So a symbol whose rows stopped earlier in the file
+ * shows an old price, and is refused as stale, as it would be live.
  */
 export class CsvReplayFeed implements MarketFeed {
   readonly kind = 'csv';
@@ -22,6 +26,7 @@ export class CsvReplayFeed implements MarketFeed {
   constructor(
     private readonly candles: ReadonlyMap<string, readonly Candle[]>,
     private readonly history = HISTORY_CANDLES,
+    private readonly clock: () => Date = () => new Date(),
   ) {
     const all = new Set<number>();
     for (const list of candles.values()) for (const c of list) all.add(c.time.getTime());
@@ -44,9 +49,14 @@ export class CsvReplayFeed implements MarketFeed {
     const until = this.times[this.cursor];
     if (until === undefined) return Promise.resolve(out);
     this.cursor++;
+    const shift = this.clock().getTime() - until;
     for (const [symbol, list] of this.candles) {
       const upTo = list.filter((c) => c.time.getTime() <= until);
-      if (upTo.length) out.set(symbol, upTo.slice(-this.history));
+      if (upTo.length)
+        out.set(
+          symbol,
+          upTo.slice(-this.history).map((c) => ({ ...c, closedAt: new Date(c.time.getTime() + shift) })),
+        );
     }
     return Promise.resolve(out);
   }
@@ -99,6 +109,8 @@ export function parseOhlcvCsv(
     seen.add(key);
     out.get(row.symbol)?.push({
       time,
+      // The file's own time until the replay puts the candle on the clock.
+      closedAt: time,
       open: money(row.open),
       high: money(row.high),
       low: money(row.low),

@@ -83,4 +83,23 @@ describe('SimulatedFeed', () => {
       expect(Math.min(...moves)).toBeLessThan(0.005);
     }
   });
+
+  it('runs live on the clock when no start is given: each step closes at the time it was made, never in the future', async () => {
+    let now = Date.parse('2026-06-01T12:00:00Z');
+    const feed = new SimulatedFeed({
+      seed: 42,
+      markets: MARKET_CATALOG,
+      history: 10,
+      clock: () => new Date(now),
+    });
+    const first = (await feed.next()).get('BTC/USDT')!;
+    expect(first.at(-1)!.closedAt.getTime()).toBe(now);
+    expect(first.at(-2)!.closedAt.getTime()).toBeLessThanOrEqual(now);
+    // Steps every 5 s (the agents' schedule), not every candle interval: the feed stays on the clock.
+    for (let i = 0; i < 100; i++) {
+      now += 5_000;
+      const last = (await feed.next()).get('BTC/USDT')!.at(-1)!;
+      expect(last.closedAt.getTime()).toBe(now);
+    }
+  });
 });

@@ -5,8 +5,14 @@ import type { MarketFeed } from './market-feed';
 export interface SimulatedFeedOptions {
   seed: number;
   markets: readonly MarketSpec[];
-  /** Time of the first pre-generated candle; by default the history ends now. */
+  /**
+   * Time of the first pre-generated candle. Given: synthetic time, each step one interval later (a
+   * reproducible run). Left out: the history ends now and each step's candle closes at the clock's time
+   * (a live simulation, whose prices are as fresh as the step that made them).
+   */
   start?: Date;
+  /** The clock of a live simulation (default: the system clock). */
+  clock?: () => Date;
   intervalMs?: number;
   history?: number;
 }
@@ -31,19 +37,23 @@ export class SimulatedFeed implements MarketFeed {
   readonly kind = 'sim';
   private readonly walks: SymbolWalk[];
   private readonly history: number;
+  private readonly clock: (() => Date) | undefined;
 
   constructor(options: SimulatedFeedOptions) {
     const interval = options.intervalMs ?? 60_000;
     this.history = options.history ?? HISTORY_CANDLES;
-    const start = options.start ?? new Date(Date.now() - this.history * interval);
+    this.clock = options.start ? undefined : (options.clock ?? (() => new Date()));
+    const start =
+      options.start ?? new Date((this.clock?.() ?? new Date()).getTime() - this.history * interval);
     this.walks = options.markets.map((m) => new SymbolWalk(m, options.seed, start.getTime(), interval));
     for (const walk of this.walks) for (let i = 0; i < this.history; i++) walk.step(this.history);
   }
 
   next(): Promise<CandlesBySymbol> {
     const out: CandlesBySymbol = new Map();
+    const at = this.clock?.().getTime();
     for (const walk of this.walks) {
-      walk.step(this.history);
+      walk.step(this.history, at);
       out.set(walk.market.symbol, [...walk.candles]);
     }
     return Promise.resolve(out);
@@ -73,7 +83,8 @@ class SymbolWalk {
     this.time = start;
   }
 
-  step(keep: number): void {
+  /** One candle; `closesAt` (a live simulation): it opens and closes at that time. */
+  step(keep: number, closesAt?: number): void {
     if (this.regimeLeft === 0) {
       this.regime = REGIMES[Math.floor(this.random() * REGIMES.length)] ?? 'range';
       this.regimeLeft = 20 + Math.floor(this.random() * 61);
@@ -104,10 +115,13 @@ class SymbolWalk {
       .times(0.5 + this.random())
       .div(close)
       .toDecimalPlaces(this.market.quantityPrecision);
-    this.candles.push({ time: new Date(this.time), open, high, low, close, volume });
+    // A live step never goes back in time, even if the clock does.
+    const time = closesAt === undefined ? this.time : Math.max(closesAt, this.time);
+    const closedAt = closesAt === undefined ? time + this.interval : time;
+    this.candles.push({ time: new Date(time), closedAt: new Date(closedAt), open, high, low, close, volume });
     if (this.candles.length > keep) this.candles.shift();
     this.price = close;
-    this.time += this.interval;
+    this.time = closedAt;
   }
 }
 

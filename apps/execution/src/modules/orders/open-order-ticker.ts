@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import { OrderExecutionService } from './order-execution.service';
-import { OrdersRepository } from './orders.repository';
+import { OrdersRepository, type ActiveOrderCursor } from './orders.repository';
 
-/** Orders looked at per tick; the rest wait for the next tick. */
-const BATCH = 200;
+/** Orders read from the database at a time; a tick reads page after page until it has seen them all. */
+const PAGE = 200;
 
 /**
  * Every EXECUTION_TICK_MS, asks the venue about each order that may still fill (resting limit orders,
- * market orders waiting for a price, orders whose placement was interrupted).
+ * market orders waiting for a price, orders whose placement was interrupted). Every such order is looked at
+ * in every tick, risk's reduce-only closes (stop-loss, flatten) first: however many resting orders wait
+ * far from the market, a close fills on the next tick that finds its price. Memory stays at one page.
  */
 @Injectable()
 export class OpenOrderTicker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -41,19 +43,23 @@ export class OpenOrderTicker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async tick(): Promise<void> {
-    let ids: string[];
-    try {
-      ids = await this.orders.activeOrderIds(BATCH);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'could not list open orders; will retry');
-      return;
-    }
-    for (const id of ids) {
+    let cursor: ActiveOrderCursor | undefined;
+    do {
+      let page: Awaited<ReturnType<OrdersRepository['activeOrderPage']>>;
       try {
-        await this.execution.advance(id);
+        page = await this.orders.activeOrderPage(cursor, PAGE);
       } catch (error) {
-        this.logger.warn({ err: error, orderId: id }, 'could not advance order; will retry');
+        this.logger.warn({ err: error }, 'could not list open orders; will retry');
+        return;
       }
-    }
+      for (const id of page.ids) {
+        try {
+          await this.execution.advance(id);
+        } catch (error) {
+          this.logger.warn({ err: error, orderId: id }, 'could not advance order; will retry');
+        }
+      }
+      cursor = page.next;
+    } while (cursor);
   }
 }

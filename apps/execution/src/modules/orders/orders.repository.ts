@@ -27,6 +27,14 @@ export interface OrderRecord {
   readonly approvalId: string | null;
 }
 
+/** Where a tick's walk through the active orders stands (see activeOrderPage). */
+export interface ActiveOrderCursor {
+  /** Not a reduce-only close (those come first). */
+  readonly later: boolean;
+  readonly createdAt: string;
+  readonly id: string;
+}
+
 /** Statuses in which an order may still fill (UNKNOWN: the venue has to be asked). */
 const ACTIVE_STATUSES: readonly OrderStatus[] = [
   OrderStatus.Submitted,
@@ -109,13 +117,32 @@ export class OrdersRepository {
     return rows[0]?.id;
   }
 
-  /** Ids of orders that may still fill, oldest first. */
-  async activeOrderIds(limit: number): Promise<string[]> {
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id FROM execution.orders WHERE status = ANY($1::text[]) ORDER BY created_at, id LIMIT $2`,
-      [[...ACTIVE_STATUSES], limit],
+  /**
+   * One page of the orders that may still fill, in the order a tick works on them: risk's reduce-only
+   * closes first, then oldest first. Pass the last page's `next` to read on (a keyset: an order filled or
+   * cancelled meanwhile shifts nothing, none is skipped); `next` is undefined after the last page.
+   */
+  async activeOrderPage(
+    after: ActiveOrderCursor | undefined,
+    limit: number,
+  ): Promise<{ ids: string[]; next: ActiveOrderCursor | undefined }> {
+    const rows: { id: string; later: boolean; created_at: string }[] = await this.db.query(
+      `SELECT id, NOT reduce_only AS later, created_at::text AS created_at FROM execution.orders
+        WHERE status = ANY($1::text[])
+          AND ($2::boolean IS NULL OR (NOT reduce_only, created_at, id) > ($2::boolean, $3::timestamptz, $4::uuid))
+        ORDER BY NOT reduce_only, created_at, id
+        LIMIT $5`,
+      [[...ACTIVE_STATUSES], after?.later ?? null, after?.createdAt ?? null, after?.id ?? null, limit],
     );
-    return rows.map((r) => r.id);
+    const last = rows.at(-1);
+    return {
+      ids: rows.map((r) => r.id),
+      // created_at as PostgreSQL's text keeps its microseconds (a Date would round them off).
+      next:
+        last && rows.length === limit
+          ? { later: last.later, createdAt: last.created_at, id: last.id }
+          : undefined,
+    };
   }
 
   /** Orders a kill cancels: active, recorded before the kill, and not risk's own reduce-only closes. */

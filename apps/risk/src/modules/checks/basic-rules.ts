@@ -83,8 +83,26 @@ export const precisionRule: RiskRule = {
 };
 
 /**
+ * The stored last price must be one that may be used at all. A price of zero values any order at nothing
+ * (under every notional limit and the two-man threshold), a negative one less than that, and one dated in
+ * the future passes the age check for longer than it should: each rejects the order, whatever its type
+ * (a limit order's price band is judged against the same price).
+ */
+export const marketPriceValidRule: RiskRule = {
+  reasonCode: RiskReasonCode.MarketPriceInvalid,
+  check: ({ order, market, lastPriceProblem }) =>
+    market && lastPriceProblem
+      ? {
+          reasonCode: RiskReasonCode.MarketPriceInvalid,
+          reason: `last price of ${order.symbol} may not be used: ${lastPriceProblem}`.slice(0, 500),
+        }
+      : undefined,
+};
+
+/**
  * Every order needs a fresh last market price: a market order is valued at it, and a limit order's price is
- * checked against it (the fat-finger band).
+ * checked against it (the fat-finger band). Its age runs from the venue's time of the price (the candle's),
+ * not from when it was published.
  */
 export const marketPriceRule: RiskRule = {
   reasonCode: RiskReasonCode.NoMarketPrice,

@@ -5,6 +5,7 @@ import {
   dailyLossRule,
   maxGrossExposureRule,
   maxOrdersPerDayRule,
+  maxOpenOrdersRule,
   maxPositionRule,
   priceBandRule,
   reduceOnlyRule,
@@ -140,6 +141,7 @@ describe('submit rate rule', () => {
     submitsLastMinuteSymbol: symbol,
     submitsLastMinuteTotal: total,
     ordersToday: 0,
+    openOrdersOfActor: 0,
   });
 
   it('passes up to the per-symbol and total rates, inclusive', () => {
@@ -164,7 +166,12 @@ describe('submit rate rule', () => {
 });
 
 describe('max orders per day rule', () => {
-  const today = (n: number) => ({ submitsLastMinuteSymbol: 0, submitsLastMinuteTotal: 0, ordersToday: n });
+  const today = (n: number) => ({
+    submitsLastMinuteSymbol: 0,
+    submitsLastMinuteTotal: 0,
+    ordersToday: n,
+    openOrdersOfActor: 0,
+  });
 
   it('passes the last order allowed today and rejects the next', () => {
     const max = limits({ max_orders_per_day: '3' });
@@ -172,6 +179,26 @@ describe('max orders per day rule', () => {
     expect(wire(maxOrdersPerDayRule.check(ctx({}, { limits: max, activity: today(3) })))).toEqual({
       reasonCode: 'MAX_ORDERS_PER_DAY',
       reason: 'this would be order 4 today; max 3 per day',
+      limit: '3',
+      measured: '4',
+    });
+  });
+});
+
+describe('max open orders rule', () => {
+  const open = (n: number) => ({
+    submitsLastMinuteSymbol: 0,
+    submitsLastMinuteTotal: 0,
+    ordersToday: 0,
+    openOrdersOfActor: n,
+  });
+
+  it("passes the trader's last open order allowed and rejects the next with MAX_OPEN_ORDERS", () => {
+    const max = limits({ max_open_orders: '3' });
+    expect(maxOpenOrdersRule.check(ctx({}, { limits: max, activity: open(2) }))).toBeUndefined();
+    expect(wire(maxOpenOrdersRule.check(ctx({}, { limits: max, activity: open(3) })))).toEqual({
+      reasonCode: 'MAX_OPEN_ORDERS',
+      reason: 'this would be open order 4 of this trader; max 3 open orders',
       limit: '3',
       measured: '4',
     });

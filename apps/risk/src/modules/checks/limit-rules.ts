@@ -1,7 +1,13 @@
 import { Money, OrderSide, OrderType, RiskReasonCode, TradingState, money, toWire } from '@desk/contracts';
 import { grossExposure, reducesPosition, symbolOf, withOrder, worstCaseQuantity } from '../state/book';
 import { LimitName } from '../state/limits';
-import { BASIC_RULES, marketPriceRule, maxNotionalRule, showAmount } from './basic-rules';
+import {
+  BASIC_RULES,
+  marketPriceRule,
+  marketPriceValidRule,
+  maxNotionalRule,
+  showAmount,
+} from './basic-rules';
 import { freshLastPrice, referencePriceOf, type RiskContext, type RiskRule } from './risk-rule';
 
 /** Ratios in reasons and audit payloads: 8 decimals, rounded up (never shown at or under a limit it exceeds). */
@@ -118,6 +124,26 @@ export const maxOrdersPerDayRule: RiskRule = {
   },
 };
 
+/**
+ * Open orders per trader: every order of the same actor that is not final yet (held for approval, accepted
+ * and not yet filled or cancelled) counts, this one included. A trader cannot fill the book with resting
+ * orders (each one is looked at on every execution tick). Risk's own closing orders never count.
+ */
+export const maxOpenOrdersRule: RiskRule = {
+  reasonCode: RiskReasonCode.MaxOpenOrders,
+  check: ({ limits, activity }) => {
+    const count = activity.openOrdersOfActor + 1;
+    const max = limits[LimitName.MaxOpenOrders];
+    if (max.gte(count)) return undefined;
+    return {
+      reasonCode: RiskReasonCode.MaxOpenOrders,
+      reason: `this would be open order ${count} of this trader; max ${toWire(max)} open orders`,
+      limit: max,
+      measured: money(String(count)),
+    };
+  },
+};
+
 /** Loss since the day began (realized + unrealized): once it reaches the limit, only reducing orders pass. */
 export const dailyLossRule: RiskRule = {
   reasonCode: RiskReasonCode.DailyLossLimit,
@@ -200,11 +226,13 @@ export const PRE_TRADE_RULES: readonly RiskRule[] = [
   ...BASIC_RULES,
   tradingHaltedRule,
   reduceOnlyRule,
+  marketPriceValidRule,
   marketPriceRule,
   maxNotionalRule,
   priceBandRule,
   submitRateRule,
   maxOrdersPerDayRule,
+  maxOpenOrdersRule,
   dailyLossRule,
   maxPositionRule,
   maxGrossExposureRule,

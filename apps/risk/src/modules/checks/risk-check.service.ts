@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OrderStatus, findMarket, money, type Money, type OrderParams } from '@desk/contracts';
+import { OrderStatus, findMarket, money, type Actor, type Money, type OrderParams } from '@desk/contracts';
 import { MarketPriceStore } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
 import { BookService } from '../state/book.service';
@@ -43,15 +43,16 @@ export class RiskCheckService {
       : config.TRADING_SYMBOLS;
   }
 
-  async evaluate(intentId: string, order: OrderParams, now: Date): Promise<Evaluation> {
+  /** `actor`: who submitted the intent (their open orders are counted). */
+  async evaluate(intentId: string, order: OrderParams, actor: Actor, now: Date): Promise<Evaluation> {
     const market = findMarket(order.symbol, this.config.TRADING_SYMBOLS);
     const timeZone = this.config.RISK_DAY_TIMEZONE;
-    const [lastPrice, limits, tradingState, book, activity, liveVenue] = await Promise.all([
-      market ? this.prices.get(order.symbol) : Promise.resolve(undefined),
+    const [reading, limits, tradingState, book, activity, liveVenue] = await Promise.all([
+      market ? this.prices.read(order.symbol, now) : Promise.resolve(undefined),
       this.limits.values(),
       this.tradingState.get(),
       this.book.snapshot(now),
-      this.intents.activity(intentId, order.symbol, now, tradingDay(now, timeZone), timeZone),
+      this.intents.activity(intentId, order.symbol, actor, now, tradingDay(now, timeZone), timeZone),
       // A desk has one execution venue: once any venue trades real money, every order is critical.
       this.venues.anyLive(),
     ]);
@@ -59,7 +60,8 @@ export class RiskCheckService {
       order,
       market,
       allowlist: this.allowlist,
-      lastPrice,
+      lastPrice: reading?.ok ? reading.price : undefined,
+      ...(reading && !reading.ok ? { lastPriceProblem: reading.problem } : {}),
       maxPriceAgeMs: this.config.RISK_MAX_PRICE_AGE_MS,
       limits,
       tradingState,

@@ -23,8 +23,10 @@ export interface RiskContext {
   readonly market: MarketSpec | undefined;
   /** Symbols orders may be placed in (RISK_SYMBOL_ALLOWLIST, else TRADING_SYMBOLS). */
   readonly allowlist: readonly string[];
-  /** Last market price of the symbol. */
+  /** Last market price of the symbol, when it may be used. */
   readonly lastPrice: MarketPrice | undefined;
+  /** Why the stored last price may not be used (zero, negative, dated in the future), when it may not. */
+  readonly lastPriceProblem?: string;
   readonly maxPriceAgeMs: number;
   /** The limits from risk.limits. */
   readonly limits: RiskLimitValues;

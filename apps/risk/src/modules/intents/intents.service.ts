@@ -60,7 +60,12 @@ export class IntentsService {
   async handle(intent: IntentSubmitted): Promise<IntentOutcome> {
     await this.verifySource(intent);
     const now = new Date();
-    const { decision, approval } = await this.checks.evaluate(intent.intentId, intent.order, now);
+    const { decision, approval } = await this.checks.evaluate(
+      intent.intentId,
+      intent.order,
+      intent.actor,
+      now,
+    );
     const record = recordOf(decision, approval, now);
     const decided = await this.repository.transaction(async (tx) => {
       const inserted = await this.repository.insertDecided(
@@ -112,7 +117,9 @@ export class IntentsService {
   async approve(job: IntentApproved): Promise<IntentOutcome> {
     await this.verifyApproval(job);
     const now = new Date();
-    const { decision } = await this.checks.evaluate(job.intentId, job.order, now);
+    // The trader's open orders are counted, not the approval's requester's (an unknown intent is refused below).
+    const trader = (await this.repository.actorOf(job.intentId)) ?? job.actor;
+    const { decision } = await this.checks.evaluate(job.intentId, job.order, trader, now);
     const outcome = await this.repository.transaction(async (tx) => {
       const held = await this.repository.lock(tx, job.intentId);
       if (!held) return 'unknown' as const;

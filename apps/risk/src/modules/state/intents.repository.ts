@@ -59,6 +59,11 @@ export interface Activity {
   readonly submitsLastMinuteTotal: number;
   /** Orders let through (accepted or held for approval) since the day began (the current one excluded). */
   readonly ordersToday: number;
+  /**
+   * The same actor's orders that are not final yet: held for approval, or accepted and neither filled nor
+   * cancelled (the current one excluded).
+   */
+  readonly openOrdersOfActor: number;
 }
 
 const PENDING = `status = 'ACCEPTED' AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))`;
@@ -142,6 +147,16 @@ export class IntentsRepository {
     };
   }
 
+  /** Who submitted the intent (undefined: risk never recorded it). */
+  async actorOf(intentId: string): Promise<Actor | undefined> {
+    const rows: Pick<OrderRow, 'actor_type' | 'actor_id' | 'actor_key_id'>[] = await this.db.query(
+      `SELECT actor_type, actor_id, actor_key_id FROM risk.intents WHERE id = $1`,
+      [intentId],
+    );
+    const r = rows[0];
+    return r ? actorOfRow(r) : undefined;
+  }
+
   /** A later decision on a held intent (after approval): the row shows it, the history keeps both. */
   async decideAgain(tx: EntityManager, intentId: string, decision: DecisionRecord): Promise<void> {
     await tx.query(
@@ -216,14 +231,26 @@ export class IntentsRepository {
     return out;
   }
 
-  /** Counts for the rate and per-day rules. Risk's own (reduce-only) closing orders are never counted. */
+  /**
+   * Counts for the rate, per-day and open-order rules. Risk's own (reduce-only) closing orders are never
+   * counted.
+   */
   async activity(
     intentId: string,
     symbol: string,
+    actor: Actor,
     now: Date,
     day: string,
     timeZone: string,
   ): Promise<Activity> {
+    const open: { open: number }[] = await this.db.query(
+      `SELECT count(*)::int AS open FROM risk.intents
+        WHERE actor_type = $2 AND actor_id = $3 AND id <> $1 AND NOT reduce_only
+          AND (status = 'PENDING_APPROVAL'
+               OR (status = 'ACCEPTED'
+                   AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))))`,
+      [intentId, actor.type, actor.id],
+    );
     const rows: { symbol_minute: number; total_minute: number; today: number }[] = await this.db.query(
       `SELECT count(*) FILTER (WHERE symbol = $2 AND received_at > $3::timestamptz - interval '1 minute')::int
                 AS symbol_minute,
@@ -240,6 +267,7 @@ export class IntentsRepository {
       submitsLastMinuteSymbol: r?.symbol_minute ?? 0,
       submitsLastMinuteTotal: r?.total_minute ?? 0,
       ordersToday: r?.today ?? 0,
+      openOrdersOfActor: open[0]?.open ?? 0,
     };
   }
 

@@ -16,6 +16,7 @@ describe('risk limits', () => {
       max_submit_rate_per_symbol: '60',
       max_submit_rate_total: '300',
       price_band: '0.05',
+      max_open_orders: '100',
     });
   });
 

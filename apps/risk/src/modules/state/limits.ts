@@ -21,6 +21,8 @@ export enum LimitName {
   MaxSubmitRateTotal = 'max_submit_rate_total',
   /** Fat-finger band as a fraction of the last market price (0.05 = 5 %). */
   PriceBand = 'price_band',
+  /** Orders of one trader (actor) that are not final yet: held for approval, or accepted and still open. */
+  MaxOpenOrders = 'max_open_orders',
 }
 
 export const LIMIT_NAMES: readonly LimitName[] = Object.values(LimitName);
@@ -30,6 +32,7 @@ const INTEGER_LIMITS: ReadonlySet<LimitName> = new Set([
   LimitName.MaxOrdersPerDay,
   LimitName.MaxSubmitRatePerSymbol,
   LimitName.MaxSubmitRateTotal,
+  LimitName.MaxOpenOrders,
 ]);
 
 export type RiskLimitValues = Readonly<Record<LimitName, Money>>;
@@ -49,6 +52,7 @@ export function limitsFromConfig(config: RiskConfig): RiskLimitValues {
     [LimitName.MaxSubmitRatePerSymbol]: money(String(config.RISK_MAX_SUBMIT_RATE_PER_SYMBOL)),
     [LimitName.MaxSubmitRateTotal]: money(String(config.RISK_MAX_SUBMIT_RATE_TOTAL)),
     [LimitName.PriceBand]: money(config.RISK_PRICE_BAND),
+    [LimitName.MaxOpenOrders]: money(String(config.RISK_MAX_OPEN_ORDERS)),
   };
 }
 
