@@ -29,3 +29,4 @@ export * from './outbox/outbox.sql';
 export * from './health/health.controller';
 export * from './queue/redis-users';
 export * from './persistence/order-row';
+export * from './leadership/advisory-lock-leadership';

@@ -187,8 +187,11 @@ export class IntentsRepository {
     now: Date,
     day: string,
     timeZone: string,
+    tx?: EntityManager,
   ): Promise<Activity> {
-    const rows: { symbol_minute: number; total_minute: number; today: number }[] = await this.db.query(
+    const rows: { symbol_minute: number; total_minute: number; today: number }[] = await (
+      tx ?? this.db
+    ).query(
       `SELECT count(*) FILTER (WHERE symbol = $2 AND received_at > $3::timestamptz - interval '1 minute')::int
                 AS symbol_minute,
               count(*) FILTER (WHERE received_at > $3::timestamptz - interval '1 minute')::int AS total_minute,
