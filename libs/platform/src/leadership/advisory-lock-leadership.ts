@@ -59,7 +59,10 @@ export class AdvisoryLockLeadership implements LeadershipStatus {
   readonly keys: readonly [number, number];
   private client: Client | undefined;
   private backendPid: number | undefined;
+  /** Holds the lock (the fence passes). */
   private leading = false;
+  /** Holds the lock and onElected completed: what the role reports. */
+  private acting = false;
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -70,8 +73,9 @@ export class AdvisoryLockLeadership implements LeadershipStatus {
     this.keys = lockKeys(options.lockName);
   }
 
+  /** 'leader' once onElected has completed (its duties started), until it steps down. */
   get role(): LeadershipRole {
-    return this.leading ? 'leader' : 'standby';
+    return this.acting && this.leading ? 'leader' : 'standby';
   }
 
   /** Makes the first attempt (a lone instance is leader when this resolves), then keeps polling. */
@@ -152,6 +156,7 @@ export class AdvisoryLockLeadership implements LeadershipStatus {
     );
     try {
       await this.options.onElected();
+      this.acting = this.leading;
     } catch (error) {
       await this.depose(
         `could not start as leader: ${error instanceof Error ? error.message : String(error)}`,
@@ -169,6 +174,7 @@ export class AdvisoryLockLeadership implements LeadershipStatus {
   private depose(reason: string, graceful = false): Promise<void> {
     if (this.deposing) return this.deposing;
     this.leading = false;
+    this.acting = false;
     this.options.logger.warn(`stepping down as leader: ${reason}`);
     this.deposing = (async () => {
       try {

@@ -44,6 +44,7 @@ export class BookService {
       tradingDay(now, this.config.RISK_DAY_TIMEZONE),
       this.config.RISK_DAY_TIMEZONE,
       equity,
+      tx,
     );
     const symbols = new Map<string, SymbolBook>();
     const zero = money('0');
