@@ -204,7 +204,9 @@ export class RiskHarness {
     return waitFor(
       async () => {
         const job = await queue.getJob(jobId);
-        return job && ((await job.isCompleted()) || (await job.isFailed())) ? job : undefined;
+        if (!job || !((await job.isCompleted()) || (await job.isFailed()))) return undefined;
+        // Read again once settled: the copy above may predate its result, failure reason and attempts.
+        return queue.getJob(jobId);
       },
       { what: `job ${jobId} settled` },
     );
