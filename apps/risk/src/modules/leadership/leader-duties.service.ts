@@ -25,6 +25,8 @@ export class LeaderDutiesService implements OnApplicationBootstrap, BeforeApplic
   private workers: Worker[] = [];
   /** Election and deposition take turns (a deposition during a slow start waits for it, then undoes it). */
   private transition: Promise<void> = Promise.resolve();
+  /** The last deposition's pause: the jobs the workers had in hand when it began, until they end. */
+  private pausing: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -58,17 +60,28 @@ export class LeaderDutiesService implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async lead(): Promise<void> {
+    // A worker resumed while its last pause is still winding down would stay stopped.
+    await this.pausing;
     await this.limits.applyConfigured();
     this.monitor.start();
     for (const worker of this.workers) worker.resume();
     this.logger.log(`leading: consuming ${this.workers.map((w) => w.name).join(', ')}; monitor running`);
   }
 
+  /**
+   * `pause()` stops taking jobs at once: it sets the worker paused and cuts its blocking wait for the next
+   * job, so none is fetched after this (pause(true) would leave that wait running, and the job it returns
+   * would still be processed). It resolves when the jobs in hand end. Stepping down on a lost lock does not
+   * wait for them (the fence refuses their writes); a graceful shutdown does, before the lock is released.
+   */
   private async standBy(reason: string, graceful: boolean): Promise<void> {
-    await Promise.all([
-      ...this.workers.map((worker) => worker.pause(!graceful)),
-      this.monitor.stop(graceful),
-    ]);
+    const paused = Promise.all(this.workers.map((worker) => worker.pause()));
+    this.pausing = paused.then(
+      () => undefined,
+      (error: unknown) => this.logger.error({ err: error }, 'pausing risk workers failed'),
+    );
+    const stopped = this.monitor.stop(graceful);
+    if (graceful) await Promise.all([this.pausing, stopped]);
     this.logger.warn(`standing by (${reason}): risk's queues paused, monitor stopped`);
   }
 
