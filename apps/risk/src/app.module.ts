@@ -4,6 +4,8 @@ import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from './config';
 import { ControlModule } from './modules/control/control.module';
 import { IntentsModule } from './modules/intents/intents.module';
+import { LeaderDutiesModule } from './modules/leadership/leader-duties.module';
+import { LeadershipModule } from './modules/leadership/leadership.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
 import { PositionsModule } from './modules/positions/positions.module';
 import { StateModule } from './modules/state/state.module';
@@ -23,11 +25,14 @@ export class AppModule {
           databaseUrl: config.RISK_DATABASE_URL,
           schema: RISK_SCHEMA,
         }),
+        LeadershipModule,
         StateModule,
         IntentsModule,
         PositionsModule,
         ControlModule,
         MonitorModule,
+        // Last: on election it starts the workers the modules above declared (docs/adr/0015).
+        LeaderDutiesModule,
       ],
     };
   }

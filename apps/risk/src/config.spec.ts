@@ -30,6 +30,16 @@ describe('risk config', () => {
     });
   });
 
+  it('defaults the leader lock to a 1 s poll and a 10 s session timeout, and refuses a timeout under 3 polls', () => {
+    expect(loadRiskConfig({})).toMatchObject({
+      RISK_LEADER_POLL_MS: 1000,
+      RISK_LEADER_SESSION_TIMEOUT_MS: 10_000,
+    });
+    expect(thrown(() => loadRiskConfig({ RISK_LEADER_POLL_MS: '4000' }))).toMatch(
+      /RISK_LEADER_SESSION_TIMEOUT_MS: must be at least 3 x RISK_LEADER_POLL_MS/,
+    );
+  });
+
   it('takes a decimal max notional and a price age', () => {
     const c = loadRiskConfig({ RISK_MAX_ORDER_NOTIONAL: '1250.5', RISK_MAX_PRICE_AGE_MS: '5000' });
     expect(c.RISK_MAX_ORDER_NOTIONAL).toBe('1250.5');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MARKET_CATALOG, TradingState, money, unsignedDecimalString } from '@desk/contracts';
-import { env, loadConfig, platformEnvSchema } from '@desk/platform';
+import { ConfigError, env, loadConfig, platformEnvSchema } from '@desk/platform';
 
 export const RISK_CONFIG = Symbol('RISK_CONFIG');
 
@@ -91,6 +91,16 @@ export const riskEnvSchema = platformEnvSchema.extend({
 
   /** How often the breakers and stop-losses look at the market, equity and execution reports. */
   RISK_BREAKER_INTERVAL_MS: env.int(1000, 50, 3_600_000),
+  /**
+   * One writer at a time (docs/adr/0015): a standby tries the leader lock, and the leader pings its lock
+   * session, this often. A SIGKILLed leader is replaced within about one poll.
+   */
+  RISK_LEADER_POLL_MS: env.int(1000, 50, 60_000),
+  /**
+   * PostgreSQL ends a lock session it has not heard from for this long (idle_session_timeout, TCP
+   * keepalives): the bound on a takeover when the leader's host freezes or its network is cut.
+   */
+  RISK_LEADER_SESSION_TIMEOUT_MS: env.int(10_000, 1000, 600_000),
   /** A breaker trips only after this many consecutive breaches (one bad tick does not halt the desk). */
   RISK_BREAKER_CONSECUTIVE: env.int(3, 1, 1000),
   /** Drawdown from peak equity (fraction) that trips the drawdown breaker, and what it does. */
@@ -124,5 +134,12 @@ function isTimeZone(tz: string): boolean {
 
 /** The only place this service reads the environment. */
 export function loadRiskConfig(source: Record<string, string | undefined> = process.env): RiskConfig {
-  return loadConfig('risk', riskEnvSchema, source);
+  const config = loadConfig('risk', riskEnvSchema, source);
+  // The leader pings several times within the session timeout, or a healthy leader would lose its lock.
+  if (config.RISK_LEADER_SESSION_TIMEOUT_MS < 3 * config.RISK_LEADER_POLL_MS) {
+    throw new ConfigError('risk', [
+      'RISK_LEADER_SESSION_TIMEOUT_MS: must be at least 3 x RISK_LEADER_POLL_MS',
+    ]);
+  }
+  return config;
 }

@@ -30,3 +30,4 @@ export * from './health/health.controller';
 export * from './queue/redis-users';
 export * from './persistence/order-row';
 export * from './queue/redrive-sweep';
+export * from './leadership/advisory-lock-leadership';

@@ -61,6 +61,12 @@ export class MarketPriceStore {
     return reading?.ok ? reading.price : undefined;
   }
 
+  /** Every symbol's last price, or why it may not be used. */
+  async readAll(now = new Date()): Promise<Map<string, MarketPriceReading>> {
+    const all = await this.redis.hgetall(this.key);
+    return new Map(Object.entries(all).map(([symbol, raw]) => [symbol, judge(symbol, raw, now)]));
+  }
+
   /** Every symbol's last price that may be used. */
   async getAll(now = new Date()): Promise<Map<string, MarketPrice>> {
     const all = await this.redis.hgetall(this.key);

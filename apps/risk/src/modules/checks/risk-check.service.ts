@@ -1,16 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OrderStatus, findMarket, money, type Actor, type Money, type OrderParams } from '@desk/contracts';
-import { MarketPriceStore } from '@desk/platform';
+import type { EntityManager } from 'typeorm';
+import { MarketPriceStore, type MarketPrice, type MarketPriceReading } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
 import { BookService } from '../state/book.service';
 import { IntentsRepository } from '../state/intents.repository';
 import { LimitsRepository } from '../state/limits.repository';
-import { TradingStateRepository } from '../state/trading-state.repository';
+import type { TradingStateRecord } from '../state/trading-state.repository';
 import { VenuesRepository } from '../state/venues.repository';
 import { tradingDay } from '../state/trading-day';
 import { approvalNeed, type ApprovalNeed } from './approval-rule';
 import { PRE_TRADE_RULES } from './limit-rules';
 import { runChecks, type RiskContext, type RiskDecision } from './risk-rule';
+
+export interface EvaluationInput {
+  readonly intentId: string;
+  readonly order: OrderParams;
+  /** Who submitted the intent: their open orders are counted. */
+  readonly actor: Actor;
+  readonly now: Date;
+  /** Last market prices, each usable or why not (marketPrices(), read before the transaction). */
+  readonly prices: ReadonlyMap<string, MarketPriceReading>;
+  /** The trading state the transaction holds (BookLockService.hold). */
+  readonly tradingState: TradingStateRecord;
+}
 
 export interface Evaluation {
   readonly decision: RiskDecision;
@@ -32,7 +45,6 @@ export class RiskCheckService {
     @Inject(RISK_CONFIG) private readonly config: RiskConfig,
     @Inject(MarketPriceStore) private readonly prices: MarketPriceStore,
     @Inject(LimitsRepository) private readonly limits: LimitsRepository,
-    @Inject(TradingStateRepository) private readonly tradingState: TradingStateRepository,
     @Inject(BookService) private readonly book: BookService,
     @Inject(IntentsRepository) private readonly intents: IntentsRepository,
     @Inject(VenuesRepository) private readonly venues: VenuesRepository,
@@ -43,19 +55,39 @@ export class RiskCheckService {
       : config.TRADING_SYMBOLS;
   }
 
-  /** `actor`: who submitted the intent (their open orders are counted). */
-  async evaluate(intentId: string, order: OrderParams, actor: Actor, now: Date): Promise<Evaluation> {
+  /**
+   * The market prices an evaluation uses (each a usable price or why not), read before the decision's
+   * transaction opens (no I/O to Redis in it).
+   */
+  marketPrices(now = new Date()): Promise<Map<string, MarketPriceReading>> {
+    return this.prices.readAll(now);
+  }
+
+  /**
+   * Runs the rules inside the caller's transaction, which holds the risk book (BookLockService): every
+   * count, position and pending order it reads is what the previous decisions committed, and no other
+   * decision commits until this one does. `actor`: who submitted the intent (their open orders are counted).
+   */
+  async evaluate(tx: EntityManager, input: EvaluationInput): Promise<Evaluation> {
+    const { intentId, order, actor, now, prices, tradingState } = input;
     const market = findMarket(order.symbol, this.config.TRADING_SYMBOLS);
     const timeZone = this.config.RISK_DAY_TIMEZONE;
-    const [reading, limits, tradingState, book, activity, liveVenue] = await Promise.all([
-      market ? this.prices.read(order.symbol, now) : Promise.resolve(undefined),
-      this.limits.values(),
-      this.tradingState.get(),
-      this.book.snapshot(now),
-      this.intents.activity(intentId, order.symbol, actor, now, tradingDay(now, timeZone), timeZone),
-      // A desk has one execution venue: once any venue trades real money, every order is critical.
-      this.venues.anyLive(),
-    ]);
+    const reading = market ? prices.get(order.symbol) : undefined;
+    const usable = new Map<string, MarketPrice>();
+    for (const [symbol, r] of prices) if (r.ok) usable.set(symbol, r.price);
+    const limits = await this.limits.values(tx);
+    const book = await this.book.snapshot(now, usable, tx);
+    const activity = await this.intents.activity(
+      intentId,
+      order.symbol,
+      actor,
+      now,
+      tradingDay(now, timeZone),
+      timeZone,
+      tx,
+    );
+    // A desk has one execution venue: once any venue trades real money, every order is critical.
+    const liveVenue = await this.venues.anyLive(tx);
     const context: RiskContext = {
       order,
       market,

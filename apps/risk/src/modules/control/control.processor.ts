@@ -9,7 +9,7 @@ import { ControlService, type ControlOutcome } from './control.service';
  * Commands from people (through the gateway): kill, resume, limit changes, live venues. One at a time, in
  * order. A command the gateway did not record exactly so is refused as forged (audited, terminal).
  */
-@Processor(QueueName.Control, { concurrency: 1 })
+@Processor(QueueName.Control, { concurrency: 1, autorun: false })
 export class ControlProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,

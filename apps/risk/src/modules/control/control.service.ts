@@ -20,6 +20,7 @@ import {
   type ControlCommand,
 } from '@desk/contracts';
 import { Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
+import { BookLockService } from '../state/book-lock.service';
 import { EquityRepository } from '../state/equity.repository';
 import { checkLimitChange, raises } from '../state/limits';
 import { LimitsRepository, toValues } from '../state/limits.repository';
@@ -46,7 +47,8 @@ export interface ControlOutcome {
  * Resuming, raising a limit and enabling a live venue arrive only after two approvers agreed at the
  * gateway, and risk never takes the command's word for it: it reads the approval record itself (executed,
  * of this kind, for exactly this action, still enough valid approvers) and lets one approval release one
- * command only.
+ * command only. Every command's transaction first holds the risk book (BookLockService): commands take
+ * turns with decisions, and only the writer instance applies them (docs/adr/0015).
  */
 @Injectable()
 export class ControlService {
@@ -54,6 +56,7 @@ export class ControlService {
 
   constructor(
     @Inject(ControlRepository) private readonly commands: ControlRepository,
+    @Inject(BookLockService) private readonly book: BookLockService,
     @Inject(ControlSourcesRepository) private readonly sources: ControlSourcesRepository,
     @Inject(TradingStateService) private readonly tradingState: TradingStateService,
     @Inject(PositionsRepository) private readonly positions: PositionsRepository,
@@ -87,6 +90,7 @@ export class ControlService {
 
   private async kill(command: ControlCommand): Promise<ControlOutcome> {
     const result = await this.commands.transaction(async (tx) => {
+      await this.book.hold(tx);
       if (!(await this.commands.record(tx, command, 'applied', null))) return undefined;
       await this.tradingState.change(tx, {
         to: TradingState.Halted,
@@ -141,6 +145,7 @@ export class ControlService {
   private async resume(command: ControlCommand): Promise<ControlOutcome> {
     type Outcome = { refused: string } | { applied: boolean };
     const outcome = await this.commands.transaction(async (tx): Promise<Outcome> => {
+      await this.book.hold(tx);
       const problem = await this.approvalRefusal(
         tx,
         command,
@@ -177,6 +182,7 @@ export class ControlService {
   private async setLimits(command: ControlCommand): Promise<ControlOutcome> {
     type Outcome = { refused: string } | { applied: boolean };
     const outcome = await this.commands.transaction(async (tx): Promise<Outcome> => {
+      await this.book.hold(tx);
       const current = toValues(await this.limits.rows(tx, true));
       const check = checkLimitChange(current, command.limits ?? {});
       if (!check.ok) return { refused: check.problems.join('; ') };
@@ -234,6 +240,7 @@ export class ControlService {
     const venue = command.venue;
     if (!venue) return this.refuse(command, 'a venue command names its venue');
     const outcome = await this.commands.transaction(async (tx): Promise<Outcome> => {
+      await this.book.hold(tx);
       if (live) {
         if (venue === PAPER_VENUE) return { refused: 'the paper venue never trades real money' };
         const problem = await this.approvalRefusal(
@@ -324,6 +331,7 @@ export class ControlService {
   /** Records and audits the refusal, then fails the job terminally (retrying would not change the answer). */
   private async refuse(command: ControlCommand, why: string): Promise<never> {
     await this.commands.transaction(async (tx) => {
+      await this.book.hold(tx);
       if (!(await this.commands.record(tx, command, 'refused', why))) return;
       await this.outbox.addAudit(tx, {
         eventId: uuidFromHash(`${AuditAction.ControlRefused}:${command.commandId}`),

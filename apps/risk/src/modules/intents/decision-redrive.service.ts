@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobName, SCHEMA_VERSION } from '@desk/contracts';
 import { JobPublisher, RedriveSweep } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
@@ -13,7 +13,7 @@ const BATCH = 200;
  * pending exposure, which is what it is.
  */
 @Injectable()
-export class DecisionRedriveService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DecisionRedriveService implements OnApplicationShutdown {
   private readonly sweep: RedriveSweep;
 
   constructor(
@@ -24,8 +24,13 @@ export class DecisionRedriveService implements OnApplicationBootstrap, OnApplica
     this.sweep = new RedriveSweep('DecisionRedrive', config.REDRIVE_INTERVAL_MS, () => this.redrive());
   }
 
-  onApplicationBootstrap(): void {
+  /** Started and stopped by LeaderDutiesService: only the writer instance sweeps (docs/adr/0015). */
+  start(): void {
     this.sweep.start();
+  }
+
+  stop(): Promise<void> {
+    return this.sweep.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -16,5 +16,6 @@ import { IntentsService } from './intents.service';
     DecisionRedriveRepository,
     DecisionRedriveService,
   ],
+  exports: [DecisionRedriveService],
 })
 export class IntentsModule {}

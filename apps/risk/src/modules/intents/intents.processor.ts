@@ -6,12 +6,13 @@ import { JobValidator } from '@desk/platform';
 import { IntentsService, type IntentOutcome } from './intents.service';
 
 /**
- * The intents queue carries new intents and approvals of held ones
- * (released, or never: denied, expired, refused). One at a time: position and exposure
- * rules must see each previous decision. Any other job name fails validation (and is audited); an intent
+ * The intents queue carries new intents and approvals of held ones (released, or never: denied, expired,
+ * refused), one at a time in arrival order (each decision also holds the risk book, so limits hold whatever
+ * the concurrency). Runs only on the writer instance (autorun: false; LeaderDutiesService starts and pauses
+ * it, docs/adr/0015). Any other job name fails validation (and is audited); an intent
  * or approval its source did not record is refused as forged (audited, terminal).
  */
-@Processor(QueueName.Intents, { concurrency: 1 })
+@Processor(QueueName.Intents, { concurrency: 1, autorun: false })
 export class IntentsProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,

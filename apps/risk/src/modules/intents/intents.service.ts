@@ -31,6 +31,7 @@ import { Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
 import type { ApprovalNeed } from '../checks/approval-rule';
 import { RiskCheckService } from '../checks/risk-check.service';
 import type { RiskDecision, RiskFigures } from '../checks/risk-rule';
+import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../state/intents.repository';
 import { IntentSourcesRepository } from './intent-sources.repository';
 
@@ -45,6 +46,10 @@ export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: f
  * No job is its own evidence (docs/adr/0010): an intent is decided only if the service it names as its
  * source recorded exactly this intent (id, actor, parameters), and an approval only if the gateway's
  * approval record releases exactly this order; otherwise UnverifiedJobError and nothing is recorded.
+ *
+ * Each decision is evaluated and recorded in one transaction that holds the risk book (BookLockService):
+ * even two instances deciding at once could not together exceed a limit, and only the writer instance
+ * (docs/adr/0015) may decide at all.
  */
 @Injectable()
 export class IntentsService {
@@ -55,19 +60,25 @@ export class IntentsService {
     @Inject(IntentsRepository) private readonly repository: IntentsRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(IntentSourcesRepository) private readonly sources: IntentSourcesRepository,
+    @Inject(BookLockService) private readonly book: BookLockService,
   ) {}
 
   async handle(intent: IntentSubmitted): Promise<IntentOutcome> {
     await this.verifySource(intent);
+    const prices = await this.checks.marketPrices();
     const now = new Date();
-    const { decision, approval } = await this.checks.evaluate(
-      intent.intentId,
-      intent.order,
-      intent.actor,
-      now,
-    );
-    const record = recordOf(decision, approval, now);
-    const decided = await this.repository.transaction(async (tx) => {
+    const status = await this.repository.transaction(async (tx): Promise<RiskStatus | undefined> => {
+      // Evaluated and recorded under the book lock: decisions take turns, each sees the ones before.
+      const tradingState = await this.book.hold(tx);
+      const { decision, approval } = await this.checks.evaluate(tx, {
+        intentId: intent.intentId,
+        order: intent.order,
+        actor: intent.actor,
+        now,
+        prices,
+        tradingState,
+      });
+      const record = recordOf(decision, approval, now);
       const inserted = await this.repository.insertDecided(
         tx,
         {
@@ -81,7 +92,7 @@ export class IntentsService {
         },
         record,
       );
-      if (!inserted) return false;
+      if (!inserted) return undefined;
       const { symbol, side, type, quantity, price } = intent.order;
       await this.audit(
         tx,
@@ -108,19 +119,20 @@ export class IntentsService {
           approvalContext: approval.context,
         },
       );
-      return true;
+      return record.status;
     });
     void this.outbox.flush();
-    return decided ? { decided, status: record.status } : { decided };
+    return status ? { decided: true, status } : { decided: false };
   }
 
   async approve(job: IntentApproved): Promise<IntentOutcome> {
     await this.verifyApproval(job);
+    const prices = await this.checks.marketPrices();
     const now = new Date();
     // The trader's open orders are counted, not the approval's requester's (an unknown intent is refused below).
     const trader = (await this.repository.actorOf(job.intentId)) ?? job.actor;
-    const { decision } = await this.checks.evaluate(job.intentId, job.order, trader, now);
     const outcome = await this.repository.transaction(async (tx) => {
+      const tradingState = await this.book.hold(tx);
       const held = await this.repository.lock(tx, job.intentId);
       if (!held) return 'unknown' as const;
       // Released once: a second delivery (or a stale approval) finds it decided already.
@@ -148,6 +160,14 @@ export class IntentsService {
       }
       // Every check again except the two-man rule: limits or the trading state may have changed. The
       // order goes on exactly as approved (same strings: execution checks the approval's hash of them).
+      const { decision } = await this.checks.evaluate(tx, {
+        intentId: job.intentId,
+        order: job.order,
+        actor: trader,
+        now,
+        prices,
+        tradingState,
+      });
       record = { ...recordOf(decision, NOT_REQUIRED, now), approvalId: job.approvalId };
       await this.repository.decideAgain(tx, job.intentId, record);
       await this.announce(tx, job.intentId, held.actor, job.order, held.correlationId, decision, record, {
@@ -173,6 +193,7 @@ export class IntentsService {
     if (problem) throw new UnverifiedJobError(`approval of intent ${job.intentId}: ${problem}`);
     const reasonCode = NOT_APPROVED_REASON[job.outcome];
     const outcome = await this.repository.transaction(async (tx) => {
+      await this.book.hold(tx);
       const held = await this.repository.lock(tx, job.intentId);
       if (!held) return 'unknown' as const;
       if (held.status !== OrderStatus.PendingApproval) return { decided: false } as const;

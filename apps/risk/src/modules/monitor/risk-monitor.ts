@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AuditAction, Money, OrderSide, ServiceName, money, serviceActor, toWire } from '@desk/contracts';
 import { MarketPriceStore, Outbox, uuidFromHash, type MarketPrice } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
@@ -28,10 +28,11 @@ function ratio(value: Money): Money {
  *   so it breaches only when n symbols move that much at once.
  * A breaker warns (audit event and log line) when it reaches 80 % of its threshold and trips (REDUCING or
  * HALTED, never back) after RISK_BREAKER_CONSECUTIVE consecutive breaches. The counters live in memory: a
- * restart starts counting again. Several risk instances may each run this; every effect is idempotent.
+ * restart or a takeover starts counting again. It runs only on the writer instance: LeaderDutiesService
+ * starts it on election and stops it on deposition (docs/adr/0015); every effect is idempotent too.
  */
 @Injectable()
-export class RiskMonitor implements OnApplicationBootstrap, OnModuleDestroy {
+export class RiskMonitor implements OnModuleDestroy {
   private readonly logger = new Logger(RiskMonitor.name);
   private readonly actor = serviceActor(ServiceName.Risk);
   private readonly history: PriceHistory;
@@ -74,7 +75,9 @@ export class RiskMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  onApplicationBootstrap(): void {
+  /** Starts the periodic look (idempotent). */
+  start(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => {
       // A slow tick is not stacked on: the next one starts after it ends.
       if (!this.running) {
@@ -88,10 +91,19 @@ export class RiskMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
+  /**
+   * No new tick starts after this; `wait` also waits for the tick in hand (a deposed leader does not: the
+   * fence refuses its writes).
+   */
+  async stop(wait = true): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (wait) await this.running;
+  }
+
   /** Stops before the database connection closes (that happens at application shutdown). */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.stop();
   }
 
   async tick(now = new Date()): Promise<void> {

@@ -6,7 +6,7 @@ import { JobValidator } from '@desk/platform';
 import { PositionsService } from './positions.service';
 
 /** Execution reports; one execution did not record is refused as forged (audited, terminal). */
-@Processor(QueueName.Executions, { concurrency: 4 })
+@Processor(QueueName.Executions, { concurrency: 4, autorun: false })
 export class ExecutionReportedProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,

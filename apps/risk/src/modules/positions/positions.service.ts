@@ -8,6 +8,7 @@ import {
   type ExecutionReported,
 } from '@desk/contracts';
 import { UnverifiedJobError } from '@desk/platform';
+import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository } from '../state/intents.repository';
 import { PositionsRepository } from '../state/positions.repository';
 import { ExecutionRecordsRepository } from './execution-records.repository';
@@ -36,12 +37,15 @@ export class PositionsService {
     @Inject(PositionsRepository) private readonly positions: PositionsRepository,
     @Inject(IntentsRepository) private readonly intents: IntentsRepository,
     @Inject(ExecutionRecordsRepository) private readonly records: ExecutionRecordsRepository,
+    @Inject(BookLockService) private readonly book: BookLockService,
   ) {}
 
   /** `applied`: a fill moved the position. */
   async handle(report: ExecutionReported): Promise<{ applied: boolean }> {
     await this.verify(report);
     return this.positions.transaction(async (tx) => {
+      // A fill moves quantity from pending to the position in one step that decisions never see half done.
+      await this.book.hold(tx);
       const recorded = await this.positions.recordReport(tx, {
         id: jobIdOf(JobName.ExecutionReported, report),
         intentId: report.intentId,

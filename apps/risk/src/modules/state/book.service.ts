@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { money, type Money } from '@desk/contracts';
 import { MarketPriceStore, type MarketPrice } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
@@ -24,18 +25,26 @@ export class BookService {
     this.startingEquity = money(config.RISK_STARTING_EQUITY);
   }
 
-  async snapshot(now: Date, lastPrices?: ReadonlyMap<string, MarketPrice>): Promise<Book> {
-    const [positions, pending, prices] = await Promise.all([
-      this.positions.all(),
-      this.intents.pending(),
-      lastPrices ?? this.prices.getAll(),
-    ]);
+  /** Inside a decision's transaction (`tx`, holding the book lock) its reads are what that transaction sees. */
+  async snapshot(
+    now: Date,
+    lastPrices?: ReadonlyMap<string, MarketPrice>,
+    tx?: EntityManager,
+  ): Promise<Book> {
+    const [positions, pending, prices] = tx
+      ? [
+          await this.positions.all(tx),
+          await this.intents.pending(tx),
+          lastPrices ?? (await this.prices.getAll()),
+        ]
+      : await Promise.all([this.positions.all(), this.intents.pending(), lastPrices ?? this.prices.getAll()]);
     const marks = new Map([...prices].map(([symbol, p]) => [symbol, p.price]));
     const equity = equityOf(this.startingEquity, positions, marks);
     const dayStartEquity = await this.equity.dayStart(
       tradingDay(now, this.config.RISK_DAY_TIMEZONE),
       this.config.RISK_DAY_TIMEZONE,
       equity,
+      tx,
     );
     const symbols = new Map<string, SymbolBook>();
     const zero = money('0');

@@ -8,9 +8,13 @@ import { money, toWire, type Money } from '@desk/contracts';
 export class EquityRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** The equity recorded when `day` began, recording `equity` if this is the first look at the day. */
-  async dayStart(day: string, timeZone: string, equity: Money): Promise<Money> {
-    const rows: { start_equity: string }[] = await this.db.query(
+  /**
+   * The equity recorded when `day` began, recording `equity` if this is the first look at the day. Inside a
+   * decision's transaction (`tx`) it runs there: a transaction waiting on the book lock holds a pooled
+   * connection, so its holder must not need a second one.
+   */
+  async dayStart(day: string, timeZone: string, equity: Money, tx?: EntityManager): Promise<Money> {
+    const rows: { start_equity: string }[] = await (tx ?? this.db).query(
       `WITH ins AS (
          INSERT INTO risk.daily_equity (day, time_zone, start_equity) VALUES ($1, $2, $3)
          ON CONFLICT (day, time_zone) DO NOTHING RETURNING start_equity)

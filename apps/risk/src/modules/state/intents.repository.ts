@@ -242,8 +242,10 @@ export class IntentsRepository {
     now: Date,
     day: string,
     timeZone: string,
+    tx?: EntityManager,
   ): Promise<Activity> {
-    const open: { open: number }[] = await this.db.query(
+    const db = tx ?? this.db;
+    const open: { open: number }[] = await db.query(
       `SELECT count(*)::int AS open FROM risk.intents
         WHERE actor_type = $2 AND actor_id = $3 AND id <> $1 AND NOT reduce_only
           AND (status = 'PENDING_APPROVAL'
@@ -251,7 +253,7 @@ export class IntentsRepository {
                    AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))))`,
       [intentId, actor.type, actor.id],
     );
-    const rows: { symbol_minute: number; total_minute: number; today: number }[] = await this.db.query(
+    const rows: { symbol_minute: number; total_minute: number; today: number }[] = await db.query(
       `SELECT count(*) FILTER (WHERE symbol = $2 AND received_at > $3::timestamptz - interval '1 minute')::int
                 AS symbol_minute,
               count(*) FILTER (WHERE received_at > $3::timestamptz - interval '1 minute')::int AS total_minute,

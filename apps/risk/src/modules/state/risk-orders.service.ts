@@ -16,6 +16,7 @@ import {
   type OrderSide,
 } from '@desk/contracts';
 import { Outbox, uuidFromHash } from '@desk/platform';
+import { BookLockService } from './book-lock.service';
 import { IntentsRepository } from './intents.repository';
 
 export interface ClosingOrder {
@@ -44,11 +45,13 @@ export interface ClosingOrder {
 export class RiskOrdersService {
   constructor(
     @Inject(IntentsRepository) private readonly intents: IntentsRepository,
+    @Inject(BookLockService) private readonly book: BookLockService,
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   /** Records and sends a closing order in the caller's transaction; false if it was already sent. */
   async close(tx: EntityManager, c: ClosingOrder): Promise<boolean> {
+    await this.book.hold(tx);
     const now = new Date();
     const at = now.toISOString();
     const order: OrderParams = {

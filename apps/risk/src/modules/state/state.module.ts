@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { LeadershipModule } from '../leadership/leadership.module';
+import { BookLockService } from './book-lock.service';
 import { BookService } from './book.service';
 import { EquityRepository } from './equity.repository';
 import { IntentsRepository } from './intents.repository';
@@ -12,6 +14,7 @@ import { VenuesRepository } from './venues.repository';
 
 /** Risk's persisted state (trading state, limits, intents, positions, equity, live venues) and what changes it. */
 const PROVIDERS = [
+  BookLockService,
   BookService,
   EquityRepository,
   IntentsRepository,
@@ -24,5 +27,5 @@ const PROVIDERS = [
   VenuesRepository,
 ];
 
-@Module({ providers: PROVIDERS, exports: PROVIDERS })
+@Module({ imports: [LeadershipModule], providers: PROVIDERS, exports: PROVIDERS })
 export class StateModule {}

@@ -11,6 +11,7 @@ import {
   type OrdersCancelAll,
 } from '@desk/contracts';
 import { Outbox, uuidFromHash } from '@desk/platform';
+import { BookLockService } from './book-lock.service';
 import { TradingStateRepository, type TradingStateRecord } from './trading-state.repository';
 
 /** How restrictive a state is: breakers only ever move the desk up this scale. */
@@ -55,6 +56,7 @@ export interface StateChangeOutcome {
 export class TradingStateService {
   constructor(
     @Inject(TradingStateRepository) private readonly repository: TradingStateRepository,
+    @Inject(BookLockService) private readonly book: BookLockService,
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
@@ -68,7 +70,7 @@ export class TradingStateService {
   }
 
   async change(tx: EntityManager, change: StateChange): Promise<StateChangeOutcome> {
-    const current = await this.repository.lock(tx);
+    const current = await this.book.hold(tx);
     if (change.escalateOnly && !isMoreRestrictive(change.to, current.state)) {
       return { from: current.state, to: current.state, applied: false };
     }
