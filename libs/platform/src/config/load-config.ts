@@ -73,6 +73,18 @@ export const platformEnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _')
     .default('desk'),
+  /**
+   * How long a state-changing job retries an infrastructure failure (database or Redis down) before it
+   * ends in the failed set, in hours since it was added (fractions allowed); control commands never give
+   * up (libs/platform/src/queue/retry-policy.ts).
+   */
+  JOB_RETRY_HORIZON_HOURS: z.coerce
+    .number({ message: 'must be a number of hours' })
+    .gt(0, 'must be more than 0 hours')
+    .max(720, 'must be at most 720 hours (30 days)')
+    .default(24),
+  /** The longest wait between two attempts of a failing job (the backoff doubles from 500 ms up to it). */
+  JOB_RETRY_MAX_DELAY_MS: env.int(5000, 10, 600_000),
   /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
     if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });

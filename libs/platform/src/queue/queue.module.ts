@@ -6,17 +6,22 @@ import { AuditPublisher } from './audit-publisher';
 import { DEFAULT_JOB_OPTIONS } from './job-options';
 import { JobPublisher } from './job-publisher';
 import { JobValidator } from './job-validator';
+import { platformWorkerClass } from './platform-worker';
 import { redisOptions } from './redis-connection';
+import { retryPolicyOf } from './retry-policy';
 
 /**
  * BullMQ on Redis with the run's key prefix. Registers every contract queue (producing is cheap; which
  * queues a service consumes is decided by its processors) and provides the publisher and validator.
+ * Every processor's worker is a platform worker: the retry horizon, the backoff cap and the stalled-job
+ * settings apply to all of them (platform-worker.ts).
  */
 @Global()
 @Module({})
 export class QueueModule {
   static forRoot(config: PlatformConfig): DynamicModule {
     const queues = Object.values(QueueName).map((name) => ({ name }));
+    BullModule.workerClass = platformWorkerClass(retryPolicyOf(config));
     return {
       module: QueueModule,
       imports: [
