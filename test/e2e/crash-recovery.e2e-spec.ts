@@ -41,7 +41,17 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
       databaseUrl: db.url,
       redisUrl: env.redisUrl,
       redisPrefix: prefix,
-      env: { AGENT_SCHEDULE_MS: '60000', RISK_MAX_ORDER_NOTIONAL: '100000', EXECUTION_TICK_MS: '200' },
+      env: {
+        // Fresh prices for execution's fills; no agent orders besides the test's.
+        AGENT_SCHEDULE_MS: '1000',
+        AGENT_TRADING_ENABLED: 'false',
+        RISK_MAX_ORDER_NOTIONAL: '100000',
+        EXECUTION_TICK_MS: '200',
+        // The test polls the orders while it waits; the API's rate limit is not under test here.
+        THROTTLE_LIMIT: '100000',
+        THROTTLE_IP_LIMIT: '100000',
+        THROTTLE_ORDER_LIMIT: '1000',
+      },
     });
     traderKey = (await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Casey Trader', ['trader'])).key;
   });
@@ -136,6 +146,7 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
       },
       {
         timeoutMs: STALLED_JOB_RECOVERY_BOUND_MS + 10_000,
+        intervalMs: 500,
         what: 'every order to be FILLED after the restart',
       },
     );
