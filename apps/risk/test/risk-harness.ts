@@ -203,8 +203,10 @@ export class RiskHarness {
   async settled(queue: Queue, jobId: string): Promise<Job> {
     return waitFor(
       async () => {
-        const job = await queue.getJob(jobId);
-        return job && ((await job.isCompleted()) || (await job.isFailed())) ? job : undefined;
+        // State first, then the job: a job read before it settled carries its stale attemptsMade and
+        // failedReason even when its state, read a moment later, is failed.
+        const state = await queue.getJobState(jobId);
+        return state === 'completed' || state === 'failed' ? queue.getJob(jobId) : undefined;
       },
       { what: `job ${jobId} settled` },
     );
