@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureLocalInfra, ensureLocalRedisUsers } from './lib/local-infra.mjs';
 import { ensureLocalSecrets, localEnv, migrateEnv, platform } from './lib/local-secrets.mjs';
+import { supervise } from './lib/supervisor.mjs';
 import {
   APPS,
   ROOT,
@@ -52,55 +53,40 @@ function bootstrapAdmin(baseEnv) {
 }
 
 function startServices(baseEnv) {
-  const children = new Map();
-  let stopping = false;
-  for (const app of APPS) {
-    // Each service gets only its own variables and secrets (envFor): the audit signing key reaches audit
-    // alone, each database password its own service.
-    const child = spawn(process.execPath, ['--enable-source-maps', appEntry(app, 'main.js')], {
-      cwd: ROOT,
-      env: envFor(app, baseEnv),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.set(app, child);
-    const prefix = `\x1b[${COLORS[app]}m[${app}]\x1b[0m `;
-    for (const stream of [child.stdout, child.stderr]) {
-      let rest = '';
-      stream.on('data', (chunk) => {
-        const lines = (rest + chunk.toString()).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) process.stdout.write(prefix + line + '\n');
+  // Supervised (scripts/lib/supervisor.mjs): a service that dies is restarted with a backoff while the
+  // others keep running; one that keeps dying stops everything with a message saying so.
+  const { stop, isStopping } = supervise({
+    services: APPS,
+    log,
+    exit: (code) => {
+      log(code ? 'all services stopped (see above why)' : 'all services stopped');
+      process.exit(code);
+    },
+    spawnService: (app) => {
+      // Each service gets only its own variables and secrets (envFor): the audit signing key reaches audit
+      // alone, each database password its own service.
+      const child = spawn(process.execPath, ['--enable-source-maps', appEntry(app, 'main.js')], {
+        cwd: ROOT,
+        env: envFor(app, baseEnv),
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-    }
-    child.on('exit', (code, signal) => {
-      children.delete(app);
-      if (!stopping) {
-        log(`${app} exited (${signal ?? code}); stopping the others`);
-        stop(1);
-      } else if (children.size === 0) {
-        log('all services stopped');
-        process.exit(process.exitCode ?? 0);
+      const prefix = `\x1b[${COLORS[app]}m[${app}]\x1b[0m `;
+      for (const stream of [child.stdout, child.stderr]) {
+        let rest = '';
+        stream.on('data', (chunk) => {
+          const lines = (rest + chunk.toString()).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) process.stdout.write(prefix + line + '\n');
+        });
       }
-    });
-  }
-
-  function stop(code = 0) {
-    if (stopping) return;
-    stopping = true;
-    process.exitCode = code;
-    log('stopping the five services');
-    for (const child of children.values()) child.kill('SIGTERM');
-    setTimeout(() => {
-      for (const child of children.values()) child.kill('SIGKILL');
-      process.exit(code || 1);
-    }, 15_000).unref();
-    if (children.size === 0) process.exit(code);
-  }
+      return child;
+    },
+  });
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
 
   void waitReady(baseEnv).then((ok) => {
-    if (stopping) return;
+    if (isStopping()) return;
     if (!ok) {
       log('the services did not become ready within 60 s');
       stop(1);
@@ -115,7 +101,7 @@ function startServices(baseEnv) {
       'A new desk starts in setup (GET /v1/setup): register the first operators and approvers (each ' +
         'generates their own key: npm run cli -- key generate), then POST /v1/setup/close. docs/runbook.md',
     );
-    log('Ctrl-C stops everything.');
+    log('A service that dies is restarted (the others keep running). Ctrl-C stops everything.');
   });
 }
 

@@ -18,6 +18,8 @@ export * from './persistence/decimal.transformer';
 export * from './persistence/run-migrations';
 export * from './queue/audit-publisher';
 export * from './queue/job-options';
+export * from './queue/platform-worker';
+export * from './queue/retry-policy';
 export * from './queue/job-publisher';
 export * from './queue/job-validator';
 export * from './queue/unverified-job.error';

@@ -21,6 +21,10 @@ export interface RunningPlatform {
   ports: Record<AppName, number>;
   /** Everything each service printed, for failure messages. */
   output: Record<AppName, string[]>;
+  /** Sends a signal to one service (SIGKILL: a crash) and resolves when its process has exited. */
+  kill(app: AppName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a service again (after kill), as npm start's supervisor does, and waits until it is ready. */
+  restart(app: AppName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,7 +92,7 @@ export async function startPlatform(options: {
   ) as { key: string };
   const children = new Map<AppName, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
-  for (const app of APPS) {
+  const spawnApp = (app: AppName) => {
     const child = spawn(
       process.execPath,
       ['--enable-source-maps', join(REPO_ROOT, 'apps', app, 'dist', 'main.js')],
@@ -104,7 +108,35 @@ export async function startPlatform(options: {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     children.set(app, child);
-  }
+  };
+  for (const app of APPS) spawnApp(app);
+
+  const ready = (app: AppName) =>
+    waitFor(
+      async () => {
+        const child = children.get(app);
+        if (child && child.exitCode !== null) {
+          throw new Error(`${app} exited with ${child.exitCode}: ${output[app].join('').slice(-2000)}`);
+        }
+        const res = await fetch(`http://127.0.0.1:${ports[app]}/health/ready`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: `${app} to be ready` },
+    );
+
+  const kill = (app: AppName, signal: NodeJS.Signals = 'SIGKILL') =>
+    new Promise<void>((resolve) => {
+      const child = children.get(app);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+
+  const restart = async (app: AppName) => {
+    await kill(app);
+    spawnApp(app);
+    await ready(app);
+  };
 
   const stop = async () => {
     await Promise.all(
@@ -124,22 +156,18 @@ export async function startPlatform(options: {
   };
 
   try {
-    for (const app of APPS) {
-      await waitFor(
-        async () => {
-          const child = children.get(app);
-          if (child && child.exitCode !== null) {
-            throw new Error(`${app} exited with ${child.exitCode}: ${output[app].join('').slice(-2000)}`);
-          }
-          const res = await fetch(`http://127.0.0.1:${ports[app]}/health/ready`).catch(() => undefined);
-          return res?.ok ? true : undefined;
-        },
-        { timeoutMs: 60_000, intervalMs: 250, what: `${app} to be ready` },
-      );
-    }
+    for (const app of APPS) await ready(app);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { baseUrl: `http://127.0.0.1:${ports.gateway}`, adminKey: issued.key, ports, output, stop };
+  return {
+    baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    adminKey: issued.key,
+    ports,
+    output,
+    kill,
+    restart,
+    stop,
+  };
 }

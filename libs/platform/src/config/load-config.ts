@@ -81,6 +81,18 @@ export const platformEnvSchema = z.object({
   REDRIVE_AFTER_MS: env.int(120_000, 5_000, 6 * 3600_000),
   /** How often each service's re-drive sweep looks. */
   REDRIVE_INTERVAL_MS: env.int(30_000, 1_000, 3600_000),
+  /**
+   * How long a state-changing job retries an infrastructure failure (database or Redis down) before it
+   * ends in the failed set, in hours since it was added (fractions allowed); control commands never give
+   * up (libs/platform/src/queue/retry-policy.ts).
+   */
+  JOB_RETRY_HORIZON_HOURS: z.coerce
+    .number({ message: 'must be a number of hours' })
+    .gt(0, 'must be more than 0 hours')
+    .max(720, 'must be at most 720 hours (30 days)')
+    .default(24),
+  /** The longest wait between two attempts of a failing job (the backoff doubles from 500 ms up to it). */
+  JOB_RETRY_MAX_DELAY_MS: env.int(5000, 10, 600_000),
   /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
     if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });

@@ -1,0 +1,47 @@
+import type { Type } from '@nestjs/common';
+import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { cappedBackoff, type RetryPolicy } from './retry-policy';
+
+/**
+ * How a job held by a process that died (SIGKILL, OOM, power) is found and run again, chosen together
+ * (docs/runbook.md, "A service died"):
+ * - a live worker renews its job's lock every lockDuration / 2 = 7.5 s, so only an event loop blocked for
+ *   15 s loses a lock it still needs;
+ * - every stalledInterval = 5 s a worker of the queue moves the jobs whose lock has expired back to wait;
+ * - a job is failed for stalling only on its 11th stall (maxStalledCount 10): a job whose worker died is run
+ *   again, a job that kills every process that takes it (a poison job) ends in the failed set.
+ * A restarted service therefore re-runs what its predecessor held at most lockDuration + stalledInterval =
+ * 20 s after it starts (sooner if the lock had already expired); handlers are idempotent by intent id, so
+ * the second run completes the order once.
+ */
+export const STALLED_JOB_RECOVERY = {
+  lockDuration: 15_000,
+  stalledInterval: 5_000,
+  maxStalledCount: 10,
+} as const satisfies Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
+
+/** The longest time from a service's restart to its re-running a job its killed predecessor held. */
+export const STALLED_JOB_RECOVERY_BOUND_MS =
+  STALLED_JOB_RECOVERY.lockDuration + STALLED_JOB_RECOVERY.stalledInterval;
+
+/** A processor's own worker options with the platform's retry and stalled-job settings, which win. */
+export function platformWorkerOptions(policy: RetryPolicy, options: WorkerOptions): WorkerOptions {
+  return {
+    ...options,
+    ...STALLED_JOB_RECOVERY,
+    settings: { ...options.settings, backoffStrategy: cappedBackoff(policy) },
+  };
+}
+
+/**
+ * The Worker class every `@Processor` gets (QueueModule registers it with BullModule), so the backoff cap,
+ * the retry horizon and the stalled-job settings apply to every worker of every service.
+ */
+export function platformWorkerClass(policy: RetryPolicy): Type<Worker> {
+  return class PlatformWorker extends Worker {
+    constructor(name: string, processor?: string | URL | null | Processor, options?: WorkerOptions) {
+      // BullMQ refuses a worker without options (it needs a connection); the explorer always passes them.
+      super(name, processor, options && platformWorkerOptions(policy, options));
+    }
+  };
+}
