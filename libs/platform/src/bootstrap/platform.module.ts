@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { ConfigModule } from '../config/config.module';
@@ -10,6 +11,7 @@ import { dataSourceOptions, type ServiceSchema } from '../persistence/data-sourc
 import { serviceDatabaseUrl } from '../persistence/database-roles';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
+import { GracefulShutdown } from './graceful-shutdown.service';
 import { loggerParams } from './logging';
 
 export interface PlatformOptions<C extends PlatformConfig> {
@@ -52,7 +54,9 @@ export class PlatformModule {
         MarketModule,
         OutboxModule.forRoot(options.schema.schema),
         HealthModule,
+        DiscoveryModule,
       ],
+      providers: [GracefulShutdown],
     };
   }
 }

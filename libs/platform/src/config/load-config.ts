@@ -73,6 +73,12 @@ export const platformEnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _')
     .default('desk'),
+  /**
+   * On SIGTERM/SIGINT, how long the service may take to drain: its queue workers finish the jobs they hold
+   * and the outbox relay publishes what they recorded; past it, workers are closed by force (their jobs
+   * are retried as stalled) and the process exits.
+   */
+  SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
   /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
     if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });

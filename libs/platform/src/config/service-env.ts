@@ -20,6 +20,7 @@ const SHARED = [
   'LOG_LEVEL',
   'REDIS_PREFIX',
   'TRADING_SYMBOLS',
+  'SHUTDOWN_TIMEOUT_MS',
   'PATH',
   'HOME',
   'TMPDIR',

@@ -1,10 +1,20 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+} from '@nestjs/terminus';
 import { Public } from '../http/public.decorator';
 import { RedisHealthIndicator } from './redis.health';
 
-/** Liveness: the process answers. Readiness: its PostgreSQL and Redis answer too. */
+/**
+ * Liveness: the process answers (stays up while a dependency is down: restarting would not help).
+ * Readiness: its PostgreSQL and Redis answer, and Redis keeps queued jobs (noeviction); otherwise 503
+ * with terminus's report, whose `error` names each dependency that is down and why.
+ */
 @ApiTags('health')
 @Public()
 @Controller('health')
@@ -22,10 +32,17 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check([
-      () => this.db.pingCheck('postgres', { timeout: 1000 }),
-      () => this.redis.ping('redis', 1000),
-    ]);
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('postgres', { timeout: 1000 }),
+        () => this.redis.ping('redis', 1000),
+      ]);
+    } catch (error) {
+      // Terminus reports "not ready" as an exception carrying the report; answer it as it is.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      void reply.status(503);
+      return error.getResponse() as HealthCheckResult;
+    }
   }
 }
