@@ -208,8 +208,13 @@ describe('Redis hangs (connected, answering nothing) while the outbox relay publ
 describe('a Redis that may evict keys', () => {
   let redis: PrivateRedis;
   let gw: Gateway;
+  // BullMQ warns on the console for every connection to such a Redis; that is expected here.
+  const consoleWarn = console.warn;
 
   beforeAll(async () => {
+    console.warn = (...args: unknown[]) => {
+      if (!String(args[0]).includes('Eviction policy')) consoleWarn(...args);
+    };
     redis = await startPrivateRedis(['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
     gw = await startGateway({ REDIS_URL: redis.url });
   });
@@ -217,6 +222,7 @@ describe('a Redis that may evict keys', () => {
   afterAll(async () => {
     await gw?.close();
     await redis?.destroy();
+    console.warn = consoleWarn;
   });
 
   it('is reported not ready, with the policy it has and the one queues need', async () => {
