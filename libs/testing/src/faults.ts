@@ -56,6 +56,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
     url,
     port,
     async start() {
+      if (child && child.exitCode === null && child.signalCode === null) return; // already running: a second server would only fail to bind
       const started = spawn('redis-server', [...redisServerArgs(port, dir), ...extraArgs], {
         stdio: 'ignore',
       });
@@ -71,7 +72,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
     async stop() {
       const running = child;
       child = undefined;
-      if (!running || running.exitCode !== null) return;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
       running.kill('SIGCONT');
       running.kill('SIGTERM');
