@@ -1,5 +1,6 @@
 export * from './bootstrap/bootstrap';
 export * from './bootstrap/logging';
+export * from './bootstrap/graceful-shutdown.service';
 export * from './bootstrap/platform.module';
 export * from './config/config.module';
 export * from './config/load-config';
@@ -8,6 +9,7 @@ export * from './config/tokens';
 export * from './errors/all-exceptions.filter';
 export * from './errors/app-error';
 export * from './errors/error-code';
+export * from './errors/dependency-failure';
 export * from './http/public.decorator';
 export * from './market/market-price.store';
 export * from './persistence/data-source-options';

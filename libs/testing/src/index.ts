@@ -6,3 +6,4 @@ export * from './approvals';
 export * from './finished-job';
 export * from './operator-keys';
 export * from './recorded-sources';
+export * from './faults';

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
@@ -54,8 +55,69 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
 }
 
-/** Reaches PostgreSQL and Redis, starting the local ones if they are down. */
-export async function ensureInfra(log: (line: string) => void = () => undefined): Promise<void> {
+/**
+ * How the desk runs a Redis of its own (the local set-up, the tests, a test's private Redis): keys are
+ * never evicted (`noeviction`: under memory pressure a write fails loudly instead of a queued job
+ * vanishing) and every write is logged to an append-only file in `dir`, so a restart keeps the queues.
+ */
+export function redisServerArgs(port: number, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  return [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
+}
+
+/**
+ * A Redis that was already running (shared with other programs, so never restarted or rewritten): if it
+ * may evict keys, it is told not to (`CONFIG SET maxmemory-policy noeviction`, harmless to other users:
+ * they get an error at the memory limit instead of losing keys); its persistence is left as it is, with a
+ * warning when it has no append-only file. Without the right to CONFIG, a warning says what to set.
+ */
+export async function ensureQueueSafeRedis(
+  url: string,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await r.connect();
+    const [, policy] = (await r.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy !== 'noeviction') {
+      await r.config('SET', 'maxmemory-policy', 'noeviction');
+      log(`Redis at ${new URL(url).host} had maxmemory-policy ${policy}; set to noeviction (queues need it)`);
+    }
+    const [, aof] = (await r.config('GET', 'appendonly')) as [string, string];
+    if (aof !== 'yes')
+      log(`Redis at ${new URL(url).host} runs without appendonly; queued jobs do not survive its restart`);
+  } catch (error) {
+    log(
+      `could not check Redis's configuration (${(error as Error).message}); it needs maxmemory-policy noeviction`,
+    );
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Reaches PostgreSQL and Redis, starting the local ones if they are down (Redis as `redisServerArgs`, its
+ * append-only file in `redisDataDir`), and makes sure the Redis will not evict queued jobs.
+ */
+export async function ensureInfra(
+  log: (line: string) => void = () => undefined,
+  options: { redisDataDir?: string } = {},
+): Promise<void> {
   if (!(await pgUp())) {
     const versions = readdirSync('/etc/postgresql');
     for (const v of versions) {
@@ -70,14 +132,16 @@ export async function ensureInfra(log: (line: string) => void = () => undefined)
   }
   if (!(await redisUp())) {
     log('starting Redis');
-    const child = spawn(
-      'redis-server',
-      ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore', detached: true },
-    );
+    const port = Number(new URL(TEST_REDIS_URL).port || 6379);
+    const dir = options.redisDataDir ?? join(tmpdir(), `desk-redis-${port}`);
+    const child = spawn('redis-server', ['--daemonize', 'yes', ...redisServerArgs(port, dir)], {
+      stdio: 'ignore',
+      detached: true,
+    });
     child.unref();
     await waitUntil(redisUp, 'Redis');
   }
+  await ensureQueueSafeRedis(TEST_REDIS_URL, log);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { ServiceName } from '@desk/contracts';
+import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { ConfigModule } from '../config/config.module';
@@ -11,6 +12,7 @@ import { dataSourceOptions, type ServiceSchema } from '../persistence/data-sourc
 import { serviceDatabaseUrl } from '../persistence/database-roles';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
+import { GracefulShutdown } from './graceful-shutdown.service';
 import { loggerParams } from './logging';
 
 export interface PlatformOptions<C extends PlatformConfig> {
@@ -53,7 +55,9 @@ export class PlatformModule {
         MarketModule,
         OutboxModule.forRoot(options.schema.schema),
         HealthModule,
+        DiscoveryModule,
       ],
+      providers: [GracefulShutdown],
     };
   }
 }

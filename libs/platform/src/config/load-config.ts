@@ -93,6 +93,12 @@ export const platformEnvSchema = z.object({
     .default(24),
   /** The longest wait between two attempts of a failing job (the backoff doubles from 500 ms up to it). */
   JOB_RETRY_MAX_DELAY_MS: env.int(5000, 10, 600_000),
+  /**
+   * On SIGTERM/SIGINT, how long the service may take to drain: its queue workers finish the jobs they hold
+   * and the outbox relay publishes what they recorded; past it, workers are closed by force (their jobs
+   * are retried as stalled) and the process exits.
+   */
+  SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
   /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
     if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldProblem } from './app-error';
+import { dependencyFailureOf } from './dependency-failure';
 import { ErrorCode, httpStatusOf } from './error-code';
+
+/** Seconds a client is told to wait after a 503 for a dependency that is down. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorBody {
   error: {
@@ -27,6 +31,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const { status, body } = toErrorBody(exception, String(request.id), this.logger);
+    if (body.error.code === ErrorCode.DependencyUnavailable) {
+      void reply.header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+    }
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }
@@ -49,6 +56,22 @@ export function toErrorBody(
     return { status: httpStatusOf(known.code), body: { error: { ...known, requestId } } };
   }
   const errorId = randomUUID();
+  const dependency = dependencyFailureOf(exception);
+  if (dependency) {
+    // Not a bug: PostgreSQL or Redis is down. The client may retry; the log says which and why.
+    logger.error({ err: exception, errorId, requestId, dependency }, 'dependency unavailable');
+    return {
+      status: httpStatusOf(ErrorCode.DependencyUnavailable),
+      body: {
+        error: {
+          code: ErrorCode.DependencyUnavailable,
+          message: 'temporarily unavailable: a service this request needs is down; retry later',
+          requestId,
+          errorId,
+        },
+      },
+    };
+  }
   logger.error({ err: exception, errorId, requestId }, 'unhandled error');
   return {
     status: 500,

@@ -16,6 +16,8 @@ export enum ErrorCode {
   UriTooLong = 'URI_TOO_LONG',
   RateLimited = 'RATE_LIMITED',
   NotReady = 'NOT_READY',
+  /** PostgreSQL or Redis is down or unreachable: retry later (Retry-After). Nothing was accepted. */
+  DependencyUnavailable = 'DEPENDENCY_UNAVAILABLE',
   Internal = 'INTERNAL',
 }
 
@@ -48,6 +50,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.RateLimited:
       return 429;
     case ErrorCode.NotReady:
+    case ErrorCode.DependencyUnavailable:
       return 503;
     case ErrorCode.Internal:
       return 500;

@@ -1,13 +1,21 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+} from '@nestjs/terminus';
 import { Public } from '../http/public.decorator';
 import { LEADERSHIP_STATUS, type LeadershipStatus } from '../leadership/advisory-lock-leadership';
 import { RedisHealthIndicator } from './redis.health';
 
 /**
- * Liveness: the process answers. Readiness: its PostgreSQL and Redis answer too. A service that elects one
- * writer (docs/adr/0015) shows its role; a standby is ready (healthy, waiting to take over).
+ * Liveness: the process answers (stays up while a dependency is down: restarting would not help).
+ * Readiness: its PostgreSQL and Redis answer, and Redis keeps queued jobs (noeviction); otherwise 503
+ * with terminus's report, whose `error` names each dependency that is down and why. A service that elects
+ * one writer (docs/adr/0015) shows its role; a standby is ready (healthy, waiting to take over).
  */
 @ApiTags('health')
 @Public()
@@ -27,12 +35,19 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  ready() {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const leadership = this.leadership;
-    return this.health.check([
-      () => this.db.pingCheck('postgres', { timeout: 1000 }),
-      () => this.redis.ping('redis', 1000),
-      ...(leadership ? [() => ({ leadership: { status: 'up' as const, role: leadership.role } })] : []),
-    ]);
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('postgres', { timeout: 1000 }),
+        () => this.redis.ping('redis', 1000),
+        ...(leadership ? [() => ({ leadership: { status: 'up' as const, role: leadership.role } })] : []),
+      ]);
+    } catch (error) {
+      // Terminus reports "not ready" as an exception carrying the report; answer it as it is.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      void reply.status(503);
+      return error.getResponse() as HealthCheckResult;
+    }
   }
 }

@@ -6,19 +6,36 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Redis } from 'ioredis';
 import type { DataSource, EntityManager } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { JOB_SCHEMAS, JobName, SCHEMA_VERSION, type JobData } from '@desk/contracts';
+import { DependencyUnavailableError } from '../errors/dependency-failure';
 import type { AuditRecord } from '../queue/audit-publisher';
 import { JobPublisher } from '../queue/job-publisher';
+import { REDIS_CLIENT } from '../queue/redis.module';
 
 export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
+
+/** Rows read per round. */
+const BATCH = 200;
+/**
+ * A publish that has not answered in this long is given up for this round (Redis hung or unreachable):
+ * the row stays unpublished and is published again later, which adds nothing twice (deterministic job ids).
+ */
+export const OUTBOX_PUBLISH_TIMEOUT_MS = 5000;
 
 /**
  * Transactional outbox. A service writes its state change and the jobs that announce it (next-hop jobs,
  * audit events) in ONE database transaction; the relay then publishes them. A crash between commit and
  * publish loses nothing (the relay publishes on restart), and re-publishing is harmless because every job
  * has a deterministic id.
+ *
+ * The relay never holds a database transaction (or a row lock) while it talks to Redis: it reads a batch
+ * of unpublished rows, publishes them one by one, each within OUTBOX_PUBLISH_TIMEOUT_MS, and marks the
+ * ones that were published in a separate statement. Two relays on one table (replicas) may publish a row
+ * both; BullMQ adds a job id once, so the second add is a no-op. While Redis is not connected the relay
+ * does not try at all, and says so in the log (at most every 30 s).
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,6 +49,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     @InjectDataSource() private readonly db: DataSource,
     @Inject(JobPublisher) private readonly jobs: JobPublisher,
     @Inject(OUTBOX_SCHEMA) private readonly schema: string,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
   ) {}
 
   /** Adds a job inside the caller's transaction. The payload is validated now, not at publish time. */
@@ -93,22 +111,42 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
 
   private async drain(): Promise<void> {
     for (;;) {
-      const published = await this.db.transaction(async (tx) => {
-        const rows: { id: string; job_name: JobName; payload: JobData<JobName> }[] = await tx.query(
-          `SELECT id, job_name, payload FROM "${this.schema}".outbox
-            WHERE published_at IS NULL ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`,
-        );
-        for (const row of rows) await this.jobs.publish(row.job_name, row.payload);
-        if (rows.length) {
-          await tx.query(
-            `UPDATE "${this.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`,
-            [rows.map((r) => r.id)],
+      if (this.redis.status !== 'ready') {
+        throw new DependencyUnavailableError('redis', `Redis is ${this.redis.status}; nothing published`);
+      }
+      const rows: { id: string; job_name: JobName; payload: JobData<JobName> }[] = await this.db.query(
+        `SELECT id, job_name, payload FROM "${this.schema}".outbox
+          WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH}`,
+      );
+      const published: string[] = [];
+      try {
+        for (const row of rows) {
+          await withDeadline(this.jobs.publish(row.job_name, row.payload), OUTBOX_PUBLISH_TIMEOUT_MS);
+          published.push(row.id);
+        }
+      } finally {
+        if (published.length) {
+          await this.db.query(
+            `UPDATE "${this.schema}".outbox SET published_at = now()
+              WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
+            [published],
           );
         }
-        return rows.length;
-      });
-      if (published < 200) break;
+      }
+      if (rows.length < BATCH) break;
     }
     await this.db.query(`DELETE FROM "${this.schema}".outbox WHERE published_at < now() - interval '1 day'`);
   }
+}
+
+/** The promise's outcome, or a DependencyUnavailableError once `ms` have passed (the call is not undone). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DependencyUnavailableError('redis', `no answer from Redis within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

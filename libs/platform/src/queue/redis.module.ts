@@ -13,6 +13,13 @@ import { redisOptions } from './redis-connection';
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export const REDIS_PREFIX = Symbol('REDIS_PREFIX');
 
+/**
+ * A command on the plain client fails after this long instead of waiting in ioredis's offline queue while
+ * Redis is down (a request that needs Redis then answers 503 instead of hanging). The client reconnects
+ * by itself; commands work again as soon as Redis is back.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
 @Injectable()
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
@@ -32,7 +39,12 @@ export class RedisModule {
         {
           provide: REDIS_CLIENT,
           useFactory: () =>
-            new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 3, lazyConnect: false }),
+            new Redis({
+              ...redisOptions(config.REDIS_URL),
+              maxRetriesPerRequest: 3,
+              commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+              lazyConnect: false,
+            }),
         },
         { provide: REDIS_PREFIX, useValue: config.REDIS_PREFIX },
         RedisCloser,

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { ExecutionContext } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -14,6 +13,7 @@ import { AuthenticationService } from './authentication.service';
 import { BearerAuthGuard, BearerKeyStrategy } from './bearer-key.strategy';
 import { GatewayThrottlerGuard, throttlePhase } from './gateway-throttler.guard';
 import { MeController } from './me.controller';
+import { ResilientThrottlerStorage } from './resilient-throttler.storage';
 import { TIGHT_THROTTLE } from './require-role.decorator';
 import { SecurityAuditService } from './security-audit.service';
 import { SecurityMetrics } from './security-metrics';
@@ -25,7 +25,7 @@ function throttlerOptions(redis: Redis, prefix: string, config: GatewayConfig): 
   const keyOf = (req: Record<string, unknown>) =>
     `key:${(req as unknown as AuthenticatedRequest).actor?.keyId ?? 'none'}`;
   return {
-    storage: new ThrottlerStorageRedisService(redis),
+    storage: new ResilientThrottlerStorage(redis),
     generateKey: (_context, tracker, name) => `${prefix}:throttle:${name}:${tracker}`,
     setHeaders: false,
     throttlers: [

@@ -1,0 +1,55 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+import { dependencyFailureOf } from '@desk/platform';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * The throttler's counters: in Redis, shared by every gateway instance; while Redis is down, in this
+ * instance's memory. The limits keep holding during an outage (per instance instead of across them), and
+ * what needs only PostgreSQL (reading orders, submitting one into the outbox, a kill) keeps working.
+ * Counting moves back to Redis as soon as it is connected again. Any other error is not swallowed.
+ */
+export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+  private readonly logger = new Logger('Throttler');
+  private readonly shared: ThrottlerStorageRedisService;
+  private readonly local = new ThrottlerStorageService();
+  private degraded = false;
+
+  constructor(private readonly redis: Redis) {
+    this.shared = new ThrottlerStorageRedisService(redis);
+  }
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (this.redis.status === 'ready') {
+      try {
+        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        this.setDegraded(false);
+        return record;
+      } catch (error) {
+        if (!dependencyFailureOf(error)) throw error;
+      }
+    }
+    this.setDegraded(true);
+    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  onApplicationShutdown(): void {
+    this.local.onApplicationShutdown();
+  }
+
+  private setDegraded(degraded: boolean): void {
+    if (degraded === this.degraded) return;
+    this.degraded = degraded;
+    if (degraded) this.logger.warn('Redis unavailable: rate limits are counted per gateway instance');
+    else this.logger.log('Redis back: rate limits are shared again');
+  }
+}
