@@ -220,7 +220,7 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     ],
   ])('refuses a forged order.updated (%s): job.forged, nothing projected', async (_what, forge) => {
     const id = randomUUID();
-    const forged = (await forge(id)) as OrderUpdated;
+    const forged: OrderUpdated = await forge(id);
     const job = await publish(JSON.parse(JSON.stringify(forged)) as OrderUpdated);
     expect(await job?.isFailed()).toBe(true);
     expect(job?.failedReason).toMatch(/unverified/);

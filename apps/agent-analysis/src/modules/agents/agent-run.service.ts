@@ -16,7 +16,13 @@ import {
   type MarketSpec,
   type Money,
 } from '@desk/contracts';
-import { MarketPriceStore, Outbox, UnverifiedJobError, marketPriceProblem, uuidFromHash } from '@desk/platform';
+import {
+  MarketPriceStore,
+  Outbox,
+  UnverifiedJobError,
+  marketPriceProblem,
+  uuidFromHash,
+} from '@desk/platform';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from '../../config';
 import type { Candle } from '../market-feed/candle';
 import { MARKET_FEED, type MarketFeed } from '../market-feed/market-feed';

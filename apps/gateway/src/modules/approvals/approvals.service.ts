@@ -341,7 +341,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
    */
   private async close(tx: EntityManager, r: ApprovalRecord, outcome: ApprovalOutcome, reason: string) {
     await this.approvals.setStatus(tx, r.id, `${outcome}` as const, reason);
-    if (r.kind !== String(ApprovalKind.Order)) return;
+    if (r.kind !== ApprovalKind.Order) return;
     await this.outbox.add(tx, JobName.IntentNotApproved, {
       schemaVersion: SCHEMA_VERSION,
       correlationId: r.correlationId,
