@@ -58,7 +58,7 @@ describe('a state-changing job retries an infrastructure failure for the retry h
     @Module({
       imports: [
         ConfigModule.forRoot(ServiceName.Risk, config, 'TEST_CONFIG'),
-        QueueModule.forRoot(config),
+        QueueModule.forRoot(config, ServiceName.Risk),
         FailingWorkersModule,
       ],
     })

@@ -14,7 +14,7 @@ import {
 } from '@desk/contracts';
 import { redisOptions } from '@desk/platform';
 import { REPO_ROOT, freePort, testEnv, waitFor } from '@desk/testing';
-import { startGateway, type Gateway } from './gateway-harness';
+import { holdForApproval, startGateway, type Gateway } from './gateway-harness';
 
 function approvalRequested(intentId: string, operatorId: string): ApprovalRequested {
   return {
@@ -56,7 +56,9 @@ describe('graceful shutdown with a job in flight', () => {
     const intentId = randomUUID();
     const job = approvalRequested(intentId, operatorId);
 
-    // Hold the job mid-flight: its INSERT waits for the test's lock.
+    // Risk holds the order (the gateway opens a request only for one it holds), then the job is held
+    // mid-flight: its INSERT waits for the test's lock.
+    await holdForApproval(gw, job);
     await pg.query('BEGIN');
     await pg.query('LOCK TABLE gateway.approval_requests IN SHARE ROW EXCLUSIVE MODE');
     await approvals.add(JobName.ApprovalRequested, job, { jobId: intentId });
@@ -108,6 +110,9 @@ describe('SIGTERM while a job cannot finish', () => {
     const operatorId = (await setup.issueKey(['trader'])).operatorId;
     const { DATABASE_URL: databaseUrl } = setup.config;
     const prefix = setup.prefix;
+    const intentId = randomUUID();
+    const job = approvalRequested(intentId, operatorId);
+    await holdForApproval(setup, job);
     await setup.close();
 
     const port = await freePort();
@@ -137,10 +142,7 @@ describe('SIGTERM while a job cannot finish', () => {
       await pg.query('LOCK TABLE gateway.approval_requests IN SHARE ROW EXCLUSIVE MODE');
       const queue = new Queue(QueueName.Approvals, { connection: redisOptions(testEnv().redisUrl), prefix });
       try {
-        const intentId = randomUUID();
-        await queue.add(JobName.ApprovalRequested, approvalRequested(intentId, operatorId), {
-          jobId: intentId,
-        });
+        await queue.add(JobName.ApprovalRequested, job, { jobId: intentId });
         await waitFor(async () => ((await queue.getJobState(intentId)) === 'active' ? true : undefined), {
           what: 'the approval job in progress',
         });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  AUDIT_QUEUES,
   IntentSource,
   JobName,
   OrderSide,
@@ -228,7 +229,9 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     expect(rows.rowCount).toBe(0);
     await waitFor(
       async () => {
-        const audit = await gw.queue(QueueName.Audit).getJobs(['waiting', 'completed', 'active', 'delayed']);
+        const audit = await gw
+          .queue(AUDIT_QUEUES[ServiceName.Gateway])
+          .getJobs(['waiting', 'completed', 'active', 'delayed']);
         return audit.some((j) => j.data?.action === 'job.forged' && String(j.data?.subject?.id).includes(id))
           ? true
           : undefined;

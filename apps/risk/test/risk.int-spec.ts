@@ -259,13 +259,15 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
       i.intentId,
     ]);
     expect(rows.rows).toEqual([{ status: 'ACCEPTED', notional: '32500' }]);
-    // Nothing was announced a second time: one OrderAccepted, one received and one decision event.
+    // Nothing was announced a second time: one decision (its order.updated), one OrderAccepted, one
+    // received and one decision event.
     const announced = await pg.query(
       `select job_name, payload->>'action' as action from risk.outbox
         where payload->>'intentId' = $1 or payload->'subject'->>'id' = $1 order by id`,
       [i.intentId],
     );
     expect(announced.rows).toEqual([
+      { job_name: JobName.OrderUpdated, action: null },
       { job_name: JobName.AuditEvent, action: 'order.received' },
       { job_name: JobName.OrderAccepted, action: null },
       { job_name: JobName.AuditEvent, action: 'order.accepted' },
