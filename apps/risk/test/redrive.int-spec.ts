@@ -37,4 +37,24 @@ describe('risk re-drives accepted orders execution never recorded (real PostgreS
     });
     expect(await sweep()).toBe(0);
   });
+
+  it("sends a held order's approval request again when the gateway never recorded it", async () => {
+    const i = await h.submit(h.intent({ quantity: '0.5' })); // 32500 at 65000: over the 25000 threshold
+    expect(await h.decided(i.intentId)).toMatchObject({ status: 'PENDING_APPROVAL' });
+    const approvals = h.queues.approvals;
+    const first = await waitFor(() => approvals.getJob(i.intentId), { what: 'approval.requested' });
+    const sent = first.data as Record<string, unknown>;
+    await approvals.remove(i.intentId);
+    await new Promise((r) => setTimeout(r, 5200));
+    expect(await h.get(DecisionRedriveService).redrive()).toBe(1);
+    const again = await approvals.getJob(i.intentId);
+    // The same request: what the gateway checks against risk's hold (actor, order, notional, price).
+    expect(again?.data).toMatchObject({
+      intentId: i.intentId,
+      actor: sent.actor,
+      order: sent.order,
+      reasonCode: 'APPROVAL_REQUIRED',
+      context: { notional: '32500', referencePrice: '65000', threshold: '25000' },
+    });
+  });
 });

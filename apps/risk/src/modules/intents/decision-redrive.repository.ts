@@ -14,6 +14,16 @@ export interface UndeliveredAcceptance {
   decidedAt: Date;
 }
 
+export interface UnrequestedHold {
+  intentId: string;
+  actor: Actor;
+  order: OrderParams;
+  notional: string | null;
+  referencePrice: string | null;
+  correlationId: string;
+  decidedAt: Date;
+}
+
 /**
  * Orders risk accepted that execution never recorded (execution.order_status_history, its declared view),
  * decided more than `afterMs` ago and within a day (jobs are kept a day).
@@ -46,6 +56,40 @@ export class DecisionRedriveRepository {
       order: orderOfRow(r),
       approvalId: r.approval_id,
       reduceOnly: r.reduce_only,
+      correlationId: r.correlation_id,
+      decidedAt: r.decided_at,
+    }));
+  }
+
+  /**
+   * Orders risk holds for approval (PENDING_APPROVAL) for which the gateway recorded no approval request
+   * (gateway.approval_validity), decided more than `afterMs` ago and within a day.
+   */
+  async heldNotRequested(afterMs: number, limit: number): Promise<UnrequestedHold[]> {
+    const rows: (OrderRow & {
+      id: string;
+      notional: string | null;
+      reference_price: string | null;
+      correlation_id: string;
+      decided_at: Date;
+    })[] = await this.db.query(
+      `SELECT i.id, i.actor_type, i.actor_id, i.actor_key_id, i.symbol, i.side, i.type, i.quantity::text,
+              i.price::text, i.notional::text, i.reference_price::text, i.correlation_id, i.decided_at
+         FROM risk.intents i
+        WHERE i.status = 'PENDING_APPROVAL'
+          AND i.submitted_at > now() - interval '23 hours'
+          AND i.decided_at < now() - make_interval(secs => $1 / 1000.0)
+          AND NOT EXISTS (SELECT 1 FROM gateway.approval_validity v
+                           WHERE v.kind = 'order' AND v.subject_id = i.id::text)
+        ORDER BY i.decided_at LIMIT $2`,
+      [afterMs, limit],
+    );
+    return rows.map((r) => ({
+      intentId: r.id,
+      actor: actorOfRow(r),
+      order: orderOfRow(r),
+      notional: r.notional,
+      referencePrice: r.reference_price,
       correlationId: r.correlation_id,
       decidedAt: r.decided_at,
     }));
