@@ -19,9 +19,7 @@ export class JobPublisher {
   ) {}
 
   async publish<N extends JobName>(name: N, data: JobData<N>): Promise<string> {
-    const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
-    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
-    const jobId = jobIdOf(name, payload);
+    const { queue, payload, jobId } = this.prepare(name, data);
     await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
     return jobId;
   }
@@ -32,9 +30,7 @@ export class JobPublisher {
    * waits, runs or has completed. The job id is the same, so the consumer's idempotency holds.
    */
   async redrive<N extends JobName>(name: N, data: JobData<N>): Promise<'added' | 'retried' | 'present'> {
-    const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
-    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
-    const jobId = jobIdOf(name, payload);
+    const { queue, payload, jobId } = this.prepare(name, data);
     const state = await queue.getJobState(jobId);
     if (state === 'unknown') {
       await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
@@ -46,5 +42,12 @@ export class JobPublisher {
       return 'retried';
     }
     return 'present';
+  }
+
+  /** The payload checked against its contract, this service's queue for it, and its deterministic id. */
+  private prepare<N extends JobName>(name: N, data: JobData<N>) {
+    const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
+    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
+    return { queue, payload, jobId: jobIdOf(name, payload) };
   }
 }

@@ -503,7 +503,8 @@ export class OrderExecutionService {
     } = {},
   ): Promise<void> {
     const { fill, reasonCode, detail } = extra;
-    const seq = await this.orders.addEvent(tx, order.id, status, extra.eventDetail ?? detail ?? null, at);
+    const eventDetail = extra.eventDetail ?? detail;
+    const seq = await this.orders.addEvent(tx, order.id, status, eventDetail ?? null, at);
     await this.outbox.add(tx, JobName.ExecutionReported, {
       schemaVersion: SCHEMA_VERSION,
       correlationId: order.correlationId,
@@ -525,7 +526,7 @@ export class OrderExecutionService {
       seq,
       status,
       ...(reasonCode ? { reasonCode } : {}),
-      ...((extra.eventDetail ?? detail) ? { detail: (extra.eventDetail ?? detail ?? '').slice(0, 500) } : {}),
+      ...(eventDetail ? { detail: eventDetail.slice(0, 500) } : {}),
       at: at.toISOString(),
       order: {
         symbol: order.symbol,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
   ControlCommandKind,
   IntentSource,
@@ -20,6 +20,7 @@ const BATCH = 200;
  */
 @Injectable()
 export class IntakeRedriveService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(IntakeRedriveService.name);
   private readonly sweep: RedriveSweep;
 
   constructor(
@@ -43,7 +44,7 @@ export class IntakeRedriveService implements OnApplicationBootstrap, OnApplicati
     let sent = 0;
     // Commands first: a kill that never arrived matters more than any order.
     for (const c of await this.repository.commands(this.config.REDRIVE_AFTER_MS, BATCH)) {
-      const command = controlCommandSchema.parse({
+      const parsed = controlCommandSchema.safeParse({
         schemaVersion: SCHEMA_VERSION,
         commandId: c.commandId,
         command: c.command as ControlCommandKind,
@@ -58,7 +59,12 @@ export class IntakeRedriveService implements OnApplicationBootstrap, OnApplicati
         ...(c.stateVersion ? { stateVersion: c.stateVersion } : {}),
         ...(c.limitsVersion ? { limitsVersion: c.limitsVersion } : {}),
       });
-      if ((await this.jobs.redrive(JobName.ControlCommand, command)) !== 'present') sent += 1;
+      // A record that no longer makes a valid command must not stall the sweep for every later one.
+      if (!parsed.success) {
+        this.logger.error({ commandId: c.commandId }, 'recorded control command is not a valid command');
+        continue;
+      }
+      if ((await this.jobs.redrive(JobName.ControlCommand, parsed.data)) !== 'present') sent += 1;
     }
     for (const s of await this.repository.submissions(this.config.REDRIVE_AFTER_MS, BATCH)) {
       const outcome = await this.jobs.redrive(JobName.IntentSubmitted, {

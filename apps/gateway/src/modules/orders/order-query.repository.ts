@@ -11,7 +11,7 @@ import type { FillView, ListOrdersQuery, OrderHistoryEntry, OrderView } from './
  * placement to fill), and the order's approval, which is the gateway's own record.
  */
 const ORDERS_SQL = `
-  SELECT o.id, COALESCE(o.source, 'operator') AS source, o.symbol, o.side, o.type, o.quantity::text AS quantity,
+  SELECT o.id, COALESCE(o.source, 'unknown') AS source, o.symbol, o.side, o.type, o.quantity::text AS quantity,
          o.price::text AS price, o.submitted_at, o.status, o.reason_code,
          a.id AS approval_id, a.status AS approval_status, a.required_approvals, a.valid_approvals,
          COALESCE(f.quantity, 0)::text AS filled_quantity,
