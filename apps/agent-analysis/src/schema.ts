@@ -3,6 +3,7 @@ import { CreateAgentTables1732406600000 } from './migrations/1732406600000-creat
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000-create-intent-sources-view';
 import { CreateRunSlots1732408200100 } from './migrations/1732408200100-create-run-slots';
+import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
 
 /** The agent-analysis service's own PostgreSQL schema: its tables and migrations (raw SQL, no entities). */
 export const AGENT_ANALYSIS_SCHEMA: ServiceSchema = {
@@ -13,5 +14,6 @@ export const AGENT_ANALYSIS_SCHEMA: ServiceSchema = {
     LeastPrivilege1732407300000,
     CreateIntentSourcesView1732407350000,
     CreateRunSlots1732408200100,
+    OutboxReceipts1732408300000,
   ],
 };

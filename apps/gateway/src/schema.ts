@@ -7,6 +7,7 @@ import { CreateDeskSetup1732407400000 } from './migrations/1732407400000-create-
 import { CreateControlSourcesView1732407600000 } from './migrations/1732407600000-create-control-sources-view';
 import { CreateOrderProjection1732407700000 } from './migrations/1732407700000-create-order-projection';
 import { RecordControlVersions1732407710000 } from './migrations/1732407710000-record-control-versions';
+import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -21,5 +22,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     CreateControlSourcesView1732407600000,
     CreateOrderProjection1732407700000,
     RecordControlVersions1732407710000,
+    OutboxReceipts1732408300000,
   ],
 };

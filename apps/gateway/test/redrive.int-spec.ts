@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { QueueName } from '@desk/contracts';
-import { redisOptions } from '@desk/platform';
-import { IntakeRedriveService } from '../src/modules/orders/intake-redrive.service';
+import { OutboxRedrive, redisOptions } from '@desk/platform';
 import { waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
@@ -28,7 +27,7 @@ describe('the gateway re-drives what risk never recorded (real PostgreSQL and Re
   const post = (key: string, url: string, payload: object, extra: Record<string, string> = {}) =>
     gw.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}`, ...extra }, payload });
 
-  const sweep = () => gw.app.get(IntakeRedriveService).redrive();
+  const sweep = () => gw.app.get(OutboxRedrive).redrive();
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('sends an accepted order again when Redis lost its job, and a kill before it', async () => {

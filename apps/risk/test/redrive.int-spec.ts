@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@desk/testing';
-import { DecisionRedriveService } from '../src/modules/intents/decision-redrive.service';
+import { OutboxRedrive } from '@desk/platform';
 import { RiskHarness } from './risk-harness';
 
 /**
@@ -25,7 +25,7 @@ describe('risk re-drives accepted orders execution never recorded (real PostgreS
     const orders = h.queues.orders;
     await waitFor(() => orders.getJob(i.intentId), { what: 'order.accepted on the queue' });
     await orders.remove(i.intentId);
-    const sweep = () => h.get(DecisionRedriveService).redrive();
+    const sweep = () => h.get(OutboxRedrive).redrive();
     expect(await sweep()).toBe(0); // younger than REDRIVE_AFTER_MS
     await new Promise((r) => setTimeout(r, 5200));
     expect(await sweep()).toBe(1);
@@ -46,7 +46,7 @@ describe('risk re-drives accepted orders execution never recorded (real PostgreS
     const sent = first.data as Record<string, unknown>;
     await approvals.remove(i.intentId);
     await new Promise((r) => setTimeout(r, 5200));
-    expect(await h.get(DecisionRedriveService).redrive()).toBe(1);
+    expect(await h.get(OutboxRedrive).redrive()).toBe(1);
     const again = await approvals.getJob(i.intentId);
     // The same request: what the gateway checks against risk's hold (actor, order, notional, price).
     expect(again?.data).toMatchObject({

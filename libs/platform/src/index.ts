@@ -30,6 +30,8 @@ export * from './queue/redis.module';
 export * from './outbox/outbox';
 export * from './outbox/outbox.module';
 export * from './outbox/outbox.sql';
+export * from './outbox/outbox-redrive';
+export * from './outbox/receipts';
 export * from './health/health.controller';
 export * from './queue/redis-users';
 export * from './persistence/order-row';

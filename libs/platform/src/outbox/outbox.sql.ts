@@ -11,3 +11,24 @@ export function createOutboxTableSql(schema: string): string[] {
     `CREATE INDEX outbox_unpublished_idx ON "${schema}".outbox (id) WHERE published_at IS NULL`,
   ];
 }
+
+/**
+ * The outbox's delivery columns (the re-drive sweep, docs/runbook.md): each row keeps its job id, and when
+ * the consumer was seen to have recorded the job. Rows already there predate the sweep and count as delivered.
+ */
+export function addOutboxDeliverySql(schema: string): string[] {
+  const t = `"${schema}".outbox`;
+  return [
+    `ALTER TABLE ${t} ADD COLUMN job_id text, ADD COLUMN delivered_at timestamptz`,
+    `UPDATE ${t} SET delivered_at = now()`,
+    `CREATE INDEX outbox_undelivered_idx ON ${t} (id) WHERE published_at IS NOT NULL AND delivered_at IS NULL`,
+  ];
+}
+
+export function dropOutboxDeliverySql(schema: string): string[] {
+  const t = `"${schema}".outbox`;
+  return [
+    `DROP INDEX "${schema}".outbox_undelivered_idx`,
+    `ALTER TABLE ${t} DROP COLUMN job_id, DROP COLUMN delivered_at`,
+  ];
+}

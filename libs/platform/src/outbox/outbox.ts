@@ -9,11 +9,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import type { DataSource, EntityManager } from 'typeorm';
 import { randomUUID } from 'node:crypto';
-import { JOB_SCHEMAS, JobName, SCHEMA_VERSION, type JobData } from '@desk/contracts';
+import { JOB_SCHEMAS, JobName, SCHEMA_VERSION, jobIdOf, type JobData } from '@desk/contracts';
 import { DependencyUnavailableError } from '../errors/dependency-failure';
 import type { AuditRecord } from '../queue/audit-publisher';
 import { JobPublisher } from '../queue/job-publisher';
 import { REDIS_CLIENT } from '../queue/redis.module';
+import { OUTBOX_RECEIPTS } from './receipts';
 
 export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
 
@@ -54,9 +55,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
 
   /** Adds a job inside the caller's transaction. The payload is validated now, not at publish time. */
   async add<N extends JobName>(tx: EntityManager, name: N, data: JobData<N>): Promise<void> {
-    const payload = JOB_SCHEMAS[name].parse(data);
-    await tx.query(`INSERT INTO "${this.schema}".outbox (job_name, payload) VALUES ($1, $2)`, [
+    const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
+    await tx.query(`INSERT INTO "${this.schema}".outbox (job_name, job_id, payload) VALUES ($1, $2, $3)`, [
       name,
+      jobIdOf(name, payload),
       JSON.stringify(payload),
     ]);
   }
@@ -126,10 +128,14 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         }
       } finally {
         if (published.length) {
+          // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the
+          // re-drive sweep to see them recorded.
           await this.db.query(
-            `UPDATE "${this.schema}".outbox SET published_at = now()
+            `UPDATE "${this.schema}".outbox
+                SET published_at = now(),
+                    delivered_at = CASE WHEN job_name = ANY($2::text[]) THEN NULL ELSE now() END
               WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
-            [published],
+            [published, Object.keys(OUTBOX_RECEIPTS)],
           );
         }
       }

@@ -314,6 +314,7 @@ export class OrderExecutionService {
       });
       if (done) cancelled += 1;
     }
+    await this.orders.recordCancelAll(job.commandId, cancelled);
     void this.outbox.flush();
     if (cancelled) this.logger.warn({ commandId: job.commandId, cancelled }, 'cancelled every open order');
     return { cancelled };

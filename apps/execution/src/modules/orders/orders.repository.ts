@@ -156,6 +156,15 @@ export class OrdersRepository {
     return rows.map((r) => r.id);
   }
 
+  /** A cancel-all ran to its end (risk's re-drive sweep sees it through execution.cancel_all_receipts). */
+  async recordCancelAll(commandId: string, cancelled: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO execution.cancel_all_runs (command_id, cancelled) VALUES ($1, $2)
+       ON CONFLICT (command_id) DO NOTHING`,
+      [commandId, cancelled],
+    );
+  }
+
   /**
    * Quantity of the active orders in a symbol and side that are ahead of this one (recorded earlier) and
    * may fill before it (only risk's reduce-only closes when `reduceOnlyOnly`: while halted nothing else can

@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { OrderProjectionModule } from '../order-projection/order-projection.module';
-import { IntakeRedriveRepository } from './intake-redrive.repository';
-import { IntakeRedriveService } from './intake-redrive.service';
 import { OrderQueryRepository } from './order-query.repository';
 import { OrderSubmissionService } from './order-submission.service';
 import { OrdersController } from './orders.controller';
@@ -17,8 +15,6 @@ import { SubmissionRepository } from './submission.repository';
     OrdersService,
     OrderQueryRepository,
     SubmissionRepository,
-    IntakeRedriveRepository,
-    IntakeRedriveService,
   ],
 })
 export class OrdersModule {}

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { IntentsModule } from '../intents/intents.module';
 import { MonitorModule } from '../monitor/monitor.module';
 import { StateModule } from '../state/state.module';
 import { LeaderDutiesService } from './leader-duties.service';
 
 /** Starts and stops what only the writer instance does (docs/adr/0015). */
 @Module({
-  imports: [DiscoveryModule, MonitorModule, StateModule, IntentsModule],
+  imports: [DiscoveryModule, MonitorModule, StateModule],
   providers: [LeaderDutiesService],
 })
 export class LeaderDutiesModule {}

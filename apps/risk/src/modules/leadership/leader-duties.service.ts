@@ -8,7 +8,6 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Worker } from 'bullmq';
-import { DecisionRedriveService } from '../intents/decision-redrive.service';
 import { RiskMonitor } from '../monitor/risk-monitor';
 import { LimitsService } from '../state/limits.service';
 import { RiskLeadership } from './risk-leadership.service';
@@ -34,7 +33,6 @@ export class LeaderDutiesService implements OnApplicationBootstrap, BeforeApplic
     @Inject(RiskLeadership) private readonly leadership: RiskLeadership,
     @Inject(RiskMonitor) private readonly monitor: RiskMonitor,
     @Inject(LimitsService) private readonly limits: LimitsService,
-    @Inject(DecisionRedriveService) private readonly redrive: DecisionRedriveService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,7 +64,6 @@ export class LeaderDutiesService implements OnApplicationBootstrap, BeforeApplic
     await this.pausing;
     await this.limits.applyConfigured();
     this.monitor.start();
-    this.redrive.start();
     for (const worker of this.workers) worker.resume();
     this.logger.log(`leading: consuming ${this.workers.map((w) => w.name).join(', ')}; monitor running`);
   }
@@ -83,7 +80,7 @@ export class LeaderDutiesService implements OnApplicationBootstrap, BeforeApplic
       () => undefined,
       (error: unknown) => this.logger.error({ err: error }, 'pausing risk workers failed'),
     );
-    const stopped = Promise.all([this.monitor.stop(graceful), this.redrive.stop()]);
+    const stopped = this.monitor.stop(graceful);
     if (graceful) await Promise.all([this.pausing, stopped]);
     this.logger.warn(`standing by (${reason}): risk's queues paused, monitor stopped`);
   }
