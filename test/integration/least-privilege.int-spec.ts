@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
+import { JobName, QUEUE_TOPOLOGY } from '@desk/contracts';
 import {
   DATABASE_OWNER_ROLE,
   DESK_SCHEMAS,
+  DESK_SERVICES,
+  NO_RECEIPT,
+  OUTBOX_RECEIPTS,
   SERVICE_DATABASE_ROLES,
   roleDatabaseUrl,
   type DeskService,
@@ -148,4 +152,30 @@ describe('each service logs in as its own role and can do only its own work', ()
   it.each(allowed)('%s may %s', async (service, _what, sql) => {
     expect({ sql, result: await attempt(service, sql) }).toEqual({ sql, result: 'ok' });
   });
+
+  // The re-drive sweep (libs/platform/src/outbox/receipts.ts): each producer reads its consumers' receipts.
+  const schemaOf = (service: DeskService) => DESK_SCHEMAS[DESK_SERVICES.indexOf(service)];
+  const receiptChecks = Object.entries(OUTBOX_RECEIPTS).flatMap(([job, receipt]) =>
+    QUEUE_TOPOLOGY.filter((r) => !r.retired && r.jobs.includes(job as JobName))
+      .flatMap((r) => r.producers)
+      .map((producer) => [producer as DeskService, job, receipt] as const),
+  );
+
+  it('every job on the outbox has a receipt, or a reason it needs none', () => {
+    for (const job of Object.values(JobName)) {
+      expect({ job, covered: job in OUTBOX_RECEIPTS !== job in NO_RECEIPT }).toEqual({ job, covered: true });
+    }
+    // Every producer of every job with a receipt is checked below.
+    expect(new Set(receiptChecks.map(([, job]) => job))).toEqual(new Set(Object.keys(OUTBOX_RECEIPTS)));
+  });
+
+  it.each(receiptChecks)(
+    '%s may read the receipts of its %s jobs and mark them delivered',
+    async (service, job, receipt) => {
+      const sql = `UPDATE "${schemaOf(service)}".outbox o SET delivered_at = now()
+                  WHERE o.published_at IS NOT NULL AND o.delivered_at IS NULL AND o.job_name = '${job}'
+                    AND EXISTS (${receipt})`;
+      expect({ sql, result: await attempt(service, sql) }).toEqual({ sql, result: 'ok' });
+    },
+  );
 });

@@ -3,7 +3,8 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { QueueName } from '@desk/contracts';
 import { OutboxRedrive, redisOptions } from '@desk/platform';
 import { waitFor } from '@desk/testing';
-import { startGateway, type Gateway } from './gateway-harness';
+import { Client } from 'pg';
+import { criticalOrder, startGateway, type Gateway } from './gateway-harness';
 
 /**
  * Nothing the gateway accepted is lost on the way to risk (no risk runs here, so nothing records them): an
@@ -90,5 +91,46 @@ describe('the gateway re-drives what risk never recorded (real PostgreSQL and Re
     await settle(5200);
     expect(await sweep()).toBeGreaterThanOrEqual(1);
     expect(await intents.getJobState(id)).toBe('waiting');
+  });
+
+  it("sends a lost denial again until risk's intent has left PENDING_APPROVAL, and a lost audit event", async () => {
+    const requester = await gw.issueKey(['trader']);
+    const approver = await gw.issueKey(['approver']);
+    const held = await criticalOrder(gw, requester.operatorId);
+    const deny = await post(approver.key, `/v1/approvals/${held.approvalId}/deny`, { reason: 'not today' });
+    expect(deny.statusCode).toBe(200);
+    const intents = gw.queue(QueueName.Intents);
+    const audit = gw.queue(QueueName.AuditGateway);
+    const jobId = `${held.intentId}.not_approved`;
+    const told = await waitFor(() => intents.getJob(jobId), { what: 'intent.not_approved on the queue' });
+    const pg = new Client({ connectionString: gw.config.DATABASE_URL });
+    await pg.connect();
+    try {
+      const denial = await waitFor(
+        async () => {
+          const r = await pg.query<{ job_id: string }>(
+            `SELECT job_id FROM gateway.outbox WHERE job_name = 'audit.event' AND published_at IS NOT NULL
+              AND payload->'subject'->>'id' = $1 AND payload->>'action' = 'approval.denied'`,
+            [held.approvalId],
+          );
+          return r.rows[0]?.job_id;
+        },
+        { what: "the denial's audit event published" },
+      );
+      // Redis loses both.
+      await intents.remove(jobId);
+      await audit.remove(denial);
+      await settle(5200);
+      expect(await sweep()).toBeGreaterThanOrEqual(2);
+      expect((await intents.getJob(jobId))?.data).toEqual(told.data);
+      expect(await audit.getJobState(denial)).toBe('waiting');
+      // Risk records the rejection (its intent leaves PENDING_APPROVAL): lost again, it is not sent again.
+      await pg.query(`UPDATE risk.intents SET status = 'REJECTED' WHERE id = $1`, [held.intentId]);
+      await intents.remove(jobId);
+      await sweep();
+      expect(await intents.getJobState(jobId)).toBe('unknown');
+    } finally {
+      await pg.end();
+    }
   });
 });
