@@ -112,4 +112,18 @@ describe('the market feed refuses untrustworthy prices (real Redis and PostgreSQ
     // Published just now, but dated when the venue traded at it: ten minutes old to risk and execution.
     expect(await stored('ETH/USDT')).toEqual({ price: '3200', at: closedAt.getTime() });
   });
+
+  it('never lets an older candle replace a newer price (a late or replayed feed)', async () => {
+    const newer = new Date(Date.now() - 1_000);
+    await runOn('ETH/USDT', candle('150', newer));
+    await runOn('ETH/USDT', candle('90', new Date(newer.getTime() - 60_000)));
+    expect(await stored('ETH/USDT')).toEqual({ price: '150', at: newer.getTime() });
+    // Two publishers at once, in either order: the newest candle stays.
+    const newest = new Date(Date.now() - 500);
+    await Promise.all([
+      prices.publish([{ symbol: 'ETH/USDT', price: money('151'), at: newest }]),
+      prices.publish([{ symbol: 'ETH/USDT', price: money('149'), at: new Date(newest.getTime() - 100) }]),
+    ]);
+    expect(await stored('ETH/USDT')).toEqual({ price: '151', at: newest.getTime() });
+  });
 });

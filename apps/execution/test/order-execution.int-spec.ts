@@ -16,7 +16,8 @@ import {
   type ExecutionReported,
   type OrderAccepted,
 } from '@desk/contracts';
-import { MarketPriceStore, redisOptions } from '@desk/platform';
+import { MarketPriceStore, REDIS_CLIENT, redisOptions } from '@desk/platform';
+import type { Redis } from 'ioredis';
 import {
   createMigratedDatabase,
   dropDatabase,
@@ -52,6 +53,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
   let executions: Queue;
   let audit: Queue;
   let pg: Client;
+  let redis: Redis;
 
   beforeAll(async () => {
     db = await createMigratedDatabase('execfill');
@@ -62,6 +64,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     await moduleRef.init();
     close = () => moduleRef.close();
     prices = moduleRef.get(MarketPriceStore);
+    redis = moduleRef.get<symbol, Redis>(REDIS_CLIENT);
     execution = moduleRef.get(OrderExecutionService);
     const connection = redisOptions(env.redisUrl);
     orders = new Queue(QueueName.Orders, { connection, prefix });
@@ -94,7 +97,9 @@ describe('execution service filling accepted orders on the paper exchange (real 
     return orders.add(JobName.OrderAccepted, job, opts);
   }
 
+  /** The feed's last candle was this one (an older candle never replaces a newer one: cleared first). */
   async function publishPrice(symbol: string, price: string, at = new Date()): Promise<void> {
+    await redis.hdel(`${prefix}:market:last`, symbol);
     await prices.publish([{ symbol, price: money(price), at }]);
   }
 

@@ -24,7 +24,8 @@ import {
   type IntentSubmitted,
   type OrderParams,
 } from '@desk/contracts';
-import { MarketPriceStore, redisOptions } from '@desk/platform';
+import { MarketPriceStore, REDIS_CLIENT, redisOptions } from '@desk/platform';
+import type { Redis } from 'ioredis';
 import {
   createDatabase,
   dropDatabase,
@@ -126,7 +127,12 @@ export class RiskHarness {
     return this.module.get(type);
   }
 
+  /** The feed's last candles were these (whatever was stored before: an older candle never replaces a newer one). */
   async publishPrices(prices: Record<string, string>, at = new Date()): Promise<void> {
+    await this.module!.get<symbol, Redis>(REDIS_CLIENT).hdel(
+      `${this.prefix}:market:last`,
+      ...Object.keys(prices),
+    );
     await this.get(MarketPriceStore).publish(
       Object.entries(prices).map(([symbol, price]) => ({ symbol, price: money(price), at })),
     );

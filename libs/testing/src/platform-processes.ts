@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -80,16 +81,13 @@ export async function startPlatform(options: {
     ...Object.fromEntries(APPS.map((app) => [PORT_VARS[app], String(ports[app])])),
     ...options.env,
   };
-  const issued = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
-      {
-        env: processEnv('gateway', env),
-        encoding: 'utf8',
-      },
-    ),
-  ) as { key: string };
+  // Not execFileSync: a test may carry the database through a link in this process (startTcpLink).
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
+    { env: processEnv('gateway', env), encoding: 'utf8' },
+  );
+  const issued = JSON.parse(stdout) as { key: string };
   const children = new Map<AppName, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
   const spawnApp = (app: AppName) => {

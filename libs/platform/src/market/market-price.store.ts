@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { money, toWire } from '@desk/contracts';
 import { REDIS_CLIENT, REDIS_PREFIX } from '../queue/redis.module';
-import { marketPriceProblem, type MarketPrice } from './market-price';
+import { MARKET_PRICE_CLOCK_SKEW_MS, marketPriceProblem, type MarketPrice } from './market-price';
 
 export { MARKET_PRICE_CLOCK_SKEW_MS, marketPriceProblem, type MarketPrice } from './market-price';
 
@@ -15,6 +15,23 @@ export type MarketPriceReading =
 export class InvalidMarketPriceError extends Error {
   override readonly name = 'InvalidMarketPriceError';
 }
+
+/**
+ * Sets each symbol's price unless the stored one is newer (KEYS[1] the hash; ARGV[1] the latest time a stored
+ * price may have, now plus the clock skew; then symbol, "price|millis", millis, …): a late or replayed older
+ * candle never overwrites a newer price, and a stored price dated in the future (forged: it would hold every
+ * update back) or malformed is replaced. Atomic, so two publishers cannot interleave.
+ */
+const PUBLISH_NEWER = `
+local latest = tonumber(ARGV[1])
+for i = 2, #ARGV, 3 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  local at = stored and tonumber(string.match(stored, '|(%-?%d+)$'))
+  if not at or at > latest or at <= tonumber(ARGV[i + 2]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 0`;
 
 /**
  * The last market price of each symbol, written by agent-analysis (the owner of market data) and read by
@@ -36,7 +53,10 @@ export class MarketPriceStore {
     return `${this.prefix}:market:last`;
   }
 
-  /** Writes every price, or none: one unusable price refuses the call (InvalidMarketPriceError). */
+  /**
+   * Writes every price, or none: one unusable price refuses the call (InvalidMarketPriceError). A symbol whose
+   * stored price is newer keeps it.
+   */
   async publish(prices: readonly MarketPrice[], now = new Date()): Promise<void> {
     if (prices.length === 0) return;
     const problems = prices.flatMap((p) => {
@@ -44,9 +64,18 @@ export class MarketPriceStore {
       return problem ? [`${p.symbol}: ${problem}`] : [];
     });
     if (problems.length) throw new InvalidMarketPriceError(`refused market prices: ${problems.join('; ')}`);
-    const fields: Record<string, string> = {};
-    for (const p of prices) fields[p.symbol] = `${toWire(p.price)}|${p.at.getTime()}`;
-    await this.redis.hset(this.key, fields);
+    const args = prices.flatMap((p) => [
+      p.symbol,
+      `${toWire(p.price)}|${p.at.getTime()}`,
+      String(p.at.getTime()),
+    ]);
+    await this.redis.eval(
+      PUBLISH_NEWER,
+      1,
+      this.key,
+      String(now.getTime() + MARKET_PRICE_CLOCK_SKEW_MS),
+      ...args,
+    );
   }
 
   /** The symbol's last price, or why it may not be used; undefined when there is none. */
