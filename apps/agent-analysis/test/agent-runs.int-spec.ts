@@ -16,7 +16,7 @@ import {
   type AuditEvent,
   type IntentSubmitted,
 } from '@desk/contracts';
-import { MarketPriceStore, redisOptions } from '@desk/platform';
+import { MarketPriceStore, OutboxRedrive, redisOptions } from '@desk/platform';
 import {
   createMigratedDatabase,
   dropDatabase,
@@ -123,7 +123,8 @@ describe('agent runs (real Redis and PostgreSQL, own database)', () => {
   describe('with trading enabled', () => {
     let h: Harness;
     beforeAll(async () => {
-      h = await start({ DATABASE_URL: db.url });
+      // The re-drive sweep runs when a test says (an intent unrecorded by risk for 5 s is sent again).
+      h = await start({ DATABASE_URL: db.url, REDRIVE_AFTER_MS: '5000', REDRIVE_INTERVAL_MS: '600000' });
     });
     afterAll(() => h.close());
 
@@ -226,6 +227,16 @@ describe('agent runs (real Redis and PostgreSQL, own database)', () => {
         perSymbol.set(s, (perSymbol.get(s) ?? 0) + 1);
       }
       for (const n of perSymbol.values()) expect(n).toBe(1);
+    });
+
+    it('sends an intent Redis lost to risk again, the same intent under the same id (no risk runs here)', async () => {
+      const [lost] = await h.intents.getJobs([...ALL_STATES]);
+      expect(lost).toBeDefined();
+      await h.intents.remove(lost!.id!);
+      await new Promise((r) => setTimeout(r, 5200));
+      expect(await h.moduleRef.get(OutboxRedrive).redrive()).toBeGreaterThanOrEqual(1);
+      expect(await h.intents.getJobState(lost!.id!)).toBe('waiting');
+      expect((await h.intents.getJob(lost!.id!))?.data).toEqual(lost!.data);
     });
 
     it('records a redelivered run job only once', async () => {
