@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -7,6 +6,8 @@ import { STALLED_JOB_RECOVERY_BOUND_MS } from '@desk/platform';
 import {
   clearRedisPrefix,
   createDatabase,
+  deskRequest,
+  E2E_OWN_ORDERS_ENV,
   dropDatabase,
   issueOperatorKey,
   migrateAll,
@@ -42,15 +43,7 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
       redisUrl: env.redisUrl,
       redisPrefix: prefix,
       env: {
-        // Fresh prices for execution's fills; no agent orders besides the test's.
-        AGENT_SCHEDULE_MS: '1000',
-        AGENT_TRADING_ENABLED: 'false',
-        RISK_MAX_ORDER_NOTIONAL: '100000',
-        EXECUTION_TICK_MS: '200',
-        // The test polls the orders while it waits; the API's rate limit is not under test here.
-        THROTTLE_LIMIT: '100000',
-        THROTTLE_IP_LIMIT: '100000',
-        THROTTLE_ORDER_LIMIT: '1000',
+        ...E2E_OWN_ORDERS_ENV,
       },
     });
     traderKey = (await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Casey Trader', ['trader'])).key;
@@ -63,20 +56,8 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
     await clearRedisPrefix(prefix);
   });
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${platform.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${traderKey}`,
-        ...(body === undefined
-          ? {}
-          : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    deskRequest(platform.baseUrl, traderKey, method, path, body);
 
   /**
    * Holds `app`'s handlers inside their transaction (INSERTs into `table` wait on the test's lock; a handler

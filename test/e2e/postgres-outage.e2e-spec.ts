@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -6,6 +5,8 @@ import { QueueName } from '@desk/contracts';
 import {
   clearRedisPrefix,
   createDatabase,
+  deskRequest,
+  E2E_OWN_ORDERS_ENV,
   dropDatabase,
   issueOperatorKey,
   migrateAll,
@@ -51,13 +52,7 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
       redisUrl: env.redisUrl,
       redisPrefix: prefix,
       env: {
-        AGENT_SCHEDULE_MS: '1000',
-        AGENT_TRADING_ENABLED: 'false',
-        RISK_MAX_ORDER_NOTIONAL: '100000',
-        EXECUTION_TICK_MS: '200',
-        THROTTLE_LIMIT: '100000',
-        THROTTLE_IP_LIMIT: '100000',
-        THROTTLE_ORDER_LIMIT: '1000',
+        ...E2E_OWN_ORDERS_ENV,
         // The sweeps look for what never arrived; here nothing may need them, but they run as in production.
         REDRIVE_AFTER_MS: '20000',
         REDRIVE_INTERVAL_MS: '5000',
@@ -74,21 +69,8 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
     await clearRedisPrefix(prefix);
   });
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${platform.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${traderKey}`,
-        ...(body === undefined
-          ? {}
-          : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch(() => undefined);
-    if (!res) return { status: 0, body: undefined };
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    deskRequest(platform.baseUrl, traderKey, method, path, body);
 
   const ready = async (port: number) =>
     (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status;

@@ -17,7 +17,8 @@ import {
   type OrderParams,
   type OrdersCancelAll,
 } from '@desk/contracts';
-import { MarketPriceStore, redisOptions } from '@desk/platform';
+import { MarketPriceStore, REDIS_CLIENT, redisOptions } from '@desk/platform';
+import type { Redis } from 'ioredis';
 import {
   createDatabase,
   finishedJob,
@@ -100,8 +101,10 @@ export class ExecutionHarness {
     if (process.env.DESK_KEEP_TEST_DATA !== 'true') await dropDatabase(this.db.name);
   }
 
+  /** The feed's last candle was this one (cleared first: an older candle never replaces a newer one). */
   async publishPrice(symbol: string, price: string, at = new Date()): Promise<void> {
     if (!this.module) throw new Error('execution is not running');
+    await this.module.get<symbol, Redis>(REDIS_CLIENT).hdel(`${this.prefix}:market:last`, symbol);
     await this.module.get(MarketPriceStore).publish([{ symbol, price: money(price), at }]);
   }
 
