@@ -201,8 +201,12 @@ export class VaultClient {
         this.renewals += 1;
         const ttl = res.auth?.lease_duration ?? 0;
         this.log.info('vault token renewed', { ttlSeconds: ttl });
-        this.schedule(ttl, res.auth?.renewable ?? false, wantedSeconds);
-        return;
+        if (ttl > 0) {
+          this.schedule(ttl, res.auth?.renewable ?? false, wantedSeconds);
+          return;
+        }
+        // Nothing granted: the token is at its maximum TTL.
+        this.log.info('vault token reached its maximum TTL');
       } catch (error) {
         this.log.warn('vault token renewal failed', { error: describe(error) });
       }
