@@ -94,7 +94,7 @@ export async function startFakeVault(): Promise<FakeVault> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     requests.push({ method, path });
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs).unref());
     if (down) return send(res, 503, { errors: ['Vault is sealed'] });
     let body: Record<string, unknown> = {};
     try {
