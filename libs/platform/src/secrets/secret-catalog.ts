@@ -1,5 +1,5 @@
 import { SERVICE_ENV_PREFIX } from '../config/service-env';
-import type { DeskService } from '../persistence/database-roles';
+import { DESK_SERVICES, type DeskService } from '../persistence/database-roles';
 
 /**
  * Every secret the desk knows (docs/secrets.md): the environment variable a service reads it from in the
@@ -106,3 +106,9 @@ export const vaultAuthVars = (service: DeskService) => ({
 
 /** Values that are never real credentials (examples, placeholders): refused for live trading. */
 export const DEFAULT_CREDENTIALS = new Set(['', 'change-me', 'changeme', 'secret', 'password', 'test', 'paper', 'xxx']);
+
+/** Variables the secrets resolution reads besides the shared VAULT_* ones (documented in .env.example). */
+export const SECRETS_VARIABLES: readonly string[] = [
+  'EXCHANGE_VENUES',
+  ...DESK_SERVICES.flatMap((s) => Object.values(vaultAuthVars(s))),
+];
