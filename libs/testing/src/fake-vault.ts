@@ -36,6 +36,8 @@ export interface FakeVault {
   revoke(token: string): void;
   /** Revokes every token issued so far (as `vault token revoke` of each, or a restored backup). */
   revokeAll(): void;
+  /** Every token it ever issued (a canary test looks for them where they must not be). */
+  readonly issuedTokens: string[];
   /** Every request seen: method, path (no body, no token). */
   readonly requests: { method: string; path: string }[];
   count(pathPart: string, method?: string): number;
@@ -55,6 +57,7 @@ export async function startFakeVault(): Promise<FakeVault> {
   const roles: FakeVaultRole[] = [];
   const tokens = new Map<string, TokenState>();
   const requests: { method: string; path: string }[] = [];
+  const issuedTokens: string[] = [];
   let renewalsFail = false;
   let delayMs = 0;
   let down = false;
@@ -79,6 +82,7 @@ export async function startFakeVault(): Promise<FakeVault> {
   function issue(paths: string[], ttlSeconds: number, maxTtlSeconds: number, renewable: boolean): string {
     const token = `hvs.${randomUUID().replace(/-/g, '')}`;
     const now = Date.now();
+    issuedTokens.push(token);
     tokens.set(token, {
       paths,
       ttlSeconds,
@@ -180,6 +184,7 @@ export async function startFakeVault(): Promise<FakeVault> {
     revoke: (token) => void tokens.delete(token),
     revokeAll: () => tokens.clear(),
     requests,
+    issuedTokens,
     count: (pathPart, method) =>
       requests.filter((r) => r.path.includes(pathPart) && (!method || r.method === method)).length,
     failRenewals: (fail) => {

@@ -1,10 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { envFor } from '@desk/platform';
 import { APPS, REPO_ROOT, type AppName } from './infra';
 import { waitFor } from './wait-for';
+
+const execFileAsync = promisify(execFile);
 
 const PORT_VARS: Record<AppName, string> = {
   gateway: 'GATEWAY_PORT',
@@ -80,15 +83,15 @@ export async function startPlatform(options: {
     ...Object.fromEntries(APPS.map((app) => [PORT_VARS[app], String(ports[app])])),
     ...options.env,
   };
+  // Not execFileSync: a server in this process (a local Vault stand-in) must go on answering meanwhile.
   const issued = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
-      {
-        env: processEnv('gateway', env),
-        encoding: 'utf8',
-      },
-    ),
+    (
+      await execFileAsync(
+        process.execPath,
+        [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
+        { env: processEnv('gateway', env), encoding: 'utf8' },
+      )
+    ).stdout,
   ) as { key: string };
   const children = new Map<AppName, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
