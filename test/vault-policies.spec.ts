@@ -26,7 +26,7 @@ describe('infra/vault policies: each service reads only its own secrets and the 
     ]);
   });
 
-  it('every secret a service reads is allowed by its policy, and by no other service\'s (except shared/)', () => {
+  it("every secret a service reads is allowed by its policy, and by no other service's (except shared/)", () => {
     for (const service of DESK_SERVICES) {
       for (const spec of secretsOf(service, env)) {
         const full = `__MOUNT__/data/__PREFIX__/${spec.path}`;

@@ -29,7 +29,8 @@ const SERVICE_PREFIX = {
 } as const;
 
 /** A value found nowhere else: if it shows up somewhere, it leaked from the secret it was given to. */
-const canary = (label: string) => `CANARY${label.replace(/[^a-z0-9]/gi, '')}${randomBytes(8).toString('hex')}`;
+const canary = (label: string) =>
+  `CANARY${label.replace(/[^a-z0-9]/gi, '')}${randomBytes(8).toString('hex')}`;
 
 /**
  * The canary: every secret the platform knows gets a unique value, held only by a local Vault stand-in (no
@@ -75,21 +76,27 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
       const secretId = canary(`${app}secretid`);
       secrets[`${app} role id`] = roleId;
       secrets[`${app} secret id`] = secretId;
-      vault.addRole({ roleId, secretId, paths: [`desk/${app}/`, 'desk/shared/'], ttlSeconds: 60, maxTtlSeconds: 3600 });
+      vault.addRole({
+        roleId,
+        secretId,
+        paths: [`desk/${app}/`, 'desk/shared/'],
+        ttlSeconds: 60,
+        maxTtlSeconds: 3600,
+      });
       vaultEnv[`${SERVICE_PREFIX[app]}_VAULT_ROLE_ID`] = roleId;
       vaultEnv[`${SERVICE_PREFIX[app]}_VAULT_SECRET_ID`] = secretId;
       // Local PostgreSQL trusts 127.0.0.1 (any password is accepted), Redis's default user has none (ioredis
       // goes on without it): both still travel through every place a leak could happen.
       secrets[`${app} database password`] = canary(`${app}dbpw`);
-      vault.put(`desk/${app}/database`, { password: secrets[`${app} database password`]! });
+      vault.put(`desk/${app}/database`, { password: secrets[`${app} database password`] });
     }
     secrets['sentry dsn key'] = canary('sentry');
     vault.put('desk/shared/sentry', { dsn: `https://${secrets['sentry dsn key']}@sentry.invalid/1` });
     secrets['binance api key'] = canary('binancekey');
     secrets['binance api secret'] = canary('binancesecret');
     vault.put('desk/execution/exchanges/binance', {
-      api_key: secrets['binance api key']!,
-      api_secret: secrets['binance api secret']!,
+      api_key: secrets['binance api key'],
+      api_secret: secrets['binance api secret'],
     });
     secrets['audit signing key'] = signingKey;
     vault.put('desk/audit/signing', { private_key: signingKey });
@@ -128,7 +135,9 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
       method,
       headers: {
         ...(key ? { authorization: `Bearer ${key}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
+        ...(body === undefined
+          ? {}
+          : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
@@ -146,13 +155,16 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
   });
 
   it('signs the approval webhook with the secret from Vault, and a rotated secret signs the next delivery', async () => {
-    const trader = (await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Canary Trader', ['trader'])).key;
+    const trader = (await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Canary Trader', ['trader']))
+      .key;
     await waitFor(async () => ((await redis.hget(`${prefix}:market:last`, 'ETH/USDT')) ? true : undefined));
     const order = { symbol: 'ETH/USDT', side: 'buy', type: 'limit', price: '1000', quantity: '0.01' };
     expect((await call('POST', '/v1/orders', trader, order)).status).toBe(202);
     const first = await waitFor(async () => deliveries[0], { timeoutMs: 30_000, what: 'a webhook delivery' });
     const sign = (secret: string, d: { headers: IncomingHttpHeaders; body: string }) =>
-      `sha256=${createHmac('sha256', secret).update(`${String(d.headers['x-desk-timestamp'])}.${d.body}`).digest('hex')}`;
+      `sha256=${createHmac('sha256', secret)
+        .update(`${String(d.headers['x-desk-timestamp'])}.${d.body}`)
+        .digest('hex')}`;
     expect(first.headers['x-desk-signature']).toBe(sign(webhookSecret, first));
 
     webhookSecret = canary('webhookrotated').padEnd(40, 'y');
@@ -192,11 +204,17 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
       else if (type === 'stream') redisText.push(JSON.stringify(await redis.xrange(key, '-', '+')));
     }
     expect(redisText.join('\n')).toContain('ETH/USDT'); // job payloads were there to search
-    const database = execFileSync('pg_dump', ['--data-only', '--no-owner', db.url], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const database = execFileSync('pg_dump', ['--data-only', '--no-owner', db.url], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
     expect(database).toContain('order.received'); // audit records were there to search
 
     const places = { logs, 'error bodies': bodies.join('\n'), redis: redisText.join('\n'), database };
-    const all = { ...secrets, ...Object.fromEntries(vault.issuedTokens.map((t, i) => [`vault token ${i}`, t])) };
+    const all = {
+      ...secrets,
+      ...Object.fromEntries(vault.issuedTokens.map((t, i) => [`vault token ${i}`, t])),
+    };
     const leaks: string[] = [];
     for (const [place, text] of Object.entries(places)) {
       for (const [name, value] of Object.entries(all)) {

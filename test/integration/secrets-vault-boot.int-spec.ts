@@ -47,7 +47,8 @@ async function startService(app: AppName, portVar: string, extra: Record<string,
 async function readiness(r: Running): Promise<Record<string, { status: string } & Record<string, unknown>>> {
   return waitFor(
     async () => {
-      if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode}: ${r.output.join('').slice(-2000)}`);
+      if (r.child.exitCode !== null)
+        throw new Error(`exited ${r.child.exitCode}: ${r.output.join('').slice(-2000)}`);
       const res = await fetch(`http://127.0.0.1:${r.port}/health/ready`).catch(() => undefined);
       if (!res?.ok) return undefined;
       return ((await res.json()) as { details: Record<string, { status: string }> }).details;
@@ -144,7 +145,7 @@ describe('a service booted with its secrets only in a local Vault stand-in (no V
       EXCHANGE_BINANCE_API_KEY: 'env-binance-key-0001',
       EXCHANGE_BINANCE_API_SECRET: 'env-binance-secret-0001',
     });
-    const code = await new Promise<number | null>((resolve) => running!.child.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => running.child.once('exit', resolve));
     expect(code).toBe(1);
     const printed = running.output.join('');
     expect(printed).toContain('refuses to start on environment secrets');

@@ -32,7 +32,12 @@ export interface FakeVault {
   put(path: string, data: Record<string, string>, mount?: string): number;
   addRole(role: FakeVaultRole): void;
   /** A token as an operator would hand it out (no login): allowed paths, ttl (0: never expires). */
-  issueToken(options: { paths: string[]; ttlSeconds?: number; maxTtlSeconds?: number; renewable?: boolean }): string;
+  issueToken(options: {
+    paths: string[];
+    ttlSeconds?: number;
+    maxTtlSeconds?: number;
+    renewable?: boolean;
+  }): string;
   revoke(token: string): void;
   /** Revokes every token issued so far (as `vault token revoke` of each, or a restored backup). */
   revokeAll(): void;
@@ -113,7 +118,12 @@ export async function startFakeVault(): Promise<FakeVault> {
       if (!role) return send(res, 400, { errors: ['invalid role or secret ID'] });
       const token = issue(role.paths, role.ttlSeconds, role.maxTtlSeconds, true);
       return send(res, 200, {
-        auth: { client_token: token, lease_duration: role.ttlSeconds, renewable: true, policies: ['default'] },
+        auth: {
+          client_token: token,
+          lease_duration: role.ttlSeconds,
+          renewable: true,
+          policies: ['default'],
+        },
       });
     }
 
@@ -130,7 +140,8 @@ export async function startFakeVault(): Promise<FakeVault> {
       const wanted = typeof body.increment === 'number' ? body.increment : state.ttlSeconds;
       const now = Date.now();
       let lease = wanted;
-      if (state.maxExpiresAt) lease = Math.max(0, Math.min(wanted, Math.floor((state.maxExpiresAt - now) / 1000)));
+      if (state.maxExpiresAt)
+        lease = Math.max(0, Math.min(wanted, Math.floor((state.maxExpiresAt - now) / 1000)));
       state.expiresAt = now + lease * 1000;
       const token = String(req.headers['x-vault-token']);
       return send(res, 200, { auth: { client_token: token, lease_duration: lease, renewable: true } });
@@ -139,14 +150,18 @@ export async function startFakeVault(): Promise<FakeVault> {
     const data = new RegExp(`^/v1/([^/]+)/data/(.+)$`).exec(path);
     if (data) {
       const [, mount, secretPath] = data as unknown as [string, string, string];
-      if (!state.paths.some((p) => secretPath.startsWith(p))) return send(res, 403, { errors: ['permission denied'] });
+      if (!state.paths.some((p) => secretPath.startsWith(p)))
+        return send(res, 403, { errors: ['permission denied'] });
       const key = `${mount}/${secretPath}`;
       if (method === 'GET') {
         const entry = kv.get(key);
         if (!entry) return send(res, 404, { errors: [] });
         const version = entry.versions.length;
         return send(res, 200, {
-          data: { data: entry.versions[version - 1], metadata: { version, created_time: new Date().toISOString() } },
+          data: {
+            data: entry.versions[version - 1],
+            metadata: { version, created_time: new Date().toISOString() },
+          },
         });
       }
       if (method === 'POST' || method === 'PUT') {

@@ -54,7 +54,10 @@ export function loggerParams(service: string, level: string): Params {
       hooks: {
         // The message (and its format arguments) may quote a secret too: known values are replaced there.
         logMethod(args: unknown[], method: (...a: unknown[]) => void) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubText(a) : a)));
+          method.apply(
+            this,
+            args.map((a) => (typeof a === 'string' ? scrubText(a) : a)),
+          );
         },
       },
       genReqId: (req: IncomingMessage, res: ServerResponse) => {

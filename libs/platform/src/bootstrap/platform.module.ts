@@ -48,7 +48,9 @@ export class PlatformModule {
       options.secrets ??
       Secrets.fromEnvironment(
         service,
-        Object.fromEntries(Object.entries(config).filter((e): e is [string, string] => typeof e[1] === 'string')),
+        Object.fromEntries(
+          Object.entries(config).filter((e): e is [string, string] => typeof e[1] === 'string'),
+        ),
       );
     // From Vault, the database password is asked for on every new connection (rotation without restart).
     const passwordName = passwordVar(service);

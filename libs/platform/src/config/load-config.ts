@@ -71,14 +71,20 @@ export const env = {
 export const vaultEnvShape = {
   VAULT_ADDR: z.union([z.literal(''), env.url(['http', 'https'])]).default(''),
   /** Mount of the KV v2 secrets engine. */
-  VAULT_KV_MOUNT: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a mount name such as secret').default('secret'),
+  VAULT_KV_MOUNT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a mount name such as secret')
+    .default('secret'),
   /** Folder under the mount: a service reads `<mount>/<prefix>/<service>/...` and `<prefix>/shared/...`. */
   VAULT_KV_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}(\/[a-zA-Z0-9_-]{1,64})*$/, 'must be a path such as desk')
     .default('desk'),
   /** Mount of the AppRole auth method. */
-  VAULT_APPROLE_MOUNT: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a mount name such as approle').default('approle'),
+  VAULT_APPROLE_MOUNT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a mount name such as approle')
+    .default('approle'),
   /** Every call to Vault gives up after this long. */
   VAULT_TIMEOUT_MS: env.int(3000, 100, 60_000),
   /** A secret is read again from Vault (a rotation seen) at most this long after the last read. */

@@ -45,7 +45,9 @@ function connectionParts(databaseUrl: string, password: () => Promise<string>) {
     username: decodeURIComponent(u.username),
     database: decodeURIComponent(u.pathname.replace(/^\//, '')),
     password,
-    ...(sslmode && sslmode !== 'disable' ? { ssl: sslmode === 'no-verify' ? { rejectUnauthorized: false } : true } : {}),
+    ...(sslmode && sslmode !== 'disable'
+      ? { ssl: sslmode === 'no-verify' ? { rejectUnauthorized: false } : true }
+      : {}),
   };
 }
 

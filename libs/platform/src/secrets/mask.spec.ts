@@ -62,7 +62,13 @@ describe('secrets are masked in config dumps and logs', () => {
     );
     logger.warn('connection string %s', `postgres://u:db-password-4@h/db`);
     const out = text();
-    for (const value of ['deep-api-secret-value-1', 'dk_live_token_value_2', loaded, 'top-level-password-3', 'db-password-4']) {
+    for (const value of [
+      'deep-api-secret-value-1',
+      'dk_live_token_value_2',
+      loaded,
+      'top-level-password-3',
+      'db-password-4',
+    ]) {
       expect({ value, leaked: out.includes(value) }).toEqual({ value, leaked: false });
     }
     expect(out).toContain('"x-request-id":"r1"');

@@ -24,7 +24,10 @@ export function maskSecret(value: string | undefined): string {
 
 /** A URL with its password masked (redis://user:****@host). Other text is returned as it is. */
 function maskUrlPassword(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/\s]+)@/gi, (_m, head: string) => `${head}****@`);
+  return text.replace(
+    /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/\s]+)@/gi,
+    (_m, head: string) => `${head}****@`,
+  );
 }
 
 /** Replaces every known secret value inside `text`. */
@@ -45,12 +48,23 @@ export function scrubDeep(value: unknown, depth = 0, seen = new WeakSet<object>(
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1, seen));
   if (value instanceof Error) {
-    return { type: value.name, message: scrubText(value.message), stack: value.stack && scrubText(value.stack) };
+    // As pino's error serializer would show it (type, message, stack, own fields such as code), scrubbed.
+    return {
+      type: value.name,
+      message: scrubText(value.message),
+      ...(value.stack ? { stack: scrubText(value.stack) } : {}),
+      ...scrubFields(value, depth, seen),
+    };
   }
   if (!isPlain(value)) return value;
+  return scrubFields(value, depth, seen);
+}
+
+function scrubFields(value: object, depth: number, seen: WeakSet<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY_RE.test(k) && v !== undefined && v !== null && v !== '' ? mask(v) : scrubDeep(v, depth + 1, seen);
+    const named = SECRET_KEY_RE.test(k) && v !== undefined && v !== null && v !== '';
+    out[k] = named ? mask(v) : scrubDeep(v, depth + 1, seen);
   }
   return out;
 }

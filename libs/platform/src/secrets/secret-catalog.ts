@@ -105,7 +105,16 @@ export const vaultAuthVars = (service: DeskService) => ({
 });
 
 /** Values that are never real credentials (examples, placeholders): refused for live trading. */
-export const DEFAULT_CREDENTIALS = new Set(['', 'change-me', 'changeme', 'secret', 'password', 'test', 'paper', 'xxx']);
+export const DEFAULT_CREDENTIALS = new Set([
+  '',
+  'change-me',
+  'changeme',
+  'secret',
+  'password',
+  'test',
+  'paper',
+  'xxx',
+]);
 
 /** Variables the secrets resolution reads besides the shared VAULT_* ones (documented in .env.example). */
 export const SECRETS_VARIABLES: readonly string[] = [

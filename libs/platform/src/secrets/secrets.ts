@@ -86,7 +86,10 @@ export class Secrets {
   }
 }
 
-function valuesFromEnv(specs: readonly SecretSpec[], env: Record<string, string | undefined>): Record<string, string> {
+function valuesFromEnv(
+  specs: readonly SecretSpec[],
+  env: Record<string, string | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const spec of specs) {
     const value = env[spec.name];
@@ -101,9 +104,13 @@ export function isLiveTrading(service: DeskService, env: Record<string, string |
 }
 
 /** Problems that forbid live trading with these credentials (missing or placeholder exchange keys). */
-function liveCredentialProblems(env: Record<string, string | undefined>, values: Record<string, string>): string[] {
+function liveCredentialProblems(
+  env: Record<string, string | undefined>,
+  values: Record<string, string>,
+): string[] {
   const venues = exchangeVenues(env);
-  if (venues.length === 0) return ['EXCHANGE_VENUES: live trading needs at least one venue with its API key and secret'];
+  if (venues.length === 0)
+    return ['EXCHANGE_VENUES: live trading needs at least one venue with its API key and secret'];
   const problems: string[] = [];
   for (const venue of venues) {
     for (const part of ['API_KEY', 'API_SECRET'] as const) {
@@ -193,7 +200,7 @@ export async function resolveSecrets(
     if (source !== 'vault') {
       if (!settings.SECRETS_ALLOW_LIVE_FALLBACK) {
         throw new ConfigError(service, [
-          'VAULT_ADDR: live trading (EXECUTION_MODE=live) takes its secrets from Vault; set VAULT_ADDR and the service\'s Vault credentials, or SECRETS_ALLOW_LIVE_FALLBACK=true to trade live on environment secrets',
+          "VAULT_ADDR: live trading (EXECUTION_MODE=live) takes its secrets from Vault; set VAULT_ADDR and the service's Vault credentials, or SECRETS_ALLOW_LIVE_FALLBACK=true to trade live on environment secrets",
         ]);
       }
       log.warn('LIVE TRADING ON ENVIRONMENT SECRETS (SECRETS_ALLOW_LIVE_FALLBACK=true)', { source });
@@ -203,7 +210,9 @@ export async function resolveSecrets(
   const secrets = new Secrets(service, specs, source, values, client, fallbackReason);
   log.info('secrets resolved', {
     source,
-    loaded: Object.fromEntries(Object.entries(values).map(([k, v]) => [k.toLowerCase().replace(/_/g, '-'), maskSecret(v)])),
+    loaded: Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k.toLowerCase().replace(/_/g, '-'), maskSecret(v)]),
+    ),
   });
   return { env: mergeInto(env, values, source), secrets };
 }

@@ -3,8 +3,7 @@ import type NodeVault from 'node-vault';
 
 /** How a service proves itself to Vault. */
 export type VaultAuth =
-  | { kind: 'token'; token: string }
-  | { kind: 'approle'; roleId: string; secretId: string; mount: string };
+  { kind: 'token'; token: string } | { kind: 'approle'; roleId: string; secretId: string; mount: string };
 
 export interface VaultClientOptions {
   /** e.g. https://vault.internal:8200 */
@@ -130,7 +129,9 @@ export class VaultClient {
     }
     const data = (body as { data?: { data?: unknown; metadata?: { version?: unknown } } }).data;
     if (!data || typeof data.data !== 'object' || data.data === null) {
-      throw new VaultError(`vault answered ${full} without KV v2 data (is ${this.options.kvMount} a KV v2 mount?)`);
+      throw new VaultError(
+        `vault answered ${full} without KV v2 data (is ${this.options.kvMount} a KV v2 mount?)`,
+      );
     }
     const values: Record<string, string> = {};
     for (const [k, v] of Object.entries(data.data as Record<string, unknown>)) {
@@ -212,7 +213,9 @@ export class VaultClient {
       }
     }
     if (!this.canLogIn()) {
-      this.log.warn('vault token can no longer be renewed and a token cannot log in again; reads will fail when it expires');
+      this.log.warn(
+        'vault token can no longer be renewed and a token cannot log in again; reads will fail when it expires',
+      );
       return;
     }
     try {

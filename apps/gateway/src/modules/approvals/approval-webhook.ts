@@ -39,7 +39,8 @@ export class ApprovalWebhook {
     const body = JSON.stringify({ type: 'approval.requested', ...recorded });
     const timestamp = String(Math.floor(Date.now() / 1000));
     // The secret as it is now: rotated in Vault, it signs the next delivery (within VAULT_CACHE_TTL_MS).
-    const secret = (await this.secrets.current('APPROVAL_WEBHOOK_SECRET')) ?? this.config.APPROVAL_WEBHOOK_SECRET;
+    const secret =
+      (await this.secrets.current('APPROVAL_WEBHOOK_SECRET')) ?? this.config.APPROVAL_WEBHOOK_SECRET;
     const res = await fetch(this.config.APPROVAL_WEBHOOK_URL, {
       method: 'POST',
       headers: {

@@ -1,10 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { freePort, startFakeVault, testEnv, waitFor, type FakeVault } from '@desk/testing';
-import { ConfigError } from '../src/config/load-config';
-import { dataSourceOptions } from '../src/persistence/data-source-options';
-import { resolveSecrets, type Secrets } from '../src/secrets/secrets';
-import { VaultClient, type VaultLog } from '../src/secrets/vault-client';
+import {
+  ConfigError,
+  VaultClient,
+  dataSourceOptions,
+  resolveSecrets,
+  type Secrets,
+  type VaultLog,
+} from '@desk/platform';
 
 /** Collects what the provider reports, to assert on warnings (and that no value is in them). */
 function recorder(): VaultLog & { lines: string[] } {
@@ -52,7 +56,10 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
     const token = vault.issueToken({ paths: ['desk/audit/', 'desk/shared/'] });
     const c = client({ kind: 'token', token });
     await c.connect();
-    expect(await c.read('audit/signing')).toEqual({ data: { private_key: 'second-signing-key-value' }, version });
+    expect(await c.read('audit/signing')).toEqual({
+      data: { private_key: 'second-signing-key-value' },
+      version,
+    });
     expect(version).toBe(2);
     expect(vault.count('/v1/auth/token/lookup-self')).toBeGreaterThan(0);
     // The token's policy stands in for infra/vault/policies/audit.hcl: another service's path is refused.
@@ -85,7 +92,13 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
   });
 
   it('local Vault stand-in: renews the token before it expires, and reads keep working past the first TTL', async () => {
-    vault.addRole({ roleId: 'r-renew', secretId: 's-renew', paths: ['desk/'], ttlSeconds: 1, maxTtlSeconds: 60 });
+    vault.addRole({
+      roleId: 'r-renew',
+      secretId: 's-renew',
+      paths: ['desk/'],
+      ttlSeconds: 1,
+      maxTtlSeconds: 60,
+    });
     vault.put('desk/risk/database', { password: 'risk-db-password' });
     const c = client({ kind: 'approle', roleId: 'r-renew', secretId: 's-renew', mount: 'approle' }, 0);
     await c.connect();
@@ -104,7 +117,13 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
   });
 
   it('local Vault stand-in: logs in again when a renewal fails, and when the token was revoked', async () => {
-    vault.addRole({ roleId: 'r-fail', secretId: 's-fail', paths: ['desk/'], ttlSeconds: 1, maxTtlSeconds: 60 });
+    vault.addRole({
+      roleId: 'r-fail',
+      secretId: 's-fail',
+      paths: ['desk/'],
+      ttlSeconds: 1,
+      maxTtlSeconds: 60,
+    });
     vault.put('desk/risk/database', { password: 'risk-db-password' });
     vault.failRenewals(true);
     const c = client({ kind: 'approle', roleId: 'r-fail', secretId: 's-fail', mount: 'approle' }, 0);
@@ -157,8 +176,8 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
     );
     await ds.initialize();
     try {
-      const poolPassword = (ds.driver as unknown as { master: { options: { password: unknown } } }).master.options
-        .password;
+      const poolPassword = (ds.driver as unknown as { master: { options: { password: unknown } } }).master
+        .options.password;
       expect(typeof poolPassword).toBe('function');
       expect(await (poolPassword as () => Promise<string>)()).toBe('first-password');
       vault.put('desk/risk/database', { password: 'rotated-password' });
@@ -193,7 +212,10 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
       { log },
     );
     expect(secrets.source()).toBe('environment-fallback');
-    expect(secrets.status()).toMatchObject({ source: 'environment-fallback', fallbackReason: expect.stringContaining('unreachable') });
+    expect(secrets.status()).toMatchObject({
+      source: 'environment-fallback',
+      fallbackReason: expect.stringContaining('unreachable'),
+    });
     expect(env.AUDIT_SIGNING_KEY).toBe('env-signing-key');
     expect(log.lines.some((l) => l.startsWith('warn VAULT UNREACHABLE'))).toBe(true);
     expect(log.lines.join('\n')).not.toContain('token-that-must-not-be-logged');
@@ -215,11 +237,18 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
   it('fallback: a sealed Vault (503) counts as unreachable', async () => {
     const token = vault.issueToken({ paths: ['desk/'] });
     vault.unavailable(true);
-    const { secrets } = await resolveSecrets('risk', { VAULT_ADDR: vault.address, RISK_VAULT_TOKEN: token }, { log: recorder() });
-    expect(secrets.status()).toMatchObject({ source: 'environment-fallback', fallbackReason: 'vault answered 503' });
+    const { secrets } = await resolveSecrets(
+      'risk',
+      { VAULT_ADDR: vault.address, RISK_VAULT_TOKEN: token },
+      { log: recorder() },
+    );
+    expect(secrets.status()).toMatchObject({
+      source: 'environment-fallback',
+      fallbackReason: 'vault answered 503',
+    });
   });
 
-  it('a Vault address without the service\'s credentials is a configuration error, not a fallback', async () => {
+  it("a Vault address without the service's credentials is a configuration error, not a fallback", async () => {
     await expect(resolveSecrets('risk', { VAULT_ADDR: vault.address }, { log: recorder() })).rejects.toThrow(
       /RISK_VAULT_ROLE_ID and RISK_VAULT_SECRET_ID \(AppRole\) nor RISK_VAULT_TOKEN/,
     );
@@ -239,10 +268,16 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
       const env = { ...liveEnv, VAULT_ADDR: vault.address, EXECUTION_VAULT_TOKEN: token };
       const refusal = resolveSecrets('execution', env, { log: recorder() });
       await expect(refusal).rejects.toBeInstanceOf(ConfigError);
-      await expect(refusal).rejects.toThrow(/live trading .* refuses to start on environment secrets.*SECRETS_ALLOW_LIVE_FALLBACK=true/);
+      await expect(refusal).rejects.toThrow(
+        /live trading .* refuses to start on environment secrets.*SECRETS_ALLOW_LIVE_FALLBACK=true/,
+      );
 
       const log = recorder();
-      const { secrets } = await resolveSecrets('execution', { ...env, SECRETS_ALLOW_LIVE_FALLBACK: 'true' }, { log });
+      const { secrets } = await resolveSecrets(
+        'execution',
+        { ...env, SECRETS_ALLOW_LIVE_FALLBACK: 'true' },
+        { log },
+      );
       expect(secrets.source()).toBe('environment-fallback');
       expect(log.lines.some((l) => l.startsWith('warn LIVE TRADING ON ENVIRONMENT SECRETS'))).toBe(true);
     });
@@ -251,19 +286,37 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
       await expect(resolveSecrets('execution', liveEnv, { log: recorder() })).rejects.toThrow(
         /live trading \(EXECUTION_MODE=live\) takes its secrets from Vault/,
       );
-      const { secrets } = await resolveSecrets('execution', { ...liveEnv, SECRETS_ALLOW_LIVE_FALLBACK: 'true' }, { log: recorder() });
+      const { secrets } = await resolveSecrets(
+        'execution',
+        { ...liveEnv, SECRETS_ALLOW_LIVE_FALLBACK: 'true' },
+        { log: recorder() },
+      );
       expect(secrets.source()).toBe('environment');
     });
 
     it('local Vault stand-in: refuses live trading with missing or placeholder exchange credentials, starts with real ones', async () => {
       const token = vault.issueToken({ paths: ['desk/execution/', 'desk/shared/'] });
-      const base = { EXECUTION_MODE: 'live', EXCHANGE_VENUES: 'binance,kraken', VAULT_ADDR: vault.address, EXECUTION_VAULT_TOKEN: token };
-      vault.put('desk/execution/exchanges/binance', { api_key: 'change-me', api_secret: 'real-binance-secret-0001' });
+      const base = {
+        EXECUTION_MODE: 'live',
+        EXCHANGE_VENUES: 'binance,kraken',
+        VAULT_ADDR: vault.address,
+        EXECUTION_VAULT_TOKEN: token,
+      };
+      vault.put('desk/execution/exchanges/binance', {
+        api_key: 'change-me',
+        api_secret: 'real-binance-secret-0001',
+      });
       await expect(resolveSecrets('execution', base, { log: recorder() })).rejects.toThrow(
         /EXCHANGE_BINANCE_API_KEY: is a placeholder[\s\S]*EXCHANGE_KRAKEN_API_KEY: missing[\s\S]*EXCHANGE_KRAKEN_API_SECRET: missing/,
       );
-      vault.put('desk/execution/exchanges/binance', { api_key: 'real-binance-key-0001', api_secret: 'real-binance-secret-0001' });
-      vault.put('desk/execution/exchanges/kraken', { api_key: 'real-kraken-key-0001', api_secret: 'real-kraken-secret-0001' });
+      vault.put('desk/execution/exchanges/binance', {
+        api_key: 'real-binance-key-0001',
+        api_secret: 'real-binance-secret-0001',
+      });
+      vault.put('desk/execution/exchanges/kraken', {
+        api_key: 'real-kraken-key-0001',
+        api_secret: 'real-kraken-secret-0001',
+      });
       const { env, secrets } = await resolveSecrets('execution', base, { log: recorder() });
       open.push(secrets);
       expect(secrets.source()).toBe('vault');
