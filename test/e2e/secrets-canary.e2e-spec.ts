@@ -89,6 +89,8 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
       // goes on without it): both still travel through every place a leak could happen.
       secrets[`${app} database password`] = canary(`${app}dbpw`);
       vault.put(`desk/${app}/database`, { password: secrets[`${app} database password`] });
+      secrets[`${app} redis password`] = canary(`${app}redispw`);
+      vault.put(`desk/${app}/redis`, { password: secrets[`${app} redis password`] });
     }
     secrets['sentry dsn key'] = canary('sentry');
     vault.put('desk/shared/sentry', { dsn: `https://${secrets['sentry dsn key']}@sentry.invalid/1` });
@@ -192,6 +194,7 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
   it('finds no canary in logs, error bodies, Redis (job payloads) or the database (audit records)', async () => {
     const logs = APPS.map((app) => platform.output[app].join('')).join('\n');
     expect(logs).toContain('secrets resolved');
+    expect(logs).toContain('configuration (secrets masked)'); // each service's config dump
 
     const redisText: string[] = [];
     for (const key of await redis.keys(`${prefix}:*`)) {

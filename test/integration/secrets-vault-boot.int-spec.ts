@@ -113,6 +113,12 @@ describe('a service booted with its secrets only in a local Vault stand-in (no V
     expect(vault.count('/v1/secret/data/desk/audit/signing')).toBeGreaterThan(0);
     const printed = running.output.join('');
     expect(printed).toContain('secrets resolved');
+    // The config dump at boot: the signing key masked to its last 4 characters at most.
+    const dump = printed.split('\n').find((l) => l.includes('configuration (secrets masked)'));
+    expect(JSON.parse(dump!)).toMatchObject({
+      config: { AUDIT_SIGNING_KEY: `****${signingKey.slice(-4)}`, SENTRY_DSN: '****id/7' },
+      secrets: { source: 'vault' },
+    });
     for (const secret of [signingKey, 'audit-db-password-from-vault', 'canary-dsn-key', 'audit-secret-id']) {
       expect(printed).not.toContain(secret);
     }

@@ -15,6 +15,7 @@ import { passwordVar } from '../config/service-env';
 import type { DeskService } from '../persistence/database-roles';
 import { Secrets } from '../secrets/secrets';
 import { RedisModule } from '../queue/redis.module';
+import { ConfigReport } from './config-report.service';
 import { GracefulShutdown } from './graceful-shutdown.service';
 import { loggerParams } from './logging';
 
@@ -77,7 +78,7 @@ export class PlatformModule {
         HealthModule,
         DiscoveryModule,
       ],
-      providers: [GracefulShutdown],
+      providers: [GracefulShutdown, ConfigReport],
     };
   }
 }

@@ -6,7 +6,7 @@
 
 /** Field names that hold secrets (by their ending: `apiKeyId` is not one): masked at any depth in logs and config dumps. */
 export const SECRET_KEY_RE =
-  /(password|passwd|secret|secret_?id|token|api_?key|private_?key|signing_?key|authorization|cookie|dsn|credentials?)$/i;
+  /(password|passwd|secret|secret_?id|role_?id|token|api_?key|private_?key|signing_?key|authorization|cookie|dsn|credentials?)$/i;
 
 const REDACTED = '[redacted]';
 const known = new Set<string>();
@@ -19,6 +19,7 @@ export function rememberSecret(value: string | undefined): void {
 /** At most the last 4 characters, and only of a long value: `****abcd`. */
 export function maskSecret(value: string | undefined): string {
   if (!value) return '';
+  if (/^\*{4}.{0,4}$/.test(value)) return value; // already masked (a dump that is then logged)
   return value.length >= 16 ? `****${value.slice(-4)}` : '****';
 }
 
