@@ -115,7 +115,7 @@ describe('a service booted with its secrets only in a local Vault stand-in (no V
     expect(printed).toContain('secrets resolved');
     // The config dump at boot: the signing key masked to its last 4 characters at most.
     const dump = printed.split('\n').find((l) => l.includes('configuration (secrets masked)'));
-    expect(JSON.parse(dump!)).toMatchObject({
+    expect(JSON.parse(dump)).toMatchObject({
       config: { AUDIT_SIGNING_KEY: `****${signingKey.slice(-4)}`, SENTRY_DSN: '****id/7' },
       secrets: { source: 'vault' },
     });
