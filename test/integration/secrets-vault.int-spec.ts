@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { freePort, startFakeVault, testEnv, waitFor, type FakeVault } from '@desk/testing';
+import { freePort, startFakeVault, startPrivatePostgres, waitFor, type FakeVault } from '@desk/testing';
 import {
   ConfigError,
   VaultClient,
@@ -158,33 +159,51 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
     expect(await secrets.current('APPROVAL_WEBHOOK_SECRET')).toBe('v'.repeat(40));
   });
 
-  it('local Vault stand-in: a rotated database password is what the next new pool connection is given', async () => {
-    const token = vault.issueToken({ paths: ['desk/risk/', 'desk/shared/'] });
-    vault.put('desk/risk/database', { password: 'first-password' });
-    const { secrets } = await resolveSecrets(
-      'risk',
-      { VAULT_ADDR: vault.address, RISK_VAULT_TOKEN: token, VAULT_CACHE_TTL_MS: '0' },
-      { log: recorder() },
-    );
-    open.push(secrets);
-    expect(secrets.fromVault('RISK_DATABASE_PASSWORD')).toBe(true);
-    const password = async () => (await secrets.current('RISK_DATABASE_PASSWORD')) ?? '';
-    // The local PostgreSQL trusts 127.0.0.1 and never asks for a password, so the pool's own option is
-    // what is checked: pg calls it on each new connection that authenticates.
-    const ds = new DataSource(
-      dataSourceOptions(testEnv().databaseUrl, { schema: 'public', entities: [], migrations: [] }, password),
-    );
-    await ds.initialize();
+  it('local Vault stand-in: a database password rotated while running is used by the next new connection, without a restart', async () => {
+    // A PostgreSQL that checks passwords (the shared one trusts 127.0.0.1).
+    const pg = await startPrivatePostgres();
+    const admin = new Client({ connectionString: pg.adminUrl });
+    await admin.connect();
+    let ds: DataSource | undefined;
     try {
-      const poolPassword = (ds.driver as unknown as { master: { options: { password: unknown } } }).master
-        .options.password;
-      expect(typeof poolPassword).toBe('function');
-      expect(await (poolPassword as () => Promise<string>)()).toBe('first-password');
-      vault.put('desk/risk/database', { password: 'rotated-password' });
-      expect(await (poolPassword as () => Promise<string>)()).toBe('rotated-password');
-      expect(await ds.query('select 1 as one')).toEqual([{ one: 1 }]);
+      await admin.query(`CREATE ROLE desk_risk LOGIN PASSWORD 'first-password-0001'`);
+      const token = vault.issueToken({ paths: ['desk/risk/', 'desk/shared/'] });
+      vault.put('desk/risk/database', { password: 'first-password-0001' });
+      const { secrets } = await resolveSecrets(
+        'risk',
+        { VAULT_ADDR: vault.address, RISK_VAULT_TOKEN: token, VAULT_CACHE_TTL_MS: '100' },
+        { log: recorder() },
+      );
+      open.push(secrets);
+      // As PlatformModule gives it: the URL without a password, the password asked on each new connection.
+      const password = async () => (await secrets.current('RISK_DATABASE_PASSWORD')) ?? '';
+      ds = new DataSource(
+        dataSourceOptions(
+          pg.url('desk_risk', '').replace(':@', '@'),
+          { schema: 'public', entities: [], migrations: [] },
+          password,
+        ),
+      );
+      await ds.initialize();
+      const pool = (ds.driver as unknown as { master: Pool }).master;
+      const held = await pool.connect(); // keeps the first connection busy: the next one is new
+
+      await admin.query(`ALTER ROLE desk_risk PASSWORD 'rotated-password-0002'`);
+      // Not yet in Vault: a new connection is refused (the server does check the password).
+      await expect(pool.connect()).rejects.toMatchObject({ code: '28P01' });
+
+      vault.put('desk/risk/database', { password: 'rotated-password-0002' });
+      await new Promise((r) => setTimeout(r, 150)); // the cache TTL
+      const fresh = await pool.connect();
+      expect((await fresh.query<{ u: string }>('select current_user as u')).rows).toEqual([
+        { u: 'desk_risk' },
+      ]);
+      fresh.release();
+      held.release(); // the old connection went on working throughout
     } finally {
-      await ds.destroy();
+      await ds?.destroy();
+      await admin.end();
+      await pg.destroy();
     }
   });
 

@@ -8,3 +8,4 @@ export * from './operator-keys';
 export * from './recorded-sources';
 export * from './faults';
 export * from './fake-vault';
+export * from './private-postgres';
