@@ -108,6 +108,28 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
     expect((await c.read('risk/database')).data.password).toBe('risk-db-password');
   });
 
+  it('local Vault stand-in: a token given as such is renewed too, and its end (max TTL) is reported', async () => {
+    const token = vault.issueToken({ paths: ['desk/'], ttlSeconds: 1, maxTtlSeconds: 2 });
+    const log = recorder();
+    const c = new VaultClient({
+      address: vault.address,
+      auth: { kind: 'token', token },
+      kvMount: 'secret',
+      kvPrefix: 'desk',
+      timeoutMs: 2000,
+      cacheTtlMs: 0,
+      log,
+    });
+    open.push(c);
+    await c.connect();
+    await waitFor(async () => (c.renewals >= 1 ? true : undefined), { timeoutMs: 3000 });
+    await waitFor(
+      async () => (log.lines.some((l) => l.includes('a token cannot log in again')) ? true : undefined),
+      { timeoutMs: 5000 },
+    );
+    expect(log.lines.join('\n')).not.toContain(token);
+  });
+
   it('local Vault stand-in: logs in again when the token reaches its maximum TTL', async () => {
     vault.addRole({ roleId: 'r-max', secretId: 's-max', paths: ['desk/'], ttlSeconds: 1, maxTtlSeconds: 2 });
     vault.put('desk/risk/database', { password: 'risk-db-password' });

@@ -133,7 +133,7 @@ export interface ResolveOptions {
 }
 
 function bootLog(service: DeskService, level: string | undefined): VaultLog {
-  const logger = pino({ level: level ?? 'info', base: { service, context: 'secrets' } }, pino.destination(2));
+  const logger = pino({ level: level ?? 'info', base: { service, context: 'secrets' } }, pino.destination({ dest: 2, sync: true }));
   return {
     info: (msg, detail) => logger.info(scrubDeep(detail ?? {}) as object, msg),
     warn: (msg, detail) => logger.warn(scrubDeep(detail ?? {}) as object, msg),
