@@ -14,7 +14,7 @@ export class ConfigModule {
     service: string,
     config: C,
     token: symbol | string,
-    secrets: Secrets,
+    secrets?: Secrets,
   ): DynamicModule {
     return {
       module: ConfigModule,
@@ -22,9 +22,9 @@ export class ConfigModule {
         { provide: PLATFORM_CONFIG, useValue: config },
         { provide: SERVICE_NAME, useValue: service },
         { provide: token, useValue: config },
-        { provide: SECRETS, useValue: secrets },
+        ...(secrets ? [{ provide: SECRETS, useValue: secrets }] : []),
       ],
-      exports: [PLATFORM_CONFIG, SERVICE_NAME, token, SECRETS],
+      exports: [PLATFORM_CONFIG, SERVICE_NAME, token, ...(secrets ? [SECRETS] : [])],
     };
   }
 }
