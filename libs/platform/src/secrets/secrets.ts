@@ -133,7 +133,10 @@ export interface ResolveOptions {
 }
 
 function bootLog(service: DeskService, level: string | undefined): VaultLog {
-  const logger = pino({ level: level ?? 'info', base: { service, context: 'secrets' } }, pino.destination({ dest: 2, sync: true }));
+  const logger = pino(
+    { level: level ?? 'info', base: { service, context: 'secrets' } },
+    pino.destination({ dest: 2, sync: true }),
+  );
   return {
     info: (msg, detail) => logger.info(scrubDeep(detail ?? {}) as object, msg),
     warn: (msg, detail) => logger.warn(scrubDeep(detail ?? {}) as object, msg),
@@ -163,7 +166,7 @@ export async function resolveSecrets(
   let fallbackReason: string | undefined;
 
   if (settings.VAULT_ADDR) {
-    const auth = vaultAuthOf(service, env);
+    const auth = vaultAuthOf(service, env, settings.VAULT_APPROLE_MOUNT);
     client = new VaultClient({
       address: settings.VAULT_ADDR,
       auth,
@@ -210,21 +213,23 @@ export async function resolveSecrets(
   const secrets = new Secrets(service, specs, source, values, client, fallbackReason);
   log.info('secrets resolved', {
     source,
-    loaded: Object.fromEntries(
-      Object.entries(values).map(([k, v]) => [k.toLowerCase().replace(/_/g, '-'), maskSecret(v)]),
-    ),
+    loaded: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, maskSecret(v)])),
   });
   return { env: mergeInto(env, values, source), secrets };
 }
 
 /** The service's Vault credentials; a Vault address without them is a configuration error. */
-function vaultAuthOf(service: DeskService, env: Record<string, string | undefined>): VaultAuth {
+function vaultAuthOf(
+  service: DeskService,
+  env: Record<string, string | undefined>,
+  approleMount: string,
+): VaultAuth {
   const vars = vaultAuthVars(service);
   const token = env[vars.token];
   const roleId = env[vars.roleId];
   const secretId = env[vars.secretId];
   if (roleId && secretId) {
-    return { kind: 'approle', roleId, secretId, mount: env.VAULT_APPROLE_MOUNT || 'approle' };
+    return { kind: 'approle', roleId, secretId, mount: approleMount };
   }
   if (token) return { kind: 'token', token };
   throw new ConfigError(service, [
