@@ -3,6 +3,7 @@ import { Client, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { freePort, startFakeVault, startPrivatePostgres, waitFor, type FakeVault } from '@desk/testing';
 import {
+  AdvisoryLockLeadership,
   ConfigError,
   VaultClient,
   dataSourceOptions,
@@ -198,7 +199,8 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
       );
       open.push(secrets);
       // As PlatformModule gives it: the URL without a password, the password asked on each new connection.
-      const password = async () => (await secrets.current('RISK_DATABASE_PASSWORD')) ?? '';
+      const password = secrets.databasePassword();
+      expect(password).toBeDefined();
       ds = new DataSource(
         dataSourceOptions(
           pg.url('desk_risk', '').replace(':@', '@'),
@@ -222,6 +224,22 @@ describe('secrets from Vault, against a local Vault stand-in (no Vault server ca
       ]);
       fresh.release();
       held.release(); // the old connection went on working throughout
+
+      // Risk's leader-lock connection (its own pg Client) takes the same password.
+      const noop = () => undefined;
+      const lock = new AdvisoryLockLeadership({
+        connectionString: pg.url('desk_risk', '').replace(':@', '@'),
+        password: secrets.databasePassword(),
+        lockName: 'desk.test.vault',
+        pollIntervalMs: 200,
+        sessionTimeoutMs: 2000,
+        onElected: async () => undefined,
+        onDeposed: async () => undefined,
+        logger: { log: noop, warn: noop, error: noop },
+      });
+      await lock.start();
+      expect(lock.role).toBe('leader');
+      await lock.stop();
     } finally {
       await ds?.destroy();
       await admin.end();

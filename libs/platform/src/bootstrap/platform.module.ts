@@ -10,11 +10,10 @@ import { MarketModule } from '../market/market.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { dataSourceOptions, type ServiceSchema } from '../persistence/data-source-options';
 import { serviceDatabaseUrl } from '../persistence/database-roles';
-import { QueueModule } from '../queue/queue.module';
-import { passwordVar } from '../config/service-env';
 import type { DeskService } from '../persistence/database-roles';
-import { Secrets } from '../secrets/secrets';
+import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
+import { Secrets } from '../secrets/secrets';
 import { ConfigReport } from './config-report.service';
 import { GracefulShutdown } from './graceful-shutdown.service';
 import { loggerParams } from './logging';
@@ -54,10 +53,7 @@ export class PlatformModule {
         ),
       );
     // From Vault, the database password is asked for on every new connection (rotation without restart).
-    const passwordName = passwordVar(service);
-    const password = secrets.fromVault(passwordName)
-      ? async () => (await secrets.current(passwordName)) ?? ''
-      : undefined;
+    const password = secrets.databasePassword();
     return {
       module: PlatformModule,
       imports: [

@@ -37,12 +37,26 @@ export function dataSourceOptions(
 }
 
 function connectionParts(databaseUrl: string, password: () => Promise<string>) {
+  const { user, ...rest } = urlParts(databaseUrl, password);
+  return { ...rest, username: user };
+}
+
+/**
+ * A pg `Client`/`Pool` config for `databaseUrl`; with `password` (a function, asked on every new
+ * connection) the URL is taken apart, because a URL's own password, even an empty one, overrides it in pg.
+ */
+export function pgConnectionConfig(databaseUrl: string, password?: () => Promise<string>) {
+  return password ? urlParts(databaseUrl, password) : { connectionString: databaseUrl };
+}
+
+/** The URL's host, port, user and database, with `password`; of its parameters only `sslmode` is kept. */
+function urlParts(databaseUrl: string, password: () => Promise<string>) {
   const u = new URL(databaseUrl);
   const sslmode = u.searchParams.get('sslmode');
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : 5432,
-    username: decodeURIComponent(u.username),
+    user: decodeURIComponent(u.username),
     database: decodeURIComponent(u.pathname.replace(/^\//, '')),
     password,
     ...(sslmode && sslmode !== 'disable'

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { ConfigError, loadConfig, vaultEnvShape } from '../config/load-config';
+import { passwordVar } from '../config/service-env';
 import type { DeskService } from '../persistence/database-roles';
 import { maskSecret, rememberSecret, scrubDeep } from './mask';
 import {
@@ -63,6 +64,16 @@ export class Secrets {
   /** Whether Vault (not the environment) gave this secret at boot. */
   fromVault(name: string): boolean {
     return this.sourceUsed === 'vault' && name in this.initial;
+  }
+
+  /**
+   * The service's database password as pg takes it (a function, asked on each new connection, so that a
+   * rotation in Vault is picked up), when it comes from Vault; undefined: the connection URL's own.
+   */
+  databasePassword(): (() => Promise<string>) | undefined {
+    const name = passwordVar(this.service);
+    if (!this.fromVault(name)) return undefined;
+    return async () => (await this.current(name)) ?? '';
   }
 
   /**
