@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { z } from 'zod';
-import { SETUP_VARIABLES } from '@desk/platform';
+import { SECRETS_VARIABLES, SETUP_VARIABLES } from '@desk/platform';
 import { agentAnalysisEnvSchema } from '../apps/agent-analysis/src/config';
 import { auditEnvSchema } from '../apps/audit/src/config';
 import { executionEnvSchema } from '../apps/execution/src/config';
@@ -28,6 +28,7 @@ describe('.env.example', () => {
     const read = new Set([
       ...Object.values(schemas).flatMap((s) => Object.keys(s.shape)),
       ...SETUP_VARIABLES,
+      ...SECRETS_VARIABLES,
     ]);
     expect([...read].filter((name) => !documented().has(name)).sort()).toEqual([]);
     expect([...documented()].filter((name) => !read.has(name)).sort()).toEqual([]);

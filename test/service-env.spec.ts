@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { z } from 'zod';
-import { DESK_SERVICES, envFor, withLocalDatabaseUrls, type DeskService } from '@desk/platform';
+import {
+  DESK_SERVICES,
+  envFor,
+  vaultAuthVars,
+  withLocalDatabaseUrls,
+  type DeskService,
+} from '@desk/platform';
 import { agentAnalysisEnvSchema } from '../apps/agent-analysis/src/config';
 import { auditEnvSchema } from '../apps/audit/src/config';
 import { executionEnvSchema } from '../apps/execution/src/config';
@@ -44,6 +50,38 @@ describe('each service process receives only its own secrets (envFor, as npm sta
     }
     // The gateway verifies checkpoints: the public half only.
     expect(envFor('gateway', local).AUDIT_SIGNING_PUBLIC_KEY).toBe('audit-public-key');
+  });
+
+  it("each service's Vault credentials reach that service only; the Vault address and the exchange keys' owner as documented", () => {
+    const withVault: Record<string, string> = {
+      ...local,
+      VAULT_ADDR: 'https://vault.internal:8200',
+      EXCHANGE_VENUES: 'binance',
+      EXCHANGE_BINANCE_API_KEY: 'binance-key',
+      EXCHANGE_BINANCE_API_SECRET: 'binance-secret',
+    };
+    for (const service of DESK_SERVICES) {
+      for (const name of Object.values(vaultAuthVars(service))) withVault[name] = `${service}-${name}`;
+    }
+    for (const service of DESK_SERVICES) {
+      const own = envFor(service, withVault);
+      expect(own.VAULT_ADDR).toBe('https://vault.internal:8200');
+      const vaultVars = Object.keys(own)
+        .filter((n) => n.includes('_VAULT_'))
+        .sort();
+      expect({ service, vaultVars }).toEqual({
+        service,
+        vaultVars: Object.values(vaultAuthVars(service)).sort(),
+      });
+      const exchange = Object.keys(own).filter((n) => n.startsWith('EXCHANGE_'));
+      expect({ service, exchange }).toEqual({
+        service,
+        exchange:
+          service === 'execution'
+            ? ['EXCHANGE_VENUES', 'EXCHANGE_BINANCE_API_KEY', 'EXCHANGE_BINANCE_API_SECRET']
+            : [],
+      });
+    }
   });
 
   it('the webhook secret reaches the gateway only', () => {

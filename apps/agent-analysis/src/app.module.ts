@@ -1,17 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES, type Secrets } from '@desk/platform';
 import { AGENT_ANALYSIS_CONFIG, type AgentAnalysisConfig } from './config';
 import { AgentsModule } from './modules/agents/agents.module';
 import { AGENT_ANALYSIS_SCHEMA } from './schema';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AgentAnalysisConfig): DynamicModule {
+  static forRoot(config: AgentAnalysisConfig, secrets?: Secrets): DynamicModule {
     return {
       module: AppModule,
       imports: [
         PlatformModule.forRoot({
+          secrets,
           service: ServiceName.AgentAnalysis,
           config,
           configToken: AGENT_ANALYSIS_CONFIG,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES, type Secrets } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuditTrailModule } from './modules/audit-trail/audit-trail.module';
 import { AccessModule } from './modules/access/access.module';
@@ -17,11 +17,12 @@ import { GATEWAY_SCHEMA } from './schema';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig): DynamicModule {
+  static forRoot(config: GatewayConfig, secrets?: Secrets): DynamicModule {
     return {
       module: AppModule,
       imports: [
         PlatformModule.forRoot({
+          secrets,
           service: ServiceName.Gateway,
           config,
           configToken: GATEWAY_CONFIG,

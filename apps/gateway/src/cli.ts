@@ -6,8 +6,15 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Command, InvalidArgumentError } from 'commander';
 import { QueueName, ServiceName } from '@desk/contracts';
-import { AppError, ConfigError, PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
-import { GATEWAY_CONFIG, loadGatewayConfig } from './config';
+import {
+  AppError,
+  ConfigError,
+  PlatformModule,
+  SERVICE_DATABASE_ROLES,
+  resolveSecrets,
+  type Secrets,
+} from '@desk/platform';
+import { GATEWAY_CONFIG, loadGatewayConfig, type GatewayConfig } from './config';
 import { generateApiKey } from './modules/access/api-key';
 import { ALL_ROLES } from './modules/access/role';
 import { replaceSecretFile, writeSecretFile } from './secret-file';
@@ -27,12 +34,12 @@ import { GATEWAY_SCHEMA } from './schema';
  */
 @Module({})
 class CliModule {
-  static forRoot(): DynamicModule {
-    const config = loadGatewayConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
+  static forRoot(config: GatewayConfig, secrets: Secrets): DynamicModule {
     return {
       module: CliModule,
       imports: [
         PlatformModule.forRoot({
+          secrets,
           service: ServiceName.Gateway,
           config,
           configToken: GATEWAY_CONFIG,
@@ -50,12 +57,21 @@ class CliModule {
 }
 
 async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<void> {
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: ['error'] });
+  // As the gateway boots: its secrets (Vault, or the environment) first, then its config.
+  const { env, secrets } = await resolveSecrets('gateway', {
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+  });
+  const config = loadGatewayConfig(env);
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, secrets), {
+    logger: ['error'],
+  });
   try {
     const result = await work(app);
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await closeQuietly(app);
+    secrets.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceName } from '@desk/contracts';
-import { PlatformModule, SERVICE_DATABASE_ROLES } from '@desk/platform';
+import { PlatformModule, SERVICE_DATABASE_ROLES, type Secrets } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from './config';
 import { ControlModule } from './modules/control/control.module';
 import { IntentsModule } from './modules/intents/intents.module';
@@ -13,11 +13,12 @@ import { RISK_SCHEMA } from './schema';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: RiskConfig): DynamicModule {
+  static forRoot(config: RiskConfig, secrets?: Secrets): DynamicModule {
     return {
       module: AppModule,
       imports: [
         PlatformModule.forRoot({
+          secrets,
           service: ServiceName.Risk,
           config,
           configToken: RISK_CONFIG,

@@ -37,3 +37,7 @@ export * from './queue/redis-users';
 export * from './persistence/order-row';
 export * from './queue/redrive-sweep';
 export * from './leadership/advisory-lock-leadership';
+export * from './secrets/secrets';
+export * from './secrets/secret-catalog';
+export * from './secrets/mask';
+export * from './secrets/vault-client';

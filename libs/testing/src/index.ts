@@ -8,3 +8,5 @@ export * from './operator-keys';
 export * from './recorded-sources';
 export * from './faults';
 export * from './desk-api';
+export * from './fake-vault';
+export * from './private-postgres';

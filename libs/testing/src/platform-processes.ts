@@ -7,6 +7,8 @@ import { envFor } from '@desk/platform';
 import { APPS, REPO_ROOT, type AppName } from './infra';
 import { waitFor } from './wait-for';
 
+const execFileAsync = promisify(execFile);
+
 const PORT_VARS: Record<AppName, string> = {
   gateway: 'GATEWAY_PORT',
   'agent-analysis': 'AGENT_ANALYSIS_PORT',
@@ -81,13 +83,17 @@ export async function startPlatform(options: {
     ...Object.fromEntries(APPS.map((app) => [PORT_VARS[app], String(ports[app])])),
     ...options.env,
   };
-  // Not execFileSync: a test may carry the database through a link in this process (startTcpLink).
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
-    { env: processEnv('gateway', env), encoding: 'utf8' },
-  );
-  const issued = JSON.parse(stdout) as { key: string };
+  // Not execFileSync: a server in this process (a local Vault stand-in, a TCP link to
+  // PostgreSQL) must go on answering meanwhile.
+  const issued = JSON.parse(
+    (
+      await execFileAsync(
+        process.execPath,
+        [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'cli.js'), 'bootstrap', '--name', 'e2e-admin'],
+        { env: processEnv('gateway', env), encoding: 'utf8' },
+      )
+    ).stdout,
+  ) as { key: string };
   const children = new Map<AppName, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
   const spawnApp = (app: AppName) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { scrubDeep, scrubText } from '../secrets/mask';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -15,19 +16,33 @@ export function requestIdOf(req: IncomingMessage): string {
 
 /**
  * Paths never logged whatever the level: credentials and anything named like a secret. The query string is
- * dropped from logged URLs (keys must never travel there, and if one does it must not be kept).
+ * dropped from logged URLs (keys must never travel there, and if one does it must not be kept). Deeper than
+ * these paths, `scrubLogObject` masks every field named like a secret (SECRET_KEY_RE) and every secret value
+ * the process loaded (libs/platform/src/secrets/mask.ts), in the fields and in the message.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.headers["x-vault-token"]',
   'res.headers["set-cookie"]',
+  'password',
+  'secret',
+  'token',
+  'apiKey',
   '*.password',
   '*.secret',
   '*.token',
   '*.apiKey',
   '*.key',
+  '*.headers.authorization',
+  '*.headers["x-vault-token"]',
 ];
+
+/** pino's log formatter: the merged object with secrets masked at any depth. */
+export function scrubLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  return scrubDeep(object) as Record<string, unknown>;
+}
 
 export function loggerParams(service: string, level: string): Params {
   return {
@@ -35,6 +50,16 @@ export function loggerParams(service: string, level: string): Params {
       level,
       base: { service },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { log: scrubLogObject },
+      hooks: {
+        // The message (and its format arguments) may quote a secret too: known values are replaced there.
+        logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+          method.apply(
+            this,
+            args.map((a) => (typeof a === 'string' ? scrubText(a) : a)),
+          );
+        },
+      },
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const id = requestIdOf(req);
         res.setHeader('x-request-id', id);

@@ -10,8 +10,11 @@ import { MarketModule } from '../market/market.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { dataSourceOptions, type ServiceSchema } from '../persistence/data-source-options';
 import { serviceDatabaseUrl } from '../persistence/database-roles';
+import type { DeskService } from '../persistence/database-roles';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
+import { Secrets } from '../secrets/secrets';
+import { ConfigReport } from './config-report.service';
 import { GracefulShutdown } from './graceful-shutdown.service';
 import { loggerParams } from './logging';
 
@@ -28,6 +31,8 @@ export interface PlatformOptions<C extends PlatformConfig> {
   databaseRole: string;
   /** The service's connection, `<SERVICE>_DATABASE_URL`. */
   databaseUrl?: string | undefined;
+  /** Its secrets (main.ts: resolveSecrets); default: from the environment only. */
+  secrets?: Secrets | undefined;
 }
 
 /**
@@ -38,15 +43,27 @@ export interface PlatformOptions<C extends PlatformConfig> {
 export class PlatformModule {
   static forRoot<C extends PlatformConfig>(options: PlatformOptions<C>): DynamicModule {
     const { config } = options;
+    const service = options.service as DeskService;
+    const secrets =
+      options.secrets ??
+      Secrets.fromEnvironment(
+        service,
+        Object.fromEntries(
+          Object.entries(config).filter((e): e is [string, string] => typeof e[1] === 'string'),
+        ),
+      );
+    // From Vault, the database password is asked for on every new connection (rotation without restart).
+    const password = secrets.databasePassword();
     return {
       module: PlatformModule,
       imports: [
-        ConfigModule.forRoot(options.service, config, options.configToken),
+        ConfigModule.forRoot(options.service, config, options.configToken, secrets),
         LoggerModule.forRoot(loggerParams(options.service, config.LOG_LEVEL)),
         TypeOrmModule.forRoot({
           ...dataSourceOptions(
             serviceDatabaseUrl(config.DATABASE_URL, options.databaseRole, options.databaseUrl),
             options.schema,
+            password,
           ),
           autoLoadEntities: false,
         }),
@@ -57,7 +74,7 @@ export class PlatformModule {
         HealthModule,
         DiscoveryModule,
       ],
-      providers: [GracefulShutdown],
+      providers: [GracefulShutdown, ConfigReport],
     };
   }
 }

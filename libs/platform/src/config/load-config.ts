@@ -63,8 +63,41 @@ export const env = {
       ),
 };
 
+/**
+ * Where secrets come from (docs/secrets.md). Without VAULT_ADDR, from the environment; with it, from Vault
+ * KV v2, the service authenticating with its own `<SERVICE>_VAULT_TOKEN` or `<SERVICE>_VAULT_ROLE_ID` and
+ * `<SERVICE>_VAULT_SECRET_ID` (AppRole).
+ */
+export const vaultEnvShape = {
+  VAULT_ADDR: z.union([z.literal(''), env.url(['http', 'https'])]).default(''),
+  /** Mount of the KV v2 secrets engine. */
+  VAULT_KV_MOUNT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a mount name such as secret')
+    .default('secret'),
+  /** Folder under the mount: a service reads `<mount>/<prefix>/<service>/...` and `<prefix>/shared/...`. */
+  VAULT_KV_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}(\/[a-zA-Z0-9_-]{1,64})*$/, 'must be a path such as desk')
+    .default('desk'),
+  /** Mount of the AppRole auth method. */
+  VAULT_APPROLE_MOUNT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a mount name such as approle')
+    .default('approle'),
+  /** Every call to Vault gives up after this long. */
+  VAULT_TIMEOUT_MS: env.int(3000, 100, 60_000),
+  /** A secret is read again from Vault (a rotation seen) at most this long after the last read. */
+  VAULT_CACHE_TTL_MS: env.int(60_000, 0, 24 * 3600_000),
+  /** Live trading refuses to start on environment secrets while Vault is configured but down, unless true. */
+  SECRETS_ALLOW_LIVE_FALLBACK: env.bool(false),
+  /** Sentry DSN, a secret (Vault: shared/sentry, key dsn). Error reporting is not wired yet. */
+  SENTRY_DSN: z.string().optional(),
+};
+
 /** Variables every service shares. */
 export const platformEnvSchema = z.object({
+  ...vaultEnvShape,
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: env.url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/trading'),

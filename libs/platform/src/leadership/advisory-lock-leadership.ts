@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+import { pgConnectionConfig } from '../persistence/data-source-options';
 
 /** What a service instance is doing: writing (it holds the lock) or waiting to take over. */
 export type LeadershipRole = 'leader' | 'standby';
@@ -25,6 +26,8 @@ interface LeadershipLogger {
 export interface AdvisoryLockLeadershipOptions {
   /** The service's own PostgreSQL connection (a direct one: session locks do not survive a transaction pooler). */
   readonly connectionString: string;
+  /** The password from Vault, asked on each new connection (rotation); default: the URL's own. */
+  readonly password?: (() => Promise<string>) | undefined;
   /** Names the lock; two positive 31-bit keys are derived from it. One lock per database. */
   readonly lockName: string;
   /** A standby tries the lock, and the leader pings its lock session, this often. */
@@ -194,7 +197,7 @@ export class AdvisoryLockLeadership implements LeadershipStatus {
   private async connect(): Promise<Client> {
     const { pollIntervalMs, sessionTimeoutMs } = this.options;
     const client = new Client({
-      connectionString: this.options.connectionString,
+      ...pgConnectionConfig(this.options.connectionString, this.options.password),
       application_name: `leader:${this.options.lockName}`.slice(0, 63),
       connectionTimeoutMillis: Math.max(1000, pollIntervalMs),
       // A ping that takes longer than a poll is a failed ping: the leader steps down.

@@ -10,11 +10,21 @@ export interface ServiceSchema {
   readonly migrations: MixedList<Function | string>;
 }
 
-/** TypeORM options for one service. The schema comes only from migrations: never `synchronize`. */
-export function dataSourceOptions(databaseUrl: string, service: ServiceSchema): DataSourceOptions {
+/**
+ * TypeORM options for one service. The schema comes only from migrations: never `synchronize`. With
+ * `password` (a function: the secret from Vault), the URL is taken apart so that every new connection of the
+ * pool asks for the password, and a rotated one is used without a restart (a URL's own password, even an
+ * empty one, would win in pg).
+ */
+export function dataSourceOptions(
+  databaseUrl: string,
+  service: ServiceSchema,
+  password?: () => Promise<string>,
+): DataSourceOptions {
+  const target = password ? connectionParts(databaseUrl, password) : { url: databaseUrl };
   return {
     type: 'postgres',
-    url: databaseUrl,
+    ...target,
     schema: service.schema,
     entities: service.entities,
     migrations: service.migrations,
@@ -23,6 +33,35 @@ export function dataSourceOptions(databaseUrl: string, service: ServiceSchema): 
     synchronize: false,
     migrationsRun: false,
     extra: { max: 10, application_name: `desk-${service.schema}` },
+  };
+}
+
+function connectionParts(databaseUrl: string, password: () => Promise<string>) {
+  const { user, ...rest } = urlParts(databaseUrl, password);
+  return { ...rest, username: user };
+}
+
+/**
+ * A pg `Client`/`Pool` config for `databaseUrl`; with `password` (a function, asked on every new
+ * connection) the URL is taken apart, because a URL's own password, even an empty one, overrides it in pg.
+ */
+export function pgConnectionConfig(databaseUrl: string, password?: () => Promise<string>) {
+  return password ? urlParts(databaseUrl, password) : { connectionString: databaseUrl };
+}
+
+/** The URL's host, port, user and database, with `password`; of its parameters only `sslmode` is kept. */
+function urlParts(databaseUrl: string, password: () => Promise<string>) {
+  const u = new URL(databaseUrl);
+  const sslmode = u.searchParams.get('sslmode');
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : 5432,
+    user: decodeURIComponent(u.username),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    password,
+    ...(sslmode && sslmode !== 'disable'
+      ? { ssl: sslmode === 'no-verify' ? { rejectUnauthorized: false } : true }
+      : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ApprovalNotify } from '@desk/contracts';
-import { UnverifiedJobError } from '@desk/platform';
+import { SECRETS, UnverifiedJobError, type Secrets } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { ApprovalsService } from './approvals.service';
 
@@ -21,6 +21,7 @@ export class ApprovalWebhook {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+    @Inject(SECRETS) private readonly secrets: Secrets,
   ) {}
 
   async deliver(n: ApprovalNotify): Promise<void> {
@@ -37,12 +38,15 @@ export class ApprovalWebhook {
     }
     const body = JSON.stringify({ type: 'approval.requested', ...recorded });
     const timestamp = String(Math.floor(Date.now() / 1000));
+    // The secret as it is now: rotated in Vault, it signs the next delivery (within VAULT_CACHE_TTL_MS).
+    const secret =
+      (await this.secrets.current('APPROVAL_WEBHOOK_SECRET')) ?? this.config.APPROVAL_WEBHOOK_SECRET;
     const res = await fetch(this.config.APPROVAL_WEBHOOK_URL, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'x-desk-timestamp': timestamp,
-        'x-desk-signature': signWebhook(this.config.APPROVAL_WEBHOOK_SECRET, timestamp, body),
+        'x-desk-signature': signWebhook(secret, timestamp, body),
       },
       body,
       signal: AbortSignal.timeout(5000),

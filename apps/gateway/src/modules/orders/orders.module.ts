@@ -10,11 +10,6 @@ import { SubmissionRepository } from './submission.repository';
 @Module({
   imports: [IdempotencyModule, OrderProjectionModule],
   controllers: [OrdersController],
-  providers: [
-    OrderSubmissionService,
-    OrdersService,
-    OrderQueryRepository,
-    SubmissionRepository,
-  ],
+  providers: [OrderSubmissionService, OrdersService, OrderQueryRepository, SubmissionRepository],
 })
 export class OrdersModule {}

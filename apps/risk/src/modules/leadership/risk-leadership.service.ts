@@ -2,10 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   AdvisoryLockLeadership,
+  SECRETS,
   SERVICE_DATABASE_ROLES,
   serviceDatabaseUrl,
   type LeadershipRole,
   type LeadershipStatus,
+  type Secrets,
 } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
 import { NotLeaderError } from './not-leader.error';
@@ -27,7 +29,10 @@ export class RiskLeadership implements LeadershipStatus {
   private readonly logger = new Logger(RiskLeadership.name);
   private lock: AdvisoryLockLeadership | undefined;
 
-  constructor(@Inject(RISK_CONFIG) private readonly config: RiskConfig) {}
+  constructor(
+    @Inject(RISK_CONFIG) private readonly config: RiskConfig,
+    @Inject(SECRETS) private readonly secrets: Secrets,
+  ) {}
 
   get role(): LeadershipRole {
     return this.lock?.role ?? 'standby';
@@ -42,6 +47,8 @@ export class RiskLeadership implements LeadershipStatus {
         SERVICE_DATABASE_ROLES['risk'],
         c.RISK_DATABASE_URL,
       ),
+      // From Vault, risk's password (the URL has none then), asked on each reconnection.
+      password: this.secrets.databasePassword(),
       lockName: 'desk.risk.writer',
       pollIntervalMs: c.RISK_LEADER_POLL_MS,
       sessionTimeoutMs: c.RISK_LEADER_SESSION_TIMEOUT_MS,
