@@ -53,6 +53,11 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
       redisPrefix: prefix,
       env: {
         ...E2E_OWN_ORDERS_ENV,
+        // The agents cannot record their runs while the database is gone, so the last price may be older than
+        // the default 30 s when risk decides the held orders: that would reject them (NO_MARKET_PRICE, a true
+        // end state, tested elsewhere). Prices are not under test here.
+        RISK_MAX_PRICE_AGE_MS: '300000',
+        EXECUTION_MAX_PRICE_AGE_MS: '300000',
         // The sweeps look for what never arrived; here nothing may need them, but they run as in production.
         REDRIVE_AFTER_MS: '20000',
         REDRIVE_INTERVAL_MS: '5000',
@@ -62,6 +67,10 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
   });
 
   afterAll(async () => {
+    if (process.env.E2E_SHOW_OUTPUT === 'true' && platform) {
+      for (const [app, lines] of Object.entries(platform.output))
+        console.log(`== ${app}\n${lines.join('').slice(-6000)}`);
+    }
     await platform?.stop();
     await link?.close();
     redis?.disconnect();
@@ -139,7 +148,10 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
     const filled = await waitFor(
       async () => {
         const orders = await Promise.all(ids.map((id) => api('GET', `/v1/orders/${id}`)));
-        return orders.every((o) => o.body?.status === 'FILLED') ? orders.map((o) => o.body) : undefined;
+        if (orders.every((o) => o.body?.status === 'FILLED')) return orders.map((o) => o.body);
+        throw new Error(
+          `orders: ${orders.map((o) => `${o.status} ${o.body?.status} ${o.body?.reasonCode} ${JSON.stringify(o.body?.history)}`).join(', ')}`,
+        );
       },
       { timeoutMs: 60_000, intervalMs: 500, what: 'every accepted order FILLED after the outage' },
     );

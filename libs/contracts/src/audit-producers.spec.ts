@@ -47,6 +47,15 @@ describe('who an audit queue vouches for', () => {
     ).toMatch(/claims the actor service risk/);
   });
 
+  it("the gateway's console (its CLI) is the gateway; no other service may name it", () => {
+    expect(
+      auditActorProblem(ServiceName.Gateway, { actor: service('gateway-console'), action: 'key.created' }),
+    ).toBeUndefined();
+    expect(
+      auditActorProblem(ServiceName.Risk, { actor: service('gateway-console'), action: 'key.created' }),
+    ).toMatch(/claims the actor service gateway-console/);
+  });
+
   it('only the gateway and risk name operators', () => {
     expect(
       auditActorProblem(ServiceName.Gateway, { actor: operator, action: 'key.created' }),

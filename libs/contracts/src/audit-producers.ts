@@ -9,9 +9,16 @@ import { ServiceName } from './queues';
  * - only the gateway (which authenticates operators) and risk (which records operators' intents and
  *   control commands after checking them against the gateway's records, docs/adr/0010) name operators;
  * - a service names another service only where it records that service's request on its behalf: risk's
- *   `order.received` and the gateway's `approval.requested` for an agent's order.
+ *   `order.received` and the gateway's `approval.requested` for an agent's order;
+ * - the gateway also names its console (`gateway-console`: the CLI run on the gateway's host with the
+ *   gateway's credentials, which bootstraps the first admin and issues keys there).
  */
 const OPERATOR_RECORDERS: readonly ServiceName[] = [ServiceName.Gateway, ServiceName.Risk];
+
+/** Actors that are part of a service (run with its credentials), besides the service itself. */
+export const SERVICE_CONSOLES: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {
+  [ServiceName.Gateway]: ['gateway-console'],
+};
 
 const ON_BEHALF: readonly { producer: ServiceName; action: AuditAction; actor: ServiceName }[] = [
   { producer: ServiceName.Risk, action: AuditAction.OrderReceived, actor: ServiceName.AgentAnalysis },
@@ -32,7 +39,7 @@ export function auditActorProblem(
   // Actor ids and actions arrive as plain strings: compared as strings.
   const claimed: string = actor.id;
   const named: string = action;
-  if (claimed === String(producer)) return undefined;
+  if (claimed === String(producer) || SERVICE_CONSOLES[producer]?.includes(claimed)) return undefined;
   if (
     ON_BEHALF.some(
       (r) => r.producer === producer && String(r.action) === named && String(r.actor) === claimed,
