@@ -37,3 +37,7 @@ export * from './queue/redis-users';
 export * from './persistence/order-row';
 export * from './queue/redrive-sweep';
 export * from './leadership/advisory-lock-leadership';
+export * from './bootstrap/correlation';
+export * from './metrics/metrics';
+export * from './metrics/metrics-server';
+export * from './metrics/queue-metrics';

@@ -12,6 +12,7 @@ import { dataSourceOptions, type ServiceSchema } from '../persistence/data-sourc
 import { serviceDatabaseUrl } from '../persistence/database-roles';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
+import { QUEUE_METRICS_SERVICE, QueueMetrics } from '../metrics/queue-metrics';
 import { GracefulShutdown } from './graceful-shutdown.service';
 import { loggerParams } from './logging';
 
@@ -57,7 +58,11 @@ export class PlatformModule {
         HealthModule,
         DiscoveryModule,
       ],
-      providers: [GracefulShutdown],
+      providers: [
+        GracefulShutdown,
+        { provide: QUEUE_METRICS_SERVICE, useValue: options.service },
+        QueueMetrics,
+      ],
     };
   }
 }
