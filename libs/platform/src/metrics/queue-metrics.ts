@@ -32,7 +32,7 @@ export class QueueMetrics implements OnModuleInit {
       async (gauge) => {
         const counts = await Promise.all(queues.map((q) => q.getJobCounts(...QUEUE_STATES)));
         queues.forEach((queue, i) => {
-          for (const state of QUEUE_STATES) gauge.set({ queue: queue.name, state }, counts[i]?.[state === 'waiting' ? 'wait' : state] ?? 0);
+          for (const state of QUEUE_STATES) gauge.set({ queue: queue.name, state }, counts[i]?.[state] ?? 0);
         });
       },
     );
