@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { correlationIdOfJob, withCorrelationId } from '../bootstrap/correlation';
 import { jobDuration } from '../metrics/metrics';
@@ -37,21 +37,35 @@ export function platformWorkerOptions(policy: RetryPolicy, options: WorkerOption
 
 /**
  * The processor as every worker runs it: each attempt is timed (desk_queue_job_duration_seconds, by queue,
- * job name and outcome), and every log line written while it runs carries the job's correlation id.
+ * job name and outcome) and logged (debug when it completes, warn when it fails: the error's message only,
+ * never the payload), and every log line written while it runs carries the job's correlation id.
  */
 export function measuredProcessor(queue: string, processor: Processor): Processor {
+  const logger = new Logger(`queue:${queue}`);
   return async (job, token, signal) => {
+    const started = performance.now();
     const end = jobDuration().startTimer({ queue, job: job.name });
-    try {
-      const result: unknown = await withCorrelationId(correlationIdOfJob(job.data), () =>
-        processor(job, token, signal),
-      );
-      end({ outcome: 'completed' });
-      return result;
-    } catch (error) {
-      end({ outcome: 'failed' });
-      throw error;
-    }
+    return withCorrelationId(correlationIdOfJob(job.data), async () => {
+      const facts = () => ({
+        jobId: job.id,
+        job: job.name,
+        attempt: job.attemptsMade + 1,
+        ms: Math.round(performance.now() - started),
+      });
+      try {
+        const result: unknown = await processor(job, token, signal);
+        end({ outcome: 'completed' });
+        logger.debug(facts(), `${job.name} done`);
+        return result;
+      } catch (error) {
+        end({ outcome: 'failed' });
+        logger.warn(
+          { ...facts(), error: error instanceof Error ? error.message : String(error) },
+          `${job.name} attempt failed`,
+        );
+        throw error;
+      }
+    });
   };
 }
 
