@@ -7,3 +7,4 @@ export * from './finished-job';
 export * from './operator-keys';
 export * from './recorded-sources';
 export * from './faults';
+export * from './promql';

@@ -35,14 +35,14 @@ export function deskGauge<L extends string>(
 ) {
   return once(name, () => {
     if (!read) return new Gauge<L>({ name, help, labelNames });
+    // Present from the first scrape, so a dashboard or alert on it has a series before anything fails.
+    collectErrors().inc({ metric: name }, 0);
     return new Gauge<L>({
       name,
       help,
       labelNames,
       async collect() {
-        await withinTimeout(read(this), timeoutMs).catch(() =>
-          collectErrors().inc({ metric: name }),
-        );
+        await withinTimeout(read(this), timeoutMs).catch(() => collectErrors().inc({ metric: name }));
       },
     });
   });
@@ -70,7 +70,7 @@ export const jobDuration = () =>
   deskHistogram(
     'desk_queue_job_duration_seconds',
     'Time a queue processor spent on one job attempt, by queue, job name and outcome',
-    ['queue', 'job', 'outcome'],
+    ['queue', 'job_name', 'outcome'],
     LATENCY_BUCKETS,
   );
 

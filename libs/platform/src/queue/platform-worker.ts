@@ -44,7 +44,7 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
   const logger = new Logger(`queue:${queue}`);
   return async (job, token, signal) => {
     const started = performance.now();
-    const end = jobDuration().startTimer({ queue, job: job.name });
+    const end = jobDuration().startTimer({ queue, job_name: job.name });
     return withCorrelationId(correlationIdOfJob(job.data), async () => {
       const facts = () => ({
         jobId: job.id,
