@@ -12,7 +12,6 @@ export function withCorrelationId<T>(correlationId: string | undefined, work: ()
   return storage.run({ correlationId }, work);
 }
 
-
 export function currentCorrelationId(): string | undefined {
   return storage.getStore()?.correlationId;
 }
@@ -22,4 +21,12 @@ export function correlationIdOfJob(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const id = (data as { correlationId?: unknown }).correlationId;
   return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : undefined;
+}
+
+/**
+ * Runs shared work that serves many requests and jobs (the outbox relay) outside the current one's scope,
+ * so its lines are not filed under whichever job happened to start it.
+ */
+export function withoutCorrelationId<T>(work: () => T): T {
+  return storage.exit(work);
 }
