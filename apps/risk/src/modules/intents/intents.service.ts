@@ -36,8 +36,7 @@ import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../stat
 import { countDecision } from '../checks/risk-metrics';
 import { IntentSourcesRepository } from './intent-sources.repository';
 
-export type IntentOutcome =
-  { decided: true; status: RiskStatus; reasonCode: string | null } | { decided: false };
+export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: false };
 
 /**
  * Decides every intent once: the decision (row and history), the next job (OrderAccepted, or
@@ -126,7 +125,7 @@ export class IntentsService {
     void this.outbox.flush();
     if (!decided) return { decided: false };
     countDecision(decided.status, decided.reasonCode);
-    return { decided: true, status: decided.status, reasonCode: decided.reasonCode };
+    return { decided: true, status: decided.status };
   }
 
   async approve(job: IntentApproved): Promise<IntentOutcome> {
@@ -184,8 +183,9 @@ export class IntentsService {
       throw new UnrecoverableError(`intent ${job.intentId} was never held for approval by risk`);
     }
     void this.outbox.flush();
-    if (outcome.decided) countDecision(outcome.status, outcome.reasonCode);
-    return outcome;
+    if (!outcome.decided) return outcome;
+    countDecision(outcome.status, outcome.reasonCode);
+    return { decided: true, status: outcome.status };
   }
 
   /**
@@ -223,8 +223,9 @@ export class IntentsService {
       throw new UnverifiedJobError(`intent ${job.intentId} was never held for approval by risk`);
     }
     void this.outbox.flush();
-    if (outcome.decided) countDecision(outcome.status, outcome.reasonCode);
-    return outcome;
+    if (!outcome.decided) return outcome;
+    countDecision(outcome.status, outcome.reasonCode);
+    return { decided: true, status: outcome.status };
   }
 
   /**
