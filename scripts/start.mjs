@@ -28,6 +28,21 @@ const PORT_VARS = {
   gateway: 'GATEWAY_PORT',
 };
 const DEFAULT_PORTS = { gateway: 3000, 'agent-analysis': 3001, risk: 3002, execution: 3003, audit: 3004 };
+/** Each service's internal Prometheus metrics port (`<SERVICE>_METRICS_PORT`; docs/operations.md). */
+const METRICS_PORT_VARS = {
+  audit: 'AUDIT_METRICS_PORT',
+  risk: 'RISK_METRICS_PORT',
+  execution: 'EXECUTION_METRICS_PORT',
+  'agent-analysis': 'AGENT_ANALYSIS_METRICS_PORT',
+  gateway: 'GATEWAY_METRICS_PORT',
+};
+const DEFAULT_METRICS_PORTS = {
+  gateway: 9300,
+  'agent-analysis': 9301,
+  risk: 9302,
+  execution: 9303,
+  audit: 9304,
+};
 
 ensureInstalled();
 build();
@@ -97,6 +112,10 @@ function startServices(baseEnv) {
     log('all five services are ready (paper trading).');
     log(`API:      ${base}/v1   (Authorization: Bearer <key>; the first admin key is in .admin-key)`);
     log(`API docs: ${base}/docs`);
+    const metrics = APPS.map(
+      (app) => `${app} :${baseEnv[METRICS_PORT_VARS[app]] ?? DEFAULT_METRICS_PORTS[app]}`,
+    );
+    log(`Metrics:  GET /metrics on each service's internal port (${metrics.join(', ')}); docs/operations.md`);
     log(
       'A new desk starts in setup (GET /v1/setup): register the first operators and approvers (each ' +
         'generates their own key: npm run cli -- key generate), then POST /v1/setup/close. docs/runbook.md',

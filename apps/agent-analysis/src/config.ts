@@ -51,6 +51,8 @@ export const agentAnalysisEnvSchema = platformEnvSchema
     AGENT_ANALYSIS_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
     SERVICE_HOST: z.string().default('127.0.0.1'),
     AGENT_ANALYSIS_PORT: env.port(3001),
+    /** Internal port serving Prometheus metrics at /metrics (never published; docs/operations.md). */
+    AGENT_ANALYSIS_METRICS_PORT: env.port(9301),
     // Where candles come from: sim (offline, seeded), csv (replay of a file) or ccxt (public exchange data).
     MARKET_FEED: z.enum(MARKET_FEEDS).default('sim'),
     // Seed of the simulated feed: the same seed gives the same prices.

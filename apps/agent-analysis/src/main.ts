@@ -10,5 +10,6 @@ runService(async () => {
     service: 'agent-analysis',
     host: config.SERVICE_HOST,
     port: config.AGENT_ANALYSIS_PORT,
+    metrics: { host: config.SERVICE_HOST, port: config.AGENT_ANALYSIS_METRICS_PORT },
   });
 });

@@ -8,6 +8,8 @@ export const AUDIT_CONFIG = Symbol('AUDIT_CONFIG');
 export const auditEnvSchema = platformEnvSchema.extend({
   SERVICE_HOST: z.string().default('127.0.0.1'),
   AUDIT_PORT: env.port(3004),
+  /** Internal port serving Prometheus metrics at /metrics (never published; docs/operations.md). */
+  AUDIT_METRICS_PORT: env.port(9304),
   /**
    * Database role the service connects as: it may only INSERT and SELECT the audit log (the db-roles step
    * creates `desk_audit` and the audit migrations grant it; another role needs the same grants, e.g.

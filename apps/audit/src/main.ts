@@ -10,5 +10,6 @@ runService(async () => {
     service: 'audit',
     host: config.SERVICE_HOST,
     port: config.AUDIT_PORT,
+    metrics: { host: config.SERVICE_HOST, port: config.AUDIT_METRICS_PORT },
   });
 });

@@ -16,6 +16,8 @@ export const executionEnvSchema = platformEnvSchema.extend({
   EXECUTION_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
   SERVICE_HOST: z.string().default('127.0.0.1'),
   EXECUTION_PORT: env.port(3003),
+  /** Internal port serving Prometheus metrics at /metrics (never published; docs/operations.md). */
+  EXECUTION_METRICS_PORT: env.port(9303),
   // paper | testnet | live; only paper is implemented in this version.
   EXECUTION_MODE: z
     .enum(EXECUTION_MODES, { message: `must be one of ${EXECUTION_MODES.join(', ')}` })

@@ -10,5 +10,6 @@ runService(async () => {
     service: 'execution',
     host: config.SERVICE_HOST,
     port: config.EXECUTION_PORT,
+    metrics: { host: config.SERVICE_HOST, port: config.EXECUTION_METRICS_PORT },
   });
 });

@@ -13,6 +13,10 @@ export const gatewayEnvSchema = platformEnvSchema.extend({
   /** The gateway is the only service reachable from outside; it binds to loopback unless told otherwise. */
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: env.port(3000),
+  /** Internal port serving Prometheus metrics at /metrics (never published; docs/operations.md). */
+  GATEWAY_METRICS_PORT: env.port(9300),
+  /** Address of the metrics port: loopback by default, whatever GATEWAY_HOST is (the API is public, metrics are not). */
+  GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the peer address is the client. */
   GATEWAY_TRUSTED_PROXIES: env.list(''),
   /** Browser origins allowed by CORS; empty: no cross-origin access at all. */

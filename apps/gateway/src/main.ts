@@ -11,5 +11,6 @@ runService(async () => {
     ...gatewayAppOptions(config),
     host: config.GATEWAY_HOST,
     port: config.GATEWAY_PORT,
+    metrics: { host: config.GATEWAY_METRICS_HOST, port: config.GATEWAY_METRICS_PORT },
   });
 });

@@ -49,6 +49,8 @@ export const riskEnvSchema = platformEnvSchema.extend({
   RISK_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
   SERVICE_HOST: z.string().default('127.0.0.1'),
   RISK_PORT: env.port(3002),
+  /** Internal port serving Prometheus metrics at /metrics (never published; docs/operations.md). */
+  RISK_METRICS_PORT: env.port(9302),
   /** A market price older than this is not used to value an order (or to check its price band). */
   RISK_MAX_PRICE_AGE_MS: env.int(30_000, 1),
 

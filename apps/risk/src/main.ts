@@ -10,5 +10,6 @@ runService(async () => {
     service: 'risk',
     host: config.SERVICE_HOST,
     port: config.RISK_PORT,
+    metrics: { host: config.SERVICE_HOST, port: config.RISK_METRICS_PORT },
   });
 });

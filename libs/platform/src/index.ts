@@ -41,3 +41,7 @@ export * from './secrets/secrets';
 export * from './secrets/secret-catalog';
 export * from './secrets/mask';
 export * from './secrets/vault-client';
+export * from './bootstrap/correlation';
+export * from './metrics/metrics';
+export * from './metrics/metrics-server';
+export * from './metrics/queue-metrics';

@@ -10,3 +10,4 @@ export * from './faults';
 export * from './desk-api';
 export * from './fake-vault';
 export * from './private-postgres';
+export * from './promql';

@@ -17,8 +17,18 @@ const PORT_VARS: Record<AppName, string> = {
   audit: 'AUDIT_PORT',
 };
 
+const METRICS_PORT_VARS: Record<AppName, string> = {
+  gateway: 'GATEWAY_METRICS_PORT',
+  'agent-analysis': 'AGENT_ANALYSIS_METRICS_PORT',
+  risk: 'RISK_METRICS_PORT',
+  execution: 'EXECUTION_METRICS_PORT',
+  audit: 'AUDIT_METRICS_PORT',
+};
+
 export interface RunningPlatform {
   baseUrl: string;
+  /** Each service's internal metrics port (GET /metrics, Prometheus text format). */
+  metricsPorts: Record<AppName, number>;
   /** The first admin key, from the console bootstrap (as `npm start` does it). */
   adminKey: string;
   ports: Record<AppName, number>;
@@ -69,7 +79,9 @@ export async function startPlatform(options: {
 }): Promise<RunningPlatform> {
   const signing = generateKeyPairSync('ed25519');
   const ports = {} as Record<AppName, number>;
+  const metricsPorts = {} as Record<AppName, number>;
   for (const app of APPS) ports[app] = await freePort();
+  for (const app of APPS) metricsPorts[app] = await freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
@@ -81,6 +93,7 @@ export async function startPlatform(options: {
     AUDIT_SIGNING_KEY: signing.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
     AUDIT_SIGNING_PUBLIC_KEY: signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     ...Object.fromEntries(APPS.map((app) => [PORT_VARS[app], String(ports[app])])),
+    ...Object.fromEntries(APPS.map((app) => [METRICS_PORT_VARS[app], String(metricsPorts[app])])),
     ...options.env,
   };
   // Not execFileSync: a server in this process (a local Vault stand-in, a TCP link to
@@ -107,7 +120,7 @@ export async function startPlatform(options: {
     );
     const keep = (chunk: Buffer) => {
       output[app].push(chunk.toString());
-      if (output[app].length > 400) output[app].shift();
+      if (output[app].length > 4000) output[app].shift();
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -169,6 +182,7 @@ export async function startPlatform(options: {
     baseUrl: `http://127.0.0.1:${ports.gateway}`,
     adminKey: issued.key,
     ports,
+    metricsPorts,
     output,
     kill,
     restart,

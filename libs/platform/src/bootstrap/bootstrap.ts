@@ -7,6 +7,7 @@ import { ConfigError } from '../config/load-config';
 import { AllExceptionsFilter, toErrorBody } from '../errors/all-exceptions.filter';
 import { AppError } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
+import { startMetricsServer } from '../metrics/metrics-server';
 
 const MAX_URL_LENGTH = 4096;
 import { requestIdOf } from './logging';
@@ -19,6 +20,11 @@ export interface BootstrapOptions {
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
   trustedProxies?: readonly string[];
   openApi?: { title: string; description: string; version: string; bearer?: boolean };
+  /**
+   * The internal port (and address) serving Prometheus metrics at /metrics, apart from the API
+   * (`<SERVICE>_METRICS_PORT`, docs/operations.md); none: no metrics server.
+   */
+  metrics?: { host: string; port: number };
   /** Extra setup on the Fastify app before listening (security headers, CORS …). */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
@@ -30,6 +36,11 @@ export async function createService(
 ): Promise<NestFastifyApplication> {
   const app = await buildApp(module, options);
   await app.listen(options.port, options.host);
+  if (options.metrics) {
+    const server = await startMetricsServer({ service: options.service, ...options.metrics });
+    // Never what keeps the process up: shutdown is the service's (its hooks, then exit).
+    server.unref();
+  }
   return app;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { scrubDeep, scrubText } from '../secrets/mask';
+import { currentCorrelationId } from './correlation';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -35,7 +36,19 @@ export const REDACT_PATHS = [
   '*.token',
   '*.apiKey',
   '*.key',
+  // Deeper and top-level (pino's paths match one level each): a nested options or error object.
+  'authorization',
+  '*.authorization',
   '*.headers.authorization',
+  '*.*.headers.authorization',
+  'password',
+  'secret',
+  'token',
+  'apiKey',
+  '*.*.password',
+  '*.*.secret',
+  '*.*.token',
+  '*.*.apiKey',
   '*.headers["x-vault-token"]',
 ];
 
@@ -49,6 +62,12 @@ export function loggerParams(service: string, level: string): Params {
     pinoHttp: {
       level,
       base: { service },
+      // A line written while a queue job is handled carries the job's correlation id (platform-worker.ts);
+      // request lines carry the request's through customProps below.
+      mixin: () => {
+        const correlationId = currentCorrelationId();
+        return correlationId ? { correlationId } : {};
+      },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { log: scrubLogObject },
       hooks: {

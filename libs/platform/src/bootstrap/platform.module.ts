@@ -13,6 +13,7 @@ import { serviceDatabaseUrl } from '../persistence/database-roles';
 import type { DeskService } from '../persistence/database-roles';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../queue/redis.module';
+import { QUEUE_METRICS_SERVICE, QueueMetrics } from '../metrics/queue-metrics';
 import { Secrets } from '../secrets/secrets';
 import { ConfigReport } from './config-report.service';
 import { GracefulShutdown } from './graceful-shutdown.service';
@@ -74,7 +75,12 @@ export class PlatformModule {
         HealthModule,
         DiscoveryModule,
       ],
-      providers: [GracefulShutdown, ConfigReport],
+      providers: [
+        GracefulShutdown,
+        ConfigReport,
+        { provide: QUEUE_METRICS_SERVICE, useValue: options.service },
+        QueueMetrics,
+      ],
     };
   }
 }

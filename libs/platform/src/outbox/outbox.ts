@@ -15,6 +15,7 @@ import type { AuditRecord } from '../queue/audit-publisher';
 import { JobPublisher } from '../queue/job-publisher';
 import { REDIS_CLIENT } from '../queue/redis.module';
 import { OUTBOX_RECEIPTS } from './receipts';
+import { withoutCorrelationId } from '../bootstrap/correlation';
 
 export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
 
@@ -94,7 +95,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       this.again = true;
       return this.running;
     }
-    this.running = this.drain()
+    this.running = withoutCorrelationId(() => this.drain())
       .catch((error: unknown) => {
         // Retried every tick; say so at most every 30 s while the cause (database or Redis down) lasts.
         if (Date.now() - this.lastWarning < 30_000) return;

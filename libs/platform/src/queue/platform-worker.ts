@@ -1,5 +1,7 @@
-import type { Type } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { correlationIdOfJob, withCorrelationId } from '../bootstrap/correlation';
+import { jobDuration } from '../metrics/metrics';
 import { cappedBackoff, type RetryPolicy } from './retry-policy';
 
 /**
@@ -34,14 +36,53 @@ export function platformWorkerOptions(policy: RetryPolicy, options: WorkerOption
 }
 
 /**
+ * The processor as every worker runs it: each attempt is timed (desk_queue_job_duration_seconds, by queue,
+ * job name and outcome) and logged (debug when it completes, warn when it fails: the error's message only,
+ * never the payload), and every log line written while it runs carries the job's correlation id.
+ */
+export function measuredProcessor(queue: string, processor: Processor): Processor {
+  const logger = new Logger(`queue:${queue}`);
+  return async (job, token, signal) => {
+    const started = performance.now();
+    const end = jobDuration().startTimer({ queue, job_name: job.name });
+    return withCorrelationId(correlationIdOfJob(job.data), async () => {
+      const facts = () => ({
+        jobId: job.id,
+        job: job.name,
+        attempt: job.attemptsMade + 1,
+        ms: Math.round(performance.now() - started),
+      });
+      try {
+        const result: unknown = await processor(job, token, signal);
+        end({ outcome: 'completed' });
+        logger.debug(facts(), `${job.name} done`);
+        return result;
+      } catch (error) {
+        end({ outcome: 'failed' });
+        logger.warn(
+          { ...facts(), error: error instanceof Error ? error.message : String(error) },
+          `${job.name} attempt failed`,
+        );
+        throw error;
+      }
+    });
+  };
+}
+
+/**
  * The Worker class every `@Processor` gets (QueueModule registers it with BullModule), so the backoff cap,
- * the retry horizon and the stalled-job settings apply to every worker of every service.
+ * the retry horizon, the stalled-job settings and the measured processor apply to every worker of every
+ * service.
  */
 export function platformWorkerClass(policy: RetryPolicy): Type<Worker> {
   return class PlatformWorker extends Worker {
     constructor(name: string, processor?: string | URL | null | Processor, options?: WorkerOptions) {
       // BullMQ refuses a worker without options (it needs a connection); the explorer always passes them.
-      super(name, processor, options && platformWorkerOptions(policy, options));
+      super(
+        name,
+        typeof processor === 'function' ? measuredProcessor(name, processor) : processor,
+        options && platformWorkerOptions(policy, options),
+      );
     }
   };
 }

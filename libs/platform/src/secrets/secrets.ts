@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { setSecretsSource } from '../metrics/metrics';
 import { z } from 'zod';
 import { ConfigError, loadConfig, vaultEnvShape } from '../config/load-config';
 import { passwordVar } from '../config/service-env';
@@ -222,6 +223,7 @@ export async function resolveSecrets(
   }
 
   const secrets = new Secrets(service, specs, source, values, client, fallbackReason);
+  setSecretsSource(source);
   log.info('secrets resolved', {
     source,
     loaded: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, maskSecret(v)])),

@@ -3,6 +3,7 @@ import { AUDIT_QUEUE_PROCESSORS } from './audit-queue.processors';
 import { AuditLogRepository } from './audit-log.repository';
 import { AuditLogService } from './audit-log.service';
 import { AuditWorkers } from './audit-workers';
+import { ChainMetrics } from './chain-metrics.service';
 import { CheckpointService } from './checkpoint.service';
 
 @Module({
@@ -10,6 +11,7 @@ import { CheckpointService } from './checkpoint.service';
     AuditLogRepository,
     AuditLogService,
     CheckpointService,
+    ChainMetrics,
     AuditWorkers,
     ...AUDIT_QUEUE_PROCESSORS,
   ],

@@ -46,6 +46,7 @@ import {
   reducesPosition,
   type Verdict,
 } from './order-guard';
+import { observeOrderToFill } from './execution-metrics.service';
 import { OrdersRepository, type OrderRecord } from './orders.repository';
 
 type ReportedStatus = ExecutionReported['status'];
@@ -282,7 +283,7 @@ export class OrderExecutionService {
           return { status: OrderStatus.Open, changed: true };
         case 'filled':
           await this.markFilled(tx, order, state.fill);
-          return { status: OrderStatus.Filled, changed: true };
+          return { status: OrderStatus.Filled, changed: true, since: order.createdAt };
         default: {
           const unreachable: never = state;
           throw new Error(`unknown venue state ${JSON.stringify(unreachable)}`);
@@ -290,6 +291,7 @@ export class OrderExecutionService {
       }
     });
     if (outcome?.changed) void this.outbox.flush();
+    if (outcome && 'since' in outcome && outcome.since) observeOrderToFill(outcome.since);
     return outcome?.status;
   }
 

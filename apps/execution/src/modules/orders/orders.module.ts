@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ExchangeModule } from '../exchange/exchange.module';
+import { ExecutionMetrics } from './execution-metrics.service';
 import { ControlsRepository } from './controls.repository';
 import { OpenOrderTicker } from './open-order-ticker';
 import { OrderExecutionService } from './order-execution.service';
@@ -8,6 +9,13 @@ import { OrdersRepository } from './orders.repository';
 
 @Module({
   imports: [ExchangeModule],
-  providers: [OrdersRepository, ControlsRepository, OrderExecutionService, OrdersProcessor, OpenOrderTicker],
+  providers: [
+    OrdersRepository,
+    ControlsRepository,
+    OrderExecutionService,
+    OrdersProcessor,
+    OpenOrderTicker,
+    ExecutionMetrics,
+  ],
 })
 export class OrdersModule {}

@@ -25,6 +25,8 @@ export interface OrderRecord {
   /** Risk's closing order: passes while halted, and only if it reduces the position. */
   readonly reduceOnly: boolean;
   readonly approvalId: string | null;
+  /** When execution recorded it (read back from the row; a new order has none yet). */
+  readonly createdAt?: Date;
 }
 
 /** Where a tick's walk through the active orders stands (see activeOrderPage). */
@@ -54,6 +56,7 @@ interface OrderRow {
   correlation_id: string;
   reduce_only: boolean;
   approval_id: string | null;
+  created_at?: Date;
 }
 
 interface PositionRow {
@@ -196,7 +199,8 @@ export class OrdersRepository {
     { skipLocked }: { skipLocked: boolean },
   ): Promise<OrderRecord | undefined> {
     const rows: OrderRow[] = await tx.query(
-      `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id
+      `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id,
+              created_at
          FROM execution.orders
         WHERE id = $1 AND status = ANY($2::text[])
         FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
@@ -216,7 +220,24 @@ export class OrdersRepository {
       correlationId: row.correlation_id,
       reduceOnly: row.reduce_only,
       approvalId: row.approval_id,
+      ...(row.created_at ? { createdAt: row.created_at } : {}),
     };
+  }
+
+  /** Orders by status, and the age of the oldest order in each status that may still fill (metrics). */
+  async statusCounts(): Promise<{ status: OrderStatus; orders: number; oldestActiveAgeSeconds: number }[]> {
+    const rows: { status: OrderStatus; orders: string; oldest: string | null }[] = await this.db.query(
+      `SELECT status, count(*)::text AS orders,
+              CASE WHEN status = ANY($1::text[])
+                   THEN extract(epoch FROM now() - min(created_at))::text END AS oldest
+         FROM execution.orders GROUP BY status`,
+      [[...ACTIVE_STATUSES]],
+    );
+    return rows.map((r) => ({
+      status: r.status,
+      orders: Number(r.orders),
+      oldestActiveAgeSeconds: r.oldest === null ? 0 : Number(r.oldest),
+    }));
   }
 
   async setStatus(tx: EntityManager, id: string, status: OrderStatus): Promise<void> {

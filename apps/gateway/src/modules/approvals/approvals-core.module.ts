@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SetupModule } from '../setup/setup.module';
 import { ApprovalExecutor } from './approval-executor';
 import { ApprovalHoldsRepository } from './approval-holds.repository';
+import { ApprovalMetrics } from './approval-metrics.service';
 import { ApprovalsRepository } from './approvals.repository';
 import { ApprovalsService } from './approvals.service';
 
@@ -11,7 +12,13 @@ import { ApprovalsService } from './approvals.service';
  */
 @Module({
   imports: [SetupModule],
-  providers: [ApprovalsRepository, ApprovalHoldsRepository, ApprovalsService, ApprovalExecutor],
+  providers: [
+    ApprovalsRepository,
+    ApprovalHoldsRepository,
+    ApprovalsService,
+    ApprovalExecutor,
+    ApprovalMetrics,
+  ],
   exports: [ApprovalsService, ApprovalExecutor],
 })
 export class ApprovalsCoreModule {}

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalKind } from '@desk/contracts';
 import { returnedRows } from '@desk/platform';
+import { observeApprovalDecision } from './approval-metrics';
 
 export type ApprovalStatus = 'pending' | 'denied' | 'expired' | 'executed' | 'refused';
 
@@ -204,13 +205,27 @@ export class ApprovalsRepository {
     status: Exclude<ApprovalStatus, 'pending'>,
     reason: string | null,
   ): Promise<void> {
-    await tx.query(
-      `UPDATE gateway.approval_requests
+    const rows = returnedRows<{ kind: string; seconds: string; first: boolean }>(
+      await tx.query(
+        `UPDATE gateway.approval_requests
           SET status = $2, status_reason = $3, decided_at = COALESCE(decided_at, now()),
               executed_at = CASE WHEN $2 = 'executed' THEN now() ELSE executed_at END
-        WHERE id = $1`,
-      [id, status, reason],
+        WHERE id = $1
+        RETURNING kind, extract(epoch FROM decided_at - created_at)::text AS seconds, decided_at = now() AS first`,
+        [id, status, reason],
+      ),
     );
+    const row = rows[0];
+    // The request left pending in this transaction: its time to decision.
+    if (row?.first) observeApprovalDecision(row.kind, status, Number(row.seconds));
+  }
+
+  /** Pending requests by kind (metrics). */
+  async pendingCounts(): Promise<{ kind: string; pending: number }[]> {
+    const rows: { kind: string; pending: string }[] = await this.db.query(
+      `SELECT kind, count(*)::text AS pending FROM gateway.approval_requests WHERE status = 'pending' GROUP BY kind`,
+    );
+    return rows.map((r) => ({ kind: r.kind, pending: Number(r.pending) }));
   }
 
   /** Pending requests past their expiry, locked for the sweeper (skipping ones being decided right now). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { recordVerification } from './audit-verification-metrics';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { parseAnchor, VerifyTimeoutError, type ChainHead } from '@desk/audit-chain';
 import type { Actor } from '@desk/contracts';
@@ -125,6 +126,7 @@ export class AuditVerificationService implements OnApplicationShutdown {
         done = finish({ status: 'failed', message: `verification could not complete (errorId ${errorId})` });
       }
     }
+    recordVerification(done.status);
     try {
       await this.runs.save(done);
     } catch (error) {

@@ -33,6 +33,7 @@ import { RiskCheckService } from '../checks/risk-check.service';
 import type { RiskDecision, RiskFigures } from '../checks/risk-rule';
 import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../state/intents.repository';
+import { countDecision } from '../checks/risk-metrics';
 import { IntentSourcesRepository } from './intent-sources.repository';
 
 export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: false };
@@ -67,7 +68,7 @@ export class IntentsService {
     await this.verifySource(intent);
     const prices = await this.checks.marketPrices();
     const now = new Date();
-    const status = await this.repository.transaction(async (tx): Promise<RiskStatus | undefined> => {
+    const decided = await this.repository.transaction(async (tx): Promise<DecisionRecord | undefined> => {
       // Evaluated and recorded under the book lock: decisions take turns, each sees the ones before.
       const tradingState = await this.book.hold(tx);
       const { decision, approval } = await this.checks.evaluate(tx, {
@@ -119,10 +120,12 @@ export class IntentsService {
           approvalContext: approval.context,
         },
       );
-      return record.status;
+      return record;
     });
     void this.outbox.flush();
-    return status ? { decided: true, status } : { decided: false };
+    if (!decided) return { decided: false };
+    countDecision(decided.status, decided.reasonCode);
+    return { decided: true, status: decided.status };
   }
 
   async approve(job: IntentApproved): Promise<IntentOutcome> {
@@ -156,7 +159,7 @@ export class IntentsService {
           held: held.order,
           approved: job.order,
         });
-        return { decided: true, status: record.status } as const;
+        return { decided: true, status: record.status, reasonCode: record.reasonCode } as const;
       }
       // Every check again except the two-man rule: limits or the trading state may have changed. The
       // order goes on exactly as approved (same strings: execution checks the approval's hash of them).
@@ -173,14 +176,16 @@ export class IntentsService {
       await this.announce(tx, job.intentId, held.actor, job.order, held.correlationId, decision, record, {
         approvalId: job.approvalId,
       });
-      return { decided: true, status: record.status } as const;
+      return { decided: true, status: record.status, reasonCode: record.reasonCode } as const;
     });
     if (outcome === 'unknown') {
       await this.refuseUnknownApproval(job);
       throw new UnrecoverableError(`intent ${job.intentId} was never held for approval by risk`);
     }
     void this.outbox.flush();
-    return outcome;
+    if (!outcome.decided) return outcome;
+    countDecision(outcome.status, outcome.reasonCode);
+    return { decided: true, status: outcome.status };
   }
 
   /**
@@ -212,13 +217,15 @@ export class IntentsService {
         reason: job.reason,
         approvalId: job.approvalId,
       });
-      return { decided: true, status: record.status } as const;
+      return { decided: true, status: record.status, reasonCode: record.reasonCode } as const;
     });
     if (outcome === 'unknown') {
       throw new UnverifiedJobError(`intent ${job.intentId} was never held for approval by risk`);
     }
     void this.outbox.flush();
-    return outcome;
+    if (!outcome.decided) return outcome;
+    countDecision(outcome.status, outcome.reasonCode);
+    return { decided: true, status: outcome.status };
   }
 
   /**

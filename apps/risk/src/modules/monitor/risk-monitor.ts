@@ -9,6 +9,7 @@ import { PositionsRepository } from '../state/positions.repository';
 import { RiskOrdersService } from '../state/risk-orders.service';
 import { TradingStateRepository, type TradingStateRecord } from '../state/trading-state.repository';
 import { TradingStateService, isMoreRestrictive } from '../state/trading-state.service';
+import { countBreakerTrip, countBreakerWarning, recordBreaker, recordTick } from '../checks/risk-metrics';
 import { Breaker, type Observation } from './breaker';
 import { PriceHistory, nthLargestMove } from './price-history';
 import { stopLossCheck, stopLossPctFor } from './stop-loss';
@@ -126,6 +127,7 @@ export class RiskMonitor implements OnModuleDestroy {
   private async checkDrawdown(state: TradingStateRecord, book: Book, pricesKey: string): Promise<void> {
     const peak = await this.equity.updatePeak(book.equity);
     const drawdown = peak.gt(0) ? Money.max(peak.minus(book.equity).dividedBy(peak), 0) : money('0');
+    recordTick(state.state, book, peak, drawdown);
     await this.judge(this.drawdown, ratio(drawdown), `${pricesKey}|${toWire(book.equity)}`, state, {
       peakEquity: toWire(peak),
       equity: toWire(book.equity),
@@ -169,6 +171,7 @@ export class RiskMonitor implements OnModuleDestroy {
     const o = breaker.observe(value, key);
     if (!o.counted) return o;
     const { name, threshold, action, consecutive } = breaker.settings;
+    recordBreaker(name, o.value, threshold);
     const numbers = {
       breaker: name,
       limit: toWire(threshold),
@@ -185,6 +188,7 @@ export class RiskMonitor implements OnModuleDestroy {
         `breaker ${name} at ${toWire(o.value)}: 80 % of its threshold ${toWire(threshold)}`,
       );
       await this.record(AuditAction.BreakerWarning, { type: 'breaker', id: name }, numbers);
+      countBreakerWarning(name);
     }
     if (o.breached && !o.trip) {
       this.logger.warn(numbers, `breaker ${name} breached (${o.consecutive} of ${consecutive})`);
@@ -209,8 +213,10 @@ export class RiskMonitor implements OnModuleDestroy {
       }),
     );
     void this.outbox.flush();
-    if (outcome.applied)
+    if (outcome.applied) {
+      countBreakerTrip(name);
       this.logger.error(numbers, `BREAKER ${name} TRIPPED: trading ${outcome.from} -> ${action}`);
+    }
   }
 
   private async checkStopLosses(
