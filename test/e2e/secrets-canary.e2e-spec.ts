@@ -11,14 +11,19 @@ import {
   dropDatabase,
   issueOperatorKey,
   migrateAll,
+  startFakeSentry,
   startFakeVault,
   startPlatform,
   testEnv,
   uniquePrefix,
   waitFor,
+  type FakeSentry,
   type FakeVault,
   type RunningPlatform,
 } from '@desk/testing';
+import { Queue } from 'bullmq';
+import { JobName, QueueName } from '@desk/contracts';
+import { redisOptions } from '@desk/platform';
 
 const SERVICE_PREFIX = {
   gateway: 'GATEWAY',
@@ -47,6 +52,7 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
   let platform: RunningPlatform;
   let redis: Redis;
   let hook: Server;
+  let sentry: FakeSentry;
   const deliveries: { headers: IncomingHttpHeaders; body: string }[] = [];
   const bodies: string[] = [];
   const secrets: Record<string, string> = {};
@@ -60,6 +66,7 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
     migrateAll(db.url);
     redis = new Redis(env.redisUrl);
     vault = await startFakeVault();
+    sentry = await startFakeSentry();
     hook = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -93,7 +100,10 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
       vault.put(`desk/${app}/redis`, { password: secrets[`${app} redis password`] });
     }
     secrets['sentry dsn key'] = canary('sentry');
-    vault.put('desk/shared/sentry', { dsn: `https://${secrets['sentry dsn key']}@sentry.invalid/1` });
+    // Error reports go to a local stand-in for Sentry's ingest, with the canary as the DSN's public key.
+    vault.put('desk/shared/sentry', {
+      dsn: sentry.dsn.replace(/\/\/[^@]+@/, `//${secrets['sentry dsn key']}@`),
+    });
     secrets['binance api key'] = canary('binancekey');
     secrets['binance api secret'] = canary('binancesecret');
     vault.put('desk/execution/exchanges/binance', {
@@ -127,6 +137,7 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
     await platform?.stop();
     redis?.disconnect();
     await vault?.close();
+    await sentry?.close();
     await new Promise((r) => hook?.close(r));
     if (db) await dropDatabase(db.name);
     await clearRedisPrefix(prefix);
@@ -191,7 +202,18 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
     await new Promise((r) => setTimeout(r, 1500));
   });
 
-  it('finds no canary in logs, error bodies, Redis (job payloads) or the database (audit records)', async () => {
+  it('finds no canary in logs, error bodies, Redis (job payloads), the database (audit records) or error reports', async () => {
+    // A malformed job risk's processor refuses: reported to Sentry (as every service's errors would be).
+    const intents = new Queue(QueueName.Intents, { connection: redisOptions(env.redisUrl), prefix });
+    await intents.add(JobName.IntentSubmitted, {
+      schemaVersion: 1,
+      intentId: 'not-a-uuid',
+    });
+    await intents.close();
+    await waitFor(
+      () => sentry.events.find((e) => e.event.tags?.service === 'risk' && e.event.tags?.origin === 'queue'),
+      { what: "risk's failed job at the Sentry stand-in" },
+    );
     const logs = APPS.map((app) => platform.output[app].join('')).join('\n');
     expect(logs).toContain('secrets resolved');
     expect(logs).toContain('configuration (secrets masked)'); // each service's config dump
@@ -213,7 +235,15 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
     });
     expect(database).toContain('order.received'); // audit records were there to search
 
-    const places = { logs, 'error bodies': bodies.join('\n'), redis: redisText.join('\n'), database };
+    // The DSN's public key is what identifies the project to Sentry: it is sent there by design, nowhere else.
+    const reports = sentry.rawBodies.join('\n').split(secrets['sentry dsn key']!).join('[dsn key]');
+    const places = {
+      logs,
+      'error bodies': bodies.join('\n'),
+      redis: redisText.join('\n'),
+      database,
+      'error reports (Sentry)': reports,
+    };
     const all = {
       ...secrets,
       ...Object.fromEntries(vault.issuedTokens.map((t, i) => [`vault token ${i}`, t])),

@@ -11,3 +11,4 @@ export * from './desk-api';
 export * from './fake-vault';
 export * from './private-postgres';
 export * from './promql';
+export * from './fake-sentry';

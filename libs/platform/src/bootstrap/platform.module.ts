@@ -16,7 +16,11 @@ import { RedisModule } from '../queue/redis.module';
 import { QUEUE_METRICS_SERVICE, QueueMetrics } from '../metrics/queue-metrics';
 import { Secrets } from '../secrets/secrets';
 import { ConfigReport } from './config-report.service';
+import { ErrorReportingFlush, initErrorReporting } from '../observability/error-reporting';
 import { GracefulShutdown } from './graceful-shutdown.service';
+
+/** The desk's version (the root package's), Sentry's default release. */
+const DESK_VERSION = '0.1.0';
 import { loggerParams } from './logging';
 
 export interface PlatformOptions<C extends PlatformConfig> {
@@ -53,6 +57,12 @@ export class PlatformModule {
           Object.entries(config).filter((e): e is [string, string] => typeof e[1] === 'string'),
         ),
       );
+    initErrorReporting({
+      service: options.service,
+      dsn: config.SENTRY_DSN,
+      environment: config.SENTRY_ENVIRONMENT ?? config.NODE_ENV,
+      release: config.SENTRY_RELEASE ?? `desk@${DESK_VERSION}`,
+    });
     // From Vault, the database password is asked for on every new connection (rotation without restart).
     const password = secrets.databasePassword();
     return {
@@ -78,6 +88,7 @@ export class PlatformModule {
       providers: [
         GracefulShutdown,
         ConfigReport,
+        ErrorReportingFlush,
         { provide: QUEUE_METRICS_SERVICE, useValue: options.service },
         QueueMetrics,
       ],

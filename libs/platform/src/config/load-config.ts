@@ -91,8 +91,12 @@ export const vaultEnvShape = {
   VAULT_CACHE_TTL_MS: env.int(60_000, 0, 24 * 3600_000),
   /** Live trading refuses to start on environment secrets while Vault is configured but down, unless true. */
   SECRETS_ALLOW_LIVE_FALLBACK: env.bool(false),
-  /** Sentry DSN, a secret (Vault: shared/sentry, key dsn). Error reporting is not wired yet. */
-  SENTRY_DSN: z.string().optional(),
+  /** Sentry DSN, a secret (Vault: shared/sentry, key dsn): errors are reported to Sentry when set. */
+  SENTRY_DSN: env.url(['http', 'https']).optional(),
+  /** Sentry's environment tag; NODE_ENV when unset. */
+  SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
+  /** Sentry's release; `desk@<version>` when unset. */
+  SENTRY_RELEASE: z.string().min(1).max(200).optional(),
 };
 
 /** Variables every service shares. */

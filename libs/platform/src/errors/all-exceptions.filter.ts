@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldProblem } from './app-error';
 import { dependencyFailureOf } from './dependency-failure';
 import { ErrorCode, httpStatusOf } from './error-code';
+import { reportError } from '../observability/error-reporting';
 
 /** Seconds a client is told to wait after a 503 for a dependency that is down. */
 export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
@@ -73,6 +74,7 @@ export function toErrorBody(
     };
   }
   logger.error({ err: exception, errorId, requestId }, 'unhandled error');
+  reportError(exception, { origin: 'http', errorId, requestId });
   return {
     status: 500,
     body: { error: { code: ErrorCode.Internal, message: 'internal error', requestId, errorId } },

@@ -1,4 +1,5 @@
 import { Logger, type Type } from '@nestjs/common';
+import { reportError } from '../observability/error-reporting';
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { correlationIdOfJob, withCorrelationId } from '../bootstrap/correlation';
 import { jobDuration } from '../metrics/metrics';
@@ -63,6 +64,14 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
           { ...facts(), error: error instanceof Error ? error.message : String(error) },
           `${job.name} attempt failed`,
         );
+        reportError(error, {
+          origin: 'queue',
+          queue,
+          jobName: job.name,
+          ...(job.id ? { jobId: job.id } : {}),
+          attempt: job.attemptsMade + 1,
+          ...(correlationIdOfJob(job.data) ? { correlationId: correlationIdOfJob(job.data) } : {}),
+        });
         throw error;
       }
     });
