@@ -211,7 +211,8 @@ describe('no secret leaks: canary values in every secret, served by a local Vaul
     });
     await intents.close();
     await waitFor(
-      () => sentry.events.find((e) => e.event.tags?.service === 'risk' && e.event.tags?.origin === 'queue'),
+      async () =>
+        sentry.events.find((e) => e.event.tags?.service === 'risk' && e.event.tags?.origin === 'queue'),
       { what: "risk's failed job at the Sentry stand-in" },
     );
     const logs = APPS.map((app) => platform.output[app].join('')).join('\n');

@@ -45,9 +45,12 @@ describe('errors reach Sentry, scrubbed (local Sentry ingest stand-in, real Post
     });
     expect(res.statusCode).toBe(500);
     const errorId = res.json().error.errorId as string;
-    const received = await waitFor(() => sentry.events.find((e) => e.event.tags?.error_id === errorId), {
-      what: 'the 500 at the Sentry stand-in',
-    });
+    const received = await waitFor(
+      async () => sentry.events.find((e) => e.event.tags?.error_id === errorId),
+      {
+        what: 'the 500 at the Sentry stand-in',
+      },
+    );
     expect(received.event).toMatchObject({
       environment: 'test-desk',
       release: 'desk@test',
