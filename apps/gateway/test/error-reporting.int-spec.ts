@@ -67,7 +67,7 @@ describe('errors reach Sentry, scrubbed (local Sentry ingest stand-in, real Post
       apiKey: VAULT_TOKEN,
     });
     const received = await waitFor(
-      () =>
+      async () =>
         sentry.events.find(
           (e) => e.event.tags?.origin === 'queue' && e.event.tags?.queue === QueueName.Approvals,
         ),
