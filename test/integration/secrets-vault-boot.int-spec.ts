@@ -32,6 +32,7 @@ async function startService(app: AppName, portVar: string, extra: Record<string,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: uniquePrefix('vault'),
     [portVar]: String(port),
+    [portVar.replace(/_PORT$/, '_METRICS_PORT')]: String(await freePort()),
     ...extra,
   };
   const output: string[] = [];
@@ -84,7 +85,7 @@ describe('a service booted with its secrets only in a local Vault stand-in (no V
     });
     vault.put('desk/audit/signing', { private_key: signingKey });
     vault.put('desk/audit/database', { password: 'audit-db-password-from-vault' });
-    vault.put('desk/shared/sentry', { dsn: 'https://canary-dsn-key@sentry.invalid/7' });
+    vault.put('desk/shared/sentry', { dsn: 'https://canarydsnkey0123@sentry.invalid/7' });
   });
   afterEach(async () => {
     await stop(running);
@@ -119,7 +120,12 @@ describe('a service booted with its secrets only in a local Vault stand-in (no V
       config: { AUDIT_SIGNING_KEY: `****${signingKey.slice(-4)}`, SENTRY_DSN: '****id/7' },
       secrets: { source: 'vault' },
     });
-    for (const secret of [signingKey, 'audit-db-password-from-vault', 'canary-dsn-key', 'audit-secret-id']) {
+    for (const secret of [
+      signingKey,
+      'audit-db-password-from-vault',
+      'canarydsnkey0123',
+      'audit-secret-id',
+    ]) {
       expect(printed).not.toContain(secret);
     }
   });

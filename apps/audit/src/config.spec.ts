@@ -10,6 +10,21 @@ const base = {
 };
 
 describe('audit configuration', () => {
+  it('refuses a Sentry DSN the SDK could not parse, without echoing it (it is a secret)', () => {
+    const dsn = 'https://not-a-valid-key@sentry.example/7';
+    let message = '';
+    try {
+      loadAuditConfig({ ...base, SENTRY_DSN: dsn });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SENTRY_DSN: must be a Sentry DSN/);
+    expect(message).not.toContain('not-a-valid-key');
+    expect(loadAuditConfig({ ...base, SENTRY_DSN: 'https://0a1b2c@o1.ingest.sentry.io/42' }).SENTRY_DSN).toBe(
+      'https://0a1b2c@o1.ingest.sentry.io/42',
+    );
+  });
+
   it('refuses to boot without a signing key, saying how to make one', () => {
     expect(() => loadAuditConfig({ ...base, AUDIT_SIGNING_KEY: undefined })).toThrow(ConfigError);
     expect(() => loadAuditConfig({ ...base, AUDIT_SIGNING_KEY: undefined })).toThrow(

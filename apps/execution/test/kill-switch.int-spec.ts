@@ -55,6 +55,7 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
     h = await ExecutionHarness.create('killswitch', shared);
     redis = new Redis(testEnv().redisUrl);
     const port = await freePort();
+    const metricsPort = await freePort();
     risk = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'risk', 'dist', 'main.js')], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -64,6 +65,7 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
         REDIS_URL: testEnv().redisUrl,
         REDIS_PREFIX: h.prefix,
         RISK_PORT: String(port),
+        RISK_METRICS_PORT: String(metricsPort),
         RISK_BREAKER_INTERVAL_MS: '200',
         RISK_STOP_LOSS_PCT: 'ETH/USDT=0.05',
         ...shared,

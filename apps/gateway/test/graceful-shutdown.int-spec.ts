@@ -116,6 +116,7 @@ describe('SIGTERM while a job cannot finish', () => {
     await setup.close();
 
     const port = await freePort();
+    const metricsPort = await freePort();
     const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'gateway', 'dist', 'main.js')], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -123,6 +124,7 @@ describe('SIGTERM while a job cannot finish', () => {
         REDIS_URL: testEnv().redisUrl,
         REDIS_PREFIX: prefix,
         GATEWAY_PORT: String(port),
+        GATEWAY_METRICS_PORT: String(metricsPort),
         TRADING_SYMBOLS: 'BTC/USDT,ETH/USDT',
         LOG_LEVEL: 'silent',
         SHUTDOWN_TIMEOUT_MS: '1000',

@@ -77,6 +77,7 @@ describe('risk: two processes side by side, the leader SIGKILLed mid-flow', () =
 
   async function startRisk(name: string): Promise<RiskProcess> {
     const port = await freePort();
+    const metricsPort = await freePort();
     const child = spawn(
       process.execPath,
       ['--enable-source-maps', join(REPO_ROOT, 'apps', 'risk', 'dist', 'main.js')],
@@ -89,6 +90,7 @@ describe('risk: two processes side by side, the leader SIGKILLed mid-flow', () =
           REDIS_URL: env.redisUrl,
           REDIS_PREFIX: prefix,
           RISK_PORT: String(port),
+          RISK_METRICS_PORT: String(metricsPort),
           RISK_LEADER_POLL_MS: '250',
           RISK_LEADER_SESSION_TIMEOUT_MS: '3000',
           RISK_MAX_ORDERS_PER_DAY: String(MAX_ORDERS_PER_DAY),

@@ -63,6 +63,9 @@ export const env = {
       ),
 };
 
+/** What the Sentry SDK accepts as a DSN (its public key: letters, digits and _; a numeric project id). */
+const SENTRY_DSN_RE = /^https?:\/\/\w+(:\w+)?@(\[[:.%\w]+\]|[\w.-]+)(:\d+)?\/([^?#]*\/)?\d+$/;
+
 /**
  * Where secrets come from (docs/secrets.md). Without VAULT_ADDR, from the environment; with it, from Vault
  * KV v2, the service authenticating with its own `<SERVICE>_VAULT_TOKEN` or `<SERVICE>_VAULT_ROLE_ID` and
@@ -91,8 +94,14 @@ export const vaultEnvShape = {
   VAULT_CACHE_TTL_MS: env.int(60_000, 0, 24 * 3600_000),
   /** Live trading refuses to start on environment secrets while Vault is configured but down, unless true. */
   SECRETS_ALLOW_LIVE_FALLBACK: env.bool(false),
-  /** Sentry DSN, a secret (Vault: shared/sentry, key dsn): errors are reported to Sentry when set. */
-  SENTRY_DSN: env.url(['http', 'https']).optional(),
+  /**
+   * Sentry DSN, a secret (Vault: shared/sentry, key dsn): errors are reported to Sentry when set. Its format
+   * is checked here: the Sentry SDK would print a DSN it cannot parse, secret and all.
+   */
+  SENTRY_DSN: z
+    .string()
+    .regex(SENTRY_DSN_RE, 'must be a Sentry DSN such as https://<public key>@<host>/<project id>')
+    .optional(),
   /** Sentry's environment tag; NODE_ENV when unset. */
   SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
   /** Sentry's release; `desk@<version>` when unset. */
