@@ -1,6 +1,7 @@
 import { Logger, type Type } from '@nestjs/common';
 import { reportError } from '../observability/error-reporting';
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { QueueName } from '@desk/contracts';
 import { correlationIdOfJob, withCorrelationId } from '../bootstrap/correlation';
 import { jobDuration } from '../metrics/metrics';
 import { cappedBackoff, type RetryPolicy } from './retry-policy';
@@ -37,12 +38,27 @@ export function platformWorkerOptions(policy: RetryPolicy, options: WorkerOption
 }
 
 /**
+ * The queues whose handled jobs are an order's (or a command's) story, logged at info: an intent decided, an
+ * order placed, a fill or cancel applied, an approval opened, a control command applied. `grep <correlation
+ * id>` over the services' logs shows them at the default level; the rest (audit events, projection updates,
+ * agent runs) at debug, as they are many and the audit log holds them anyway.
+ */
+const STORY_QUEUES: ReadonlySet<string> = new Set([
+  QueueName.Intents,
+  QueueName.Orders,
+  QueueName.Executions,
+  QueueName.Approvals,
+  QueueName.Control,
+]);
+
+/**
  * The processor as every worker runs it: each attempt is timed (desk_queue_job_duration_seconds, by queue,
- * job name and outcome) and logged (debug when it completes, warn when it fails: the error's message only,
+ * job name and outcome) and logged (info or debug when it completes, see STORY_QUEUES; warn when it fails: the error's message only,
  * never the payload), and every log line written while it runs carries the job's correlation id.
  */
 export function measuredProcessor(queue: string, processor: Processor): Processor {
   const logger = new Logger(`queue:${queue}`);
+  const logDone = STORY_QUEUES.has(queue) ? logger.log.bind(logger) : logger.debug.bind(logger);
   return async (job, token, signal) => {
     const started = performance.now();
     const end = jobDuration().startTimer({ queue, job_name: job.name });
@@ -56,7 +72,7 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
       try {
         const result: unknown = await processor(job, token, signal);
         end({ outcome: 'completed' });
-        logger.debug(facts(), `${job.name} done`);
+        logDone(facts(), `${job.name} done`);
         return result;
       } catch (error) {
         end({ outcome: 'failed' });
