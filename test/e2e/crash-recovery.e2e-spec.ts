@@ -92,6 +92,7 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
       ids.push(r.body.id as string);
     }
     const activeKey = `${prefix}:${queue}:active`;
+    // On a failure here, the lock goes with the test: the next case must not find it still held.
     const held = await waitFor(
       async () => {
         const active = (await redis.lrange(activeKey, 0, -1)).filter((id) => ids.includes(id));
@@ -106,8 +107,12 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
           `active jobs ${JSON.stringify(active)}, ${waiting.rows[0].n} sessions waiting on a lock`,
         );
       },
-      { timeoutMs: 30_000, what: `the orders' jobs to be active in ${app}, held by the lock` },
-    );
+      { timeoutMs: 60_000, what: `the orders' jobs to be active in ${app}, held by the lock` },
+    ).catch(async (error: unknown) => {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+      throw error;
+    });
 
     await platform.kill(app, 'SIGKILL');
     await blocker.query('ROLLBACK');
