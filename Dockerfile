@@ -7,18 +7,31 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # ── build: every dependency, compile, then keep production dependencies only ─────────────────────────
 FROM ${NODE_IMAGE} AS build
 ARG PNPM_VERSION=10.34.8
+USER root
 WORKDIR /src
 RUN npm install --global --no-audit --no-fund "pnpm@${PNPM_VERSION}"
+ENV CI=1
+# Manifests first: the dependency layer is rebuilt only when they or the lockfile change.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY apps/gateway/package.json apps/gateway/
+COPY apps/agent-analysis/package.json apps/agent-analysis/
+COPY apps/risk/package.json apps/risk/
+COPY apps/execution/package.json apps/execution/
+COPY apps/audit/package.json apps/audit/
+COPY libs/contracts/package.json libs/contracts/
+COPY libs/platform/package.json libs/platform/
+COPY libs/audit-chain/package.json libs/audit-chain/
+COPY libs/testing/package.json libs/testing/
+RUN pnpm install --frozen-lockfile
 COPY . .
-ENV TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 CI=1
-RUN pnpm install --frozen-lockfile \
-  && pnpm exec turbo run build --output-logs=errors-only \
+RUN pnpm --recursive --workspace-concurrency=2 run build \
   && pnpm install --frozen-lockfile --prod \
   && rm -rf node_modules/.cache node_modules/.pnpm/node_modules/.cache \
   && find apps libs -name '*.tsbuildinfo' -delete
 
 # ── runtime: compiled code and production dependencies, owned by root, run by an unprivileged user ───
 FROM ${NODE_IMAGE}
+USER root
 # tini: a real init as PID 1 (reaps zombies, forwards SIGTERM to Node.js for its graceful shutdown).
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini ca-certificates \

@@ -14,8 +14,10 @@ export const STAND_INS = {
   NODE_IMAGE: 'desk-stand-in/node:20-bookworm',
   POSTGRES_IMAGE: 'desk-stand-in/postgres:15',
   REDIS_IMAGE: 'desk-stand-in/redis:7',
+  PROMETHEUS_IMAGE: 'desk-stand-in/prometheus:2',
 };
 const BASE_IMAGE = 'desk-stand-in/debian:bookworm';
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 const quiet = (command, args, options = {}) => spawnSync(command, args, { stdio: 'ignore', ...options });
 const has = (command, arg = '--version') => quiet(command, [arg]).status === 0;
@@ -87,6 +89,9 @@ export function ensureStandIns() {
       const npm = join(dirname(realpathSync(process.execPath)), '..', 'lib', 'node_modules', 'npm');
       if (!existsSync(npm)) fail(`npm not found next to ${process.execPath} (looked in ${npm})`);
       cpSync(npm, join(context, 'npm'), { recursive: true });
+      // The machine's trust store: on a network whose egress re-signs TLS, the image must trust what the
+      // host trusts to reach the npm registry during the build.
+      copyFileSync(process.env.NODE_EXTRA_CA_CERTS ?? HOST_CA_BUNDLE, join(context, 'ca-certificates.crt'));
       copyFileSync(join(dir, 'node.Dockerfile'), join(context, 'Dockerfile'));
       buildImage(STAND_INS.NODE_IMAGE, context, { BASE_IMAGE });
     } finally {
@@ -96,9 +101,23 @@ export function ensureStandIns() {
   for (const [name, file] of [
     ['POSTGRES_IMAGE', 'postgres'],
     ['REDIS_IMAGE', 'redis'],
+    ['PROMETHEUS_IMAGE', 'prometheus'],
   ]) {
     if (imageExists(STAND_INS[name])) continue;
-    run('docker', ['build', '--quiet', '-t', STAND_INS[name], '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`,
-      '-f', join(dir, `${file}.Dockerfile`), dir], { env: { DOCKER_BUILDKIT: '0' } });
+    run(
+      'docker',
+      [
+        'build',
+        '--quiet',
+        '-t',
+        STAND_INS[name],
+        '--build-arg',
+        `BASE_IMAGE=${BASE_IMAGE}`,
+        '-f',
+        join(dir, `${file}.Dockerfile`),
+        dir,
+      ],
+      { env: { DOCKER_BUILDKIT: '0' } },
+    );
   }
 }

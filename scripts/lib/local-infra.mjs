@@ -9,13 +9,15 @@ const require = createRequire(join(ROOT, 'libs', 'testing', 'package.json'));
 
 /** `adminUrl`: a superuser's connection to the platform's database; `env`: the set-up's environment. */
 export async function ensureLocalInfra(adminUrl, env) {
-  const { ensureInfra } = require('@desk/testing');
   const { DESK_SERVICES, OWNER_PASSWORD_VAR, ensureDatabaseRoles, passwordVar } = require('@desk/platform');
   const { Client } = require('pg');
   const url = new URL(adminUrl);
   const isLocal = ['127.0.0.1', 'localhost', '::1'].includes(url.hostname);
   // A Redis started here keeps its append-only file under .run/redis (noeviction; see docs/runbook.md).
-  if (isLocal) await ensureInfra(log, { redisDataDir: join(ROOT, '.run', 'redis') });
+  if (isLocal) {
+    const { ensureInfra } = require('@desk/testing');
+    await ensureInfra(log, { redisDataDir: join(ROOT, '.run', 'redis') });
+  }
   const database = decodeURIComponent(url.pathname.slice(1));
   if (!/^[A-Za-z0-9_]{1,63}$/.test(database)) fail(`DATABASE_URL names an unusable database "${database}"`);
   if (new URL(env.DATABASE_URL ?? adminUrl).pathname !== url.pathname) {
