@@ -123,6 +123,9 @@ describe('docker-compose.yml', () => {
       expect(redis).toContain(flag);
     }
     expect(services.redis.environment?.REDIS_PASSWORD).toMatch(/^\$\{REDIS_PASSWORD:\?/);
+    // Both run as their image's unprivileged user from the start, with no capability added back.
+    expect([services.postgres.user, services.redis.user]).toEqual(['postgres', 'redis']);
+    expect([services.postgres.cap_add, services.redis.cap_add]).toEqual([undefined, undefined]);
   });
 
   it('Grafana has no default admin password', () => {
