@@ -3,6 +3,9 @@
 # POSTGRES_INITDB_ARGS, PGDATA), run as the unprivileged user postgres.
 ARG BASE_IMAGE=debian:bookworm-slim
 FROM ${BASE_IMAGE}
+# The official image's uid and gid (999), so that docker-compose.yml's tmpfs for the socket fits both.
+RUN groupadd --system --gid 999 postgres \
+  && useradd --system --uid 999 --gid postgres --home-dir /var/lib/postgresql --shell /bin/bash postgres
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-15 \
   && rm -rf /var/lib/apt/lists/* && mkdir -p /var/lib/postgresql/data /var/run/postgresql \
   && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
