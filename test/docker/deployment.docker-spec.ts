@@ -104,6 +104,7 @@ describe('docker-compose deployment (stand-in images, local fake Vault)', () => 
       env[`${p}_DATABASE_PASSWORD`] = secret();
       env[`${p}_REDIS_PASSWORD`] = secret();
     }
+    stackEnv = env;
     writeFileSync(
       envFile,
       Object.entries(env)
