@@ -62,7 +62,7 @@ export async function ensureDocker() {
 function buildImage(tag, context, args = {}) {
   log(`building ${tag}`);
   const buildArgs = Object.entries(args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
-  run('docker', ['build', '--quiet', '-t', tag, ...buildArgs, context], { env: { DOCKER_BUILDKIT: '0' } });
+  run('docker', ['build', '--quiet', '--force-rm', '-t', tag, ...buildArgs, context], { env: { DOCKER_BUILDKIT: '0' } });
 }
 
 /** The stand-in images (built once; reused while `docker image inspect` finds them). */
