@@ -14,7 +14,16 @@ ensureStandIns();
 log(`building ${TEST_IMAGE} (./Dockerfile on ${STAND_INS.NODE_IMAGE})`);
 run(
   'docker',
-  ['build', '--quiet', '-t', TEST_IMAGE, '--build-arg', `NODE_IMAGE=${STAND_INS.NODE_IMAGE}`, ROOT],
+  [
+    'build',
+    '--quiet',
+    '--force-rm',
+    '-t',
+    TEST_IMAGE,
+    '--build-arg',
+    `NODE_IMAGE=${STAND_INS.NODE_IMAGE}`,
+    ROOT,
+  ],
   {
     env: { DOCKER_BUILDKIT: '0' },
   },

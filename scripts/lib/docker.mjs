@@ -62,7 +62,9 @@ export async function ensureDocker() {
 function buildImage(tag, context, args = {}) {
   log(`building ${tag}`);
   const buildArgs = Object.entries(args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
-  run('docker', ['build', '--quiet', '--force-rm', '-t', tag, ...buildArgs, context], { env: { DOCKER_BUILDKIT: '0' } });
+  run('docker', ['build', '--quiet', '--force-rm', '-t', tag, ...buildArgs, context], {
+    env: { DOCKER_BUILDKIT: '0' },
+  });
 }
 
 /** The stand-in images (built once; reused while `docker image inspect` finds them). */
@@ -108,6 +110,7 @@ export function ensureStandIns() {
       'docker',
       [
         'build',
+        '--force-rm',
         '--quiet',
         '-t',
         STAND_INS[name],
