@@ -108,14 +108,15 @@ describe('docker-compose.yml', () => {
     expect(compose.networks.backend.internal).toBe(true);
   });
 
-  it('PostgreSQL: scram-sha-256 only; Redis: a password, AOF every second, noeviction', () => {
+  it('PostgreSQL: scram-sha-256 only; Redis: a password, users kept in an ACL file, AOF every second, noeviction', () => {
     const pg = services.postgres.environment ?? {};
     expect(pg.POSTGRES_INITDB_ARGS).toBe('--auth-host=scram-sha-256 --auth-local=scram-sha-256');
     expect(pg.POSTGRES_HOST_AUTH_METHOD).toBe('scram-sha-256');
     expect(pg.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
     const redis = [services.redis.command ?? []].flat().join(' ');
     for (const flag of [
-      '--requirepass "$$REDIS_PASSWORD"',
+      'printf \'user default on #%s ~* &* +@all\\n\' "$$(printf %s "$$REDIS_PASSWORD" | sha256sum',
+      '--aclfile "$$f"',
       '--appendonly yes',
       '--appendfsync everysec',
       '--maxmemory-policy noeviction',

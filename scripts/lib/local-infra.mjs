@@ -78,6 +78,11 @@ export async function ensureLocalRedisUsers(env) {
       env.REDIS_PREFIX ?? 'desk',
       Object.fromEntries(DESK_SERVICES.map((s) => [s, env[redisPasswordVar(s)]])),
     );
+    // Kept across a restart where the server has an ACL file (docker-compose.yml's Redis); a server without
+    // one (a local Redis) keeps them in memory, and npm start makes them again.
+    await redis.call('ACL', 'SAVE').catch((error) => {
+      if (!/ACL file/i.test(error.message)) throw error;
+    });
   } catch (error) {
     fail(`could not set up the Redis users: ${error.message.split('\n')[0]}`);
   } finally {

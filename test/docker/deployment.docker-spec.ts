@@ -299,4 +299,25 @@ describe('docker-compose deployment (stand-in images, local fake Vault)', () => 
     const gateway = inspect('gateway').NetworkSettings.Ports['3000/tcp'] as { HostIp: string }[];
     expect(gateway.map((b) => b.HostIp)).toEqual(['127.0.0.1']);
   });
+  it('Redis keeps the per-service users across its restart, and its default user keeps its password', async () => {
+    sh('docker', ['restart', containerOf('redis')]);
+    await waitFor(async () => (inspect('redis').State.Health?.Status === 'healthy' ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      what: 'redis healthy again',
+    });
+    const asUser = exec(
+      'redis',
+      'redis-cli',
+      '--no-auth-warning',
+      '--user',
+      'desk-gateway',
+      '--pass',
+      stackEnv.GATEWAY_REDIS_PASSWORD,
+      'PING',
+    );
+    expect(asUser.stdout.trim()).toBe('PONG');
+    const anonymous = exec('redis', 'redis-cli', 'PING');
+    expect(anonymous.stdout).toMatch(/NOAUTH/);
+  });
 });
