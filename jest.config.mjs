@@ -28,7 +28,7 @@ const transformIgnorePatterns = [`/node_modules/(?!(\\.pnpm/${esmOnly}@[^/]+/nod
 const tier = (displayName, testMatch, options = {}) => ({
   displayName: {
     name: displayName,
-    color: { unit: 'green', integration: 'blue', e2e: 'magenta' }[displayName],
+    color: { unit: 'green', integration: 'blue', e2e: 'magenta', docker: 'cyan' }[displayName],
   },
   rootDir: import.meta.dirname,
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
@@ -67,6 +67,12 @@ export default {
     tier('e2e', ['test/e2e/**/*.e2e-spec.ts'], {
       runner: '<rootDir>/test/jest/serial-runner.cjs',
       globals: { TIER_TIMEOUT_MS: 180_000 },
+    }),
+    // The deployment itself (docker-compose.yml on a real Docker engine; test/docker/): one file, after the
+    // others, alone on the machine. scripts/docker-stack.mjs installs and starts what it needs.
+    tier('docker', ['test/docker/**/*.docker-spec.ts'], {
+      runner: '<rootDir>/test/jest/serial-runner.cjs',
+      globals: { TIER_TIMEOUT_MS: 300_000 },
     }),
   ],
 };

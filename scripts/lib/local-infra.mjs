@@ -9,13 +9,15 @@ const require = createRequire(join(ROOT, 'libs', 'testing', 'package.json'));
 
 /** `adminUrl`: a superuser's connection to the platform's database; `env`: the set-up's environment. */
 export async function ensureLocalInfra(adminUrl, env) {
-  const { ensureInfra } = require('@desk/testing');
   const { DESK_SERVICES, OWNER_PASSWORD_VAR, ensureDatabaseRoles, passwordVar } = require('@desk/platform');
   const { Client } = require('pg');
   const url = new URL(adminUrl);
   const isLocal = ['127.0.0.1', 'localhost', '::1'].includes(url.hostname);
   // A Redis started here keeps its append-only file under .run/redis (noeviction; see docs/runbook.md).
-  if (isLocal) await ensureInfra(log, { redisDataDir: join(ROOT, '.run', 'redis') });
+  if (isLocal) {
+    const { ensureInfra } = require('@desk/testing');
+    await ensureInfra(log, { redisDataDir: join(ROOT, '.run', 'redis') });
+  }
   const database = decodeURIComponent(url.pathname.slice(1));
   if (!/^[A-Za-z0-9_]{1,63}$/.test(database)) fail(`DATABASE_URL names an unusable database "${database}"`);
   if (new URL(env.DATABASE_URL ?? adminUrl).pathname !== url.pathname) {
@@ -76,6 +78,11 @@ export async function ensureLocalRedisUsers(env) {
       env.REDIS_PREFIX ?? 'desk',
       Object.fromEntries(DESK_SERVICES.map((s) => [s, env[redisPasswordVar(s)]])),
     );
+    // Kept across a restart where the server has an ACL file (docker-compose.yml's Redis); a server without
+    // one (a local Redis) keeps them in memory, and npm start makes them again.
+    await redis.call('ACL', 'SAVE').catch((error) => {
+      if (!/ACL file/i.test(error.message)) throw error;
+    });
   } catch (error) {
     fail(`could not set up the Redis users: ${error.message.split('\n')[0]}`);
   } finally {

@@ -57,7 +57,8 @@ export interface FakeVault {
 
 const KV_MOUNT = 'secret';
 
-export async function startFakeVault(): Promise<FakeVault> {
+/** Where it listens: loopback on a free port by default; the docker tests run it in a container on 8200. */
+export async function startFakeVault(listen: { host?: string; port?: number } = {}): Promise<FakeVault> {
   const kv = new Map<string, { versions: Record<string, string>[] }>();
   const roles: FakeVaultRole[] = [];
   const tokens = new Map<string, TokenState>();
@@ -187,11 +188,11 @@ export async function startFakeVault(): Promise<FakeVault> {
       handle(req, res, raw).catch(() => send(res, 500, { errors: ['stand-in failure'] }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    address: `http://127.0.0.1:${port}`,
+    address: `http://${listen.host && listen.host !== '0.0.0.0' ? listen.host : '127.0.0.1'}:${port}`,
     put: (path, data, mount = KV_MOUNT) => write(`${mount}/${path}`, data),
     addRole: (role) => void roles.push(role),
     issueToken: ({ paths, ttlSeconds = 0, maxTtlSeconds = 0, renewable = true }) =>
