@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import * as Sentry from '@sentry/node';
 import { dependencyFailureOf } from '../errors/dependency-failure';
-import { scrubDeep, scrubText } from '../secrets/mask';
+import { scrubDeep } from '../secrets/mask';
 
 /** Where an error happened, as tags and context of its report (never an id used as a metric label). */
 export interface ErrorContext {
@@ -59,10 +59,7 @@ export function scrubEvent<E extends Sentry.ErrorEvent>(event: E): E {
     delete event.request.query_string;
     delete event.request.data;
   }
-  const scrubbed = scrubDeep(event) as E;
-  // Exception messages are strings inside arrays: scrubDeep reached them; the top-level message too.
-  if (typeof scrubbed.message === 'string') scrubbed.message = scrubText(scrubbed.message);
-  return scrubbed;
+  return scrubDeep(event) as E;
 }
 
 /**

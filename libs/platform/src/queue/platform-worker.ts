@@ -53,8 +53,9 @@ const STORY_QUEUES: ReadonlySet<string> = new Set([
 
 /**
  * The processor as every worker runs it: each attempt is timed (desk_queue_job_duration_seconds, by queue,
- * job name and outcome) and logged (info or debug when it completes, see STORY_QUEUES; warn when it fails: the error's message only,
- * never the payload), and every log line written while it runs carries the job's correlation id.
+ * job name and outcome), logged (info or debug when it completes, see STORY_QUEUES; warn when it fails:
+ * the error's message only, never the payload) and reported to Sentry when it fails (reportError), and every
+ * log line written while it runs carries the job's correlation id.
  */
 export function measuredProcessor(queue: string, processor: Processor): Processor {
   const logger = new Logger(`queue:${queue}`);
@@ -62,7 +63,8 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
   return async (job, token, signal) => {
     const started = performance.now();
     const end = jobDuration().startTimer({ queue, job_name: job.name });
-    return withCorrelationId(correlationIdOfJob(job.data), async () => {
+    const correlationId = correlationIdOfJob(job.data);
+    return withCorrelationId(correlationId, async () => {
       const facts = () => ({
         jobId: job.id,
         job: job.name,
@@ -86,7 +88,7 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
           jobName: job.name,
           ...(job.id ? { jobId: job.id } : {}),
           attempt: job.attemptsMade + 1,
-          ...(correlationIdOfJob(job.data) ? { correlationId: correlationIdOfJob(job.data) } : {}),
+          ...(correlationId ? { correlationId } : {}),
         });
         throw error;
       }
