@@ -4,6 +4,7 @@ import { AddOrderControls1732407100000 } from './migrations/1732407100000-add-or
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateOrderReportViews1732407350000 } from './migrations/1732407350000-create-order-report-views';
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
+import { VenueTrading1732408400000 } from './migrations/1732408400000-venue-trading';
 
 /** The execution service's own PostgreSQL schema: its tables and migrations (accessed with SQL, no entities). */
 export const EXECUTION_SCHEMA: ServiceSchema = {
@@ -15,5 +16,6 @@ export const EXECUTION_SCHEMA: ServiceSchema = {
     LeastPrivilege1732407300000,
     CreateOrderReportViews1732407350000,
     OutboxReceipts1732408300000,
+    VenueTrading1732408400000,
   ],
 };

@@ -6,6 +6,19 @@ export enum AuditAction {
   OrderSubmitted = 'order.submitted',
   OrderOpen = 'order.open',
   OrderFilled = 'order.filled',
+  /** Execution committed that it is placing the order (the venue call follows). */
+  OrderPlacing = 'order.placing',
+  OrderPartiallyFilled = 'order.partially_filled',
+  OrderExpired = 'order.expired',
+  OrderVenueRejected = 'order.venue_rejected',
+  /** An operator asked to cancel an order or every working order of a symbol (gateway). */
+  OrderCancelRequested = 'order.cancel_requested',
+  /** Reconciliation with a venue ran; its findings are in the payload. */
+  ReconciliationCompleted = 'venue.reconciled',
+  /** One difference reconciliation found between the desk's book and the venue, and what it did. */
+  ReconciliationFinding = 'venue.reconciliation_finding',
+  /** The venue's market catalog was loaded and differs from the one in use. */
+  MarketsLoaded = 'venue.markets_loaded',
   OrderCancelled = 'order.cancelled',
   PositionUpdated = 'position.updated',
   SignalEmitted = 'signal.emitted',

@@ -90,16 +90,36 @@ export const executionReportedSchema = z
     side: z.enum(OrderSide),
     status: z.enum([
       OrderStatus.Submitted,
+      OrderStatus.Placing,
       OrderStatus.Open,
+      OrderStatus.PartiallyFilled,
       OrderStatus.Filled,
       OrderStatus.Cancelled,
+      OrderStatus.Expired,
+      OrderStatus.VenueRejected,
       OrderStatus.Unknown,
     ]),
+    /** The fill this transition records (PARTIALLY_FILLED, FILLED; a reconciled fill may come with others). */
     fill: fillSchema.optional(),
-    /** Why an order was cancelled or went UNKNOWN (TRADING_HALTED, REDUCE_ONLY, APPROVAL_INVALID, VENUE_ERROR). */
+    /** Why an order ended or went UNKNOWN (TRADING_HALTED, REDUCE_ONLY, APPROVAL_INVALID, VENUE_ERROR, …). */
     reasonCode: z.string().min(1).max(64).optional(),
     detail: z.string().min(1).max(500).optional(),
     at: isoTime,
+  })
+  .strict();
+
+/** An operator's cancel: one order, or every working order of a symbol (trader role, at the gateway). */
+export const orderCancelRequestedSchema = z
+  .object({
+    ...envelope,
+    /** The gateway's record of the request (gateway.cancel_request_sources); the job id is `${requestId}.cancel`. */
+    requestId: id,
+    actor: actorSchema,
+    target: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('order'), intentId: id }).strict(),
+      z.object({ kind: z.literal('symbol'), symbol: z.string().min(1).max(21) }).strict(),
+    ]),
+    requestedAt: isoTime,
   })
   .strict();
 
@@ -279,6 +299,7 @@ export const JOB_SCHEMAS = {
   [JobName.AgentRun]: agentRunSchema,
   [JobName.ApprovalNotify]: approvalNotifySchema,
   [JobName.OrderUpdated]: orderUpdatedSchema,
+  [JobName.OrderCancelRequested]: orderCancelRequestedSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOB_SCHEMAS)[N]>;
@@ -294,6 +315,7 @@ export type AuditEvent = JobData<JobName.AuditEvent>;
 export type AgentRun = JobData<JobName.AgentRun>;
 export type ApprovalNotify = JobData<JobName.ApprovalNotify>;
 export type OrderUpdated = JobData<JobName.OrderUpdated>;
+export type OrderCancelRequested = JobData<JobName.OrderCancelRequested>;
 
 /**
  * The BullMQ job id of each job. The intent id is the job id on every hop, so adding the same job twice
@@ -327,6 +349,8 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
       const u = data as OrderUpdated;
       return `${u.intentId}.${u.owner}.${u.seq}`;
     }
+    case JobName.OrderCancelRequested:
+      return `${(data as OrderCancelRequested).requestId}.cancel`;
     default: {
       const unreachable: never = name;
       throw new Error(`unknown job ${String(unreachable)}`);

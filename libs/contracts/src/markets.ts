@@ -1,15 +1,26 @@
 /**
- * The markets the platform knows. Precision is the number of decimals an exchange accepts;
- * an order with more decimals is refused at the gateway (400) and by risk (reason code).
+ * A market as a venue trades it. The paper venue's catalog is MARKET_CATALOG below; a real venue's comes
+ * from ccxt's loadMarkets() (execution publishes it, the gateway and risk validate against it). An order
+ * off the tick or lot size, below the minimum quantity or notional, is refused at the gateway (400) and by
+ * risk (reason code) before any venue sees it.
  */
 export interface MarketSpec {
   readonly symbol: string;
   readonly base: string;
   readonly quote: string;
+  /** Smallest price increment (decimal string): a limit price is a multiple of it. */
+  readonly tickSize: string;
+  /** Quantity increment (lot size, decimal string): a quantity is a multiple of it. */
+  readonly stepSize: string;
+  /** Smallest quantity the venue accepts (decimal string). */
+  readonly minQuantity: string;
+  /** Smallest notional (quantity × price, quote currency) the venue accepts; null when it sets none. */
+  readonly minNotional: string | null;
+  /** Decimals of tickSize and stepSize (what a venue's precision says). */
   readonly pricePrecision: number;
   readonly quantityPrecision: number;
-  /** Starting price of the offline simulated feed (decimal string). */
-  readonly referencePrice: string;
+  /** Starting price of the offline simulated feed (decimal string); static catalog only. */
+  readonly referencePrice?: string;
 }
 
 export const MARKET_CATALOG: readonly MarketSpec[] = [
@@ -17,6 +28,10 @@ export const MARKET_CATALOG: readonly MarketSpec[] = [
     symbol: 'BTC/USDT',
     base: 'BTC',
     quote: 'USDT',
+    tickSize: '0.01',
+    stepSize: '0.000001',
+    minQuantity: '0.000001',
+    minNotional: null,
     pricePrecision: 2,
     quantityPrecision: 6,
     referencePrice: '65000',
@@ -25,6 +40,10 @@ export const MARKET_CATALOG: readonly MarketSpec[] = [
     symbol: 'ETH/USDT',
     base: 'ETH',
     quote: 'USDT',
+    tickSize: '0.01',
+    stepSize: '0.0001',
+    minQuantity: '0.0001',
+    minNotional: null,
     pricePrecision: 2,
     quantityPrecision: 4,
     referencePrice: '3200',
@@ -33,6 +52,10 @@ export const MARKET_CATALOG: readonly MarketSpec[] = [
     symbol: 'SOL/USDT',
     base: 'SOL',
     quote: 'USDT',
+    tickSize: '0.001',
+    stepSize: '0.01',
+    minQuantity: '0.01',
+    minNotional: null,
     pricePrecision: 3,
     quantityPrecision: 2,
     referencePrice: '150',

@@ -16,6 +16,8 @@ export enum QueueName {
   AgentSchedule = 'agent-schedule',
   Notifications = 'notifications',
   OrderUpdates = 'order-updates',
+  /** An operator's cancels (one order, or every working order of a symbol): gateway → execution. */
+  OrderCancels = 'order-cancels',
   /** Each service's own audit queue: its Redis user alone may write it, so the queue names the producer. */
   AuditGateway = 'audit.gateway',
   AuditAgentAnalysis = 'audit.agent-analysis',
@@ -40,6 +42,8 @@ export enum JobName {
   ApprovalNotify = 'approval.notify',
   /** A transition of an order, published by the service that owns that part of its life (risk, execution). */
   OrderUpdated = 'order.updated',
+  /** An operator asks execution to cancel one order or every working order of a symbol. */
+  OrderCancelRequested = 'order.cancel_requested',
 }
 
 export enum ServiceName {
@@ -137,6 +141,12 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
     jobs: [JobName.OrderUpdated],
     producers: [ServiceName.Risk, ServiceName.Execution],
     consumers: [ServiceName.Gateway],
+  },
+  {
+    queue: QueueName.OrderCancels,
+    jobs: [JobName.OrderCancelRequested],
+    producers: [ServiceName.Gateway],
+    consumers: [ServiceName.Execution],
   },
   auditRoute(ServiceName.Gateway),
   auditRoute(ServiceName.AgentAnalysis),

@@ -26,6 +26,10 @@ export function orderDifferences(recorded: OrderParams, claimed: OrderParams): s
   if (!decimalEq(recorded.quantity, claimed.quantity))
     differs('quantity', recorded.quantity, claimed.quantity);
   if (!decimalEq(recorded.price, claimed.price)) differs('price', recorded.price, claimed.price);
+  if (recorded.timeInForce !== claimed.timeInForce)
+    differs('timeInForce', recorded.timeInForce, claimed.timeInForce);
+  if ((recorded.postOnly ?? false) !== (claimed.postOnly ?? false))
+    differs('postOnly', String(recorded.postOnly ?? false), String(claimed.postOnly ?? false));
   return out;
 }
 

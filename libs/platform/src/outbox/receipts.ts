@@ -23,6 +23,9 @@ export const OUTBOX_RECEIPTS: Readonly<Partial<Record<JobName, string>>> = {
   // Risk → execution: execution ran the cancel-all.
   [JobName.OrdersCancelAll]: `SELECT 1 FROM execution.cancel_all_receipts r
      WHERE r.command_id = (o.payload->>'commandId')::uuid`,
+  // Gateway → execution: execution ran the operator's cancel.
+  [JobName.OrderCancelRequested]: `SELECT 1 FROM execution.cancel_request_receipts r
+     WHERE r.request_id = (o.payload->>'requestId')::uuid`,
   // Execution → risk: risk applied the report (the job id is the report's id).
   [JobName.ExecutionReported]: `SELECT 1 FROM risk.execution_report_receipts r WHERE r.id = o.job_id`,
   // Risk → gateway: the gateway opened the approval request for the held order.

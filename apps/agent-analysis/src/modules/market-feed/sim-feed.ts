@@ -78,7 +78,7 @@ class SymbolWalk {
   ) {
     this.random = mulberry32(fnv1a(`${seed}:${market.symbol}`));
     this.tick = new Money(10).pow(-market.pricePrecision);
-    this.price = money(market.referencePrice).toDecimalPlaces(market.pricePrecision);
+    this.price = money(market.referencePrice ?? '100').toDecimalPlaces(market.pricePrecision);
     this.anchor = this.price;
     this.time = start;
   }
