@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { MARKET_CATALOG, PAPER_VENUE } from '@desk/contracts';
 import { SERVICE_DATABASE_ROLES, readViewSql } from '@desk/platform';
 
 const { gateway, risk } = SERVICE_DATABASE_ROLES;
@@ -53,6 +54,26 @@ export class VenueTrading1732408400000 implements MigrationInterface {
         loaded_at          timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (venue, symbol)
       )`);
+    // A fresh desk has the paper venue's static catalog; execution replaces it with its venue's at boot.
+    for (const m of MARKET_CATALOG) {
+      await q.query(
+        `INSERT INTO execution.markets (venue, symbol, base, quote, tick_size, step_size, min_quantity,
+           min_notional, price_precision, quantity_precision)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          PAPER_VENUE,
+          m.symbol,
+          m.base,
+          m.quote,
+          m.tickSize,
+          m.stepSize,
+          m.minQuantity,
+          m.minNotional,
+          m.pricePrecision,
+          m.quantityPrecision,
+        ],
+      );
+    }
     for (const sql of readViewSql(
       'execution',
       'market_catalog',
