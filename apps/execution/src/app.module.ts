@@ -3,6 +3,7 @@ import { ServiceName } from '@desk/contracts';
 import { PlatformModule, SERVICE_DATABASE_ROLES, type Secrets } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from './config';
 import { OrdersModule } from './modules/orders/orders.module';
+import { ReconciliationModule } from './modules/reconciliation/reconciliation.module';
 import { EXECUTION_SCHEMA } from './schema';
 
 @Module({})
@@ -21,6 +22,7 @@ export class AppModule {
           schema: EXECUTION_SCHEMA,
         }),
         OrdersModule,
+        ReconciliationModule,
       ],
     };
   }

@@ -24,14 +24,34 @@ describe('execution config', () => {
   });
 
   it.each(['testnet', 'live'])(
-    'refuses EXECUTION_MODE=%s at boot: only paper exists in this version',
+    'refuses EXECUTION_MODE=%s without a venue, or with one whose keys are not listed',
     (mode) => {
       expect(() => loadExecutionConfig({ EXECUTION_MODE: mode })).toThrow(ConfigError);
-      expect(() => loadExecutionConfig({ EXECUTION_MODE: mode })).toThrow(
-        /EXECUTION_MODE: only "paper" is available/,
+      expect(() => loadExecutionConfig({ EXECUTION_MODE: mode })).toThrow(/EXECUTION_VENUE: is required/);
+      expect(() => loadExecutionConfig({ EXECUTION_MODE: mode, EXECUTION_VENUE: 'binance' })).toThrow(
+        /EXCHANGE_VENUES: must list binance/,
       );
+      expect(() =>
+        loadExecutionConfig({ EXECUTION_MODE: mode, EXECUTION_VENUE: 'paper', EXCHANGE_VENUES: 'paper' }),
+      ).toThrow(/EXECUTION_VENUE: must be a ccxt exchange id/);
+      expect(
+        loadExecutionConfig({
+          EXECUTION_MODE: mode,
+          EXECUTION_VENUE: 'binance',
+          EXCHANGE_VENUES: 'kraken,binance',
+        }),
+      ).toMatchObject({ EXECUTION_MODE: mode, EXECUTION_VENUE: 'binance' });
     },
   );
+
+  it('refuses a lease shorter than two venue timeouts plus the receive window, and malformed paper balances', () => {
+    expect(() =>
+      loadExecutionConfig({ EXECUTION_VENUE_TIMEOUT_MS: '10000', EXECUTION_LEASE_MS: '20000' }),
+    ).toThrow(/EXECUTION_LEASE_MS: must be at least twice/);
+    expect(() => loadExecutionConfig({ PAPER_STARTING_BALANCES: 'USDT:100' })).toThrow(
+      /PAPER_STARTING_BALANCES/,
+    );
+  });
 
   it('refuses an unknown mode and a negative fee', () => {
     expect(() => loadExecutionConfig({ EXECUTION_MODE: 'papr' })).toThrow(

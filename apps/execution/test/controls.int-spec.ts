@@ -4,8 +4,9 @@ import { OrderSide, OrderType, money, type OrderParams } from '@desk/contracts';
 import { Client } from 'pg';
 import { waitFor } from '@desk/testing';
 import type { ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
+import { VenueError } from '../src/modules/exchange/venue-error';
 import { OrderExecutionService } from '../src/modules/orders/order-execution.service';
-import { ExecutionHarness } from './execution-harness';
+import { ExecutionHarness, filledReport, scriptedVenue } from './execution-harness';
 
 const btc = (quantity: string, side = OrderSide.Buy): OrderParams => ({
   symbol: 'BTC/USDT',
@@ -340,25 +341,19 @@ describe('execution: a venue that fails to take orders', () => {
   let failing = true;
 
   beforeAll(async () => {
-    h = await ExecutionHarness.create('execvenue', { APPROVAL_NOTIONAL_THRESHOLD: '1000000' });
+    h = await ExecutionHarness.create('execvenue', {
+      APPROVAL_NOTIONAL_THRESHOLD: '1000000',
+      EXECUTION_VENUE_TIMEOUT_MS: '200',
+      EXECUTION_VENUE_RECV_WINDOW_MS: '0',
+      EXECUTION_RETRY_BACKOFF_MS: '50',
+    });
     const venue: ExchangeAdapter = {
-      venue: 'flaky',
-      live: false,
-      placeOrder: () => Promise.reject(new Error('venue timeout after 5000 ms')),
-      fetchOrderByClientId: (order) =>
+      ...scriptedVenue('flaky', false),
+      placeOrder: () => Promise.reject(new VenueError('unknown', 'venue timeout after 5000 ms')),
+      fetchOrder: (order) =>
         failing
-          ? Promise.reject(new Error('venue unreachable'))
-          : Promise.resolve({
-              state: 'filled',
-              fill: {
-                price: order.price ?? money('65000'),
-                quantity: order.quantity,
-                fee: money('0'),
-                feeCurrency: 'USDT',
-                at: new Date(),
-              },
-            }),
-      cancelOrder: () => Promise.resolve(),
+          ? Promise.reject(new VenueError('not-taken', 'venue unreachable'))
+          : Promise.resolve(filledReport(order, order.price ?? money('65000'))),
     };
     await h.start(venue);
     // Without a market price a market order's notional is unknown, hence critical: price it.
@@ -374,6 +369,7 @@ describe('execution: a venue that fails to take orders', () => {
     await h.statusIs(job.intentId, 'UNKNOWN');
     expect(await h.history(job.intentId)).toEqual([
       { status: 'SUBMITTED', detail: null },
+      { status: 'PLACING', detail: null },
       { status: 'UNKNOWN', detail: 'VENUE_ERROR: venue timeout after 5000 ms' },
     ]);
     expect(await h.report(job.intentId, 'UNKNOWN')).toMatchObject({
@@ -395,23 +391,11 @@ describe('execution: a venue that trades real money (own database; the exchange 
     h = await ExecutionHarness.create('execlive');
     // The exchange itself is outside the platform: a stand-in that fills everything it is given.
     const venue: ExchangeAdapter = {
-      venue: 'binance',
-      live: true,
+      ...scriptedVenue('binance', true),
       placeOrder: (order) => {
         placed.push(order.clientOrderId);
-        return Promise.resolve({
-          state: 'filled',
-          fill: {
-            price: money('65000'),
-            quantity: order.quantity,
-            fee: money('0'),
-            feeCurrency: 'USDT',
-            at: new Date(),
-          },
-        });
+        return Promise.resolve(filledReport(order, money('65000')));
       },
-      fetchOrderByClientId: () => Promise.resolve({ state: 'open', detail: 'resting' }),
-      cancelOrder: () => Promise.resolve(),
     };
     await h.start(venue);
     await h.publishPrice('BTC/USDT', '65000');

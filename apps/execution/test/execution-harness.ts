@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import {
   ApprovalKind,
   JobName,
+  MARKET_CATALOG,
   QueueName,
   SCHEMA_VERSION,
   actionHash,
@@ -14,6 +15,7 @@ import {
   type AuditEvent,
   type ExecutionReported,
   type OrderAccepted,
+  type Money,
   type OrderParams,
   type OrdersCancelAll,
 } from '@desk/contracts';
@@ -34,7 +36,12 @@ import {
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadExecutionConfig } from '../src/config';
-import { EXCHANGE_ADAPTER, type ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
+import {
+  EXCHANGE_ADAPTER,
+  type ExchangeAdapter,
+  type ExchangeOrder,
+  type VenueOrderReport,
+} from '../src/modules/exchange/exchange-adapter';
 
 /**
  * Execution in-process on a database of its own (these tests set risk's trading state and the gateway's
@@ -252,4 +259,57 @@ export class ExecutionHarness {
       ...(opts.status !== undefined ? { status: opts.status as RecordedApproval['status'] } : {}),
     });
   }
+}
+
+/**
+ * A venue for tests that script its answers: every call answers as an empty venue would (static catalog, no
+ * orders, no trades, no balances); override the calls a test scripts.
+ */
+export function scriptedVenue(venue: string, live: boolean): ExchangeAdapter {
+  return {
+    venue,
+    live,
+    loadMarkets: () => Promise.resolve([...MARKET_CATALOG]),
+    placeOrder: (order) => Promise.resolve(openReport(order)),
+    fetchOrder: (order) => Promise.resolve(openReport(order)),
+    cancelOrder: (order) =>
+      Promise.resolve({
+        venueOrderId: `v-${order.clientOrderId}`,
+        status: 'cancelled',
+        filledQuantity: money('0'),
+        fills: [],
+      }),
+    fetchOpenOrders: () => Promise.resolve([]),
+    fetchTrades: () => Promise.resolve([]),
+    fetchBalances: () => Promise.resolve([]),
+  };
+}
+
+function openReport(order: ExchangeOrder): VenueOrderReport {
+  return {
+    venueOrderId: `v-${order.clientOrderId}`,
+    status: 'open',
+    filledQuantity: money('0'),
+    fills: [],
+    detail: 'resting',
+  };
+}
+
+/** The venue's report of an order filled at once, in one trade. */
+export function filledReport(order: ExchangeOrder, price: Money): VenueOrderReport {
+  return {
+    venueOrderId: `v-${order.clientOrderId}`,
+    status: 'filled',
+    filledQuantity: order.quantity,
+    fills: [
+      {
+        tradeId: `t-${order.clientOrderId}`,
+        price,
+        quantity: order.quantity,
+        fee: money('0'),
+        feeCurrency: 'USDT',
+        at: new Date(),
+      },
+    ],
+  };
 }

@@ -1,6 +1,7 @@
 export * from './bootstrap/bootstrap';
 export * from './bootstrap/logging';
 export * from './bootstrap/graceful-shutdown.service';
+export * from './bootstrap/periodic-task';
 export * from './bootstrap/platform.module';
 export * from './config/config.module';
 export * from './config/load-config';

@@ -27,7 +27,12 @@ export class VenueTrading1732408400000 implements MigrationInterface {
         ADD COLUMN client_order_id text,
         ADD COLUMN venue_order_id  text,
         ADD COLUMN place_attempts  integer NOT NULL DEFAULT 0,
-        ADD COLUMN reason_code     text`);
+        ADD COLUMN reason_code     text,
+        ADD COLUMN lease_until     timestamptz,
+        ADD COLUMN next_attempt_at timestamptz,
+        ADD COLUMN cancel_reason_code text,
+        ADD COLUMN cancel_reason      text,
+        ADD COLUMN cancel_context     jsonb`);
     await q.query(`UPDATE execution.orders SET client_order_id = replace(id::text, '-', '')`);
     await q.query(`ALTER TABLE execution.orders ALTER COLUMN client_order_id SET NOT NULL`);
     await q.query(
@@ -115,9 +120,42 @@ export class VenueTrading1732408400000 implements MigrationInterface {
       'reconciliation_reports',
       `SELECT id::text AS id, venue, trigger, started_at, finished_at, outcome, findings
          FROM execution.reconciliations`,
-      [gateway],
+      // Risk counts findings toward its error-rate breaker.
+      [gateway, risk],
     ))
       await q.query(sql);
+    // The paper venue's own book (the simulated exchange's side: execution.orders is the desk's side).
+    await q.query(`
+      CREATE TABLE execution.paper_orders (
+        client_order_id text PRIMARY KEY,
+        venue_order_id  bigserial UNIQUE,
+        symbol          text NOT NULL,
+        side            text NOT NULL,
+        type            text NOT NULL,
+        quantity        numeric NOT NULL,
+        price           numeric,
+        time_in_force   text,
+        post_only       boolean NOT NULL,
+        status          text NOT NULL,
+        filled_quantity numeric NOT NULL DEFAULT 0,
+        detail          text,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX paper_orders_open_idx ON execution.paper_orders (status)`);
+    await q.query(`
+      CREATE TABLE execution.paper_trades (
+        id              bigserial PRIMARY KEY,
+        client_order_id text NOT NULL REFERENCES execution.paper_orders (client_order_id),
+        symbol          text NOT NULL,
+        side            text NOT NULL,
+        price           numeric NOT NULL,
+        quantity        numeric NOT NULL,
+        fee             numeric NOT NULL,
+        fee_currency    text NOT NULL,
+        at              timestamptz NOT NULL
+      )`);
+    await q.query(`CREATE INDEX paper_trades_order_idx ON execution.paper_trades (client_order_id)`);
     await q.query(`
       CREATE TABLE execution.cancel_request_runs (
         request_id uuid PRIMARY KEY,
@@ -142,6 +180,8 @@ export class VenueTrading1732408400000 implements MigrationInterface {
     ])
       await q.query(`DROP VIEW execution.${view}`);
     await q.query(`DROP TABLE execution.cancel_request_runs`);
+    await q.query(`DROP TABLE execution.paper_trades`);
+    await q.query(`DROP TABLE execution.paper_orders`);
     await q.query(`DROP TABLE execution.reconciliations`);
     await q.query(`DROP TABLE execution.balances`);
     await q.query(`DROP TABLE execution.markets`);
@@ -153,6 +193,8 @@ export class VenueTrading1732408400000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE execution.orders
         DROP COLUMN time_in_force, DROP COLUMN post_only, DROP COLUMN client_order_id,
-        DROP COLUMN venue_order_id, DROP COLUMN place_attempts, DROP COLUMN reason_code`);
+        DROP COLUMN venue_order_id, DROP COLUMN place_attempts, DROP COLUMN reason_code,
+        DROP COLUMN lease_until, DROP COLUMN next_attempt_at, DROP COLUMN cancel_reason_code,
+        DROP COLUMN cancel_reason, DROP COLUMN cancel_context`);
   }
 }

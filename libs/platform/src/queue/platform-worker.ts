@@ -49,6 +49,7 @@ const STORY_QUEUES: ReadonlySet<string> = new Set([
   QueueName.Executions,
   QueueName.Approvals,
   QueueName.Control,
+  QueueName.OrderCancels,
 ]);
 
 /**

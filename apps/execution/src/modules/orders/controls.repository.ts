@@ -88,6 +88,45 @@ export class ControlsRepository {
   approval(tx: EntityManager, approvalId: string): Promise<ApprovalRow | undefined> {
     return readApproval(tx, approvalId);
   }
+
+  /**
+   * An operator's cancel as the gateway recorded it (gateway.cancel_request_sources); undefined when the
+   * gateway recorded no such request.
+   */
+  async cancelRequest(requestId: string): Promise<RecordedCancelRequest | undefined> {
+    const rows: {
+      actor_type: string;
+      actor_id: string;
+      actor_key_id: string | null;
+      target_kind: string;
+      intent_id: string | null;
+      symbol: string | null;
+    }[] = await this.db.query(
+      `SELECT actor_type, actor_id, actor_key_id, target_kind, intent_id, symbol
+         FROM gateway.cancel_request_sources WHERE request_id = $1`,
+      [requestId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      actorType: r.actor_type,
+      actorId: r.actor_id,
+      actorKeyId: r.actor_key_id,
+      targetKind: r.target_kind,
+      intentId: r.intent_id,
+      symbol: r.symbol,
+    };
+  }
+}
+
+/** An operator's cancel request as the gateway recorded it. */
+export interface RecordedCancelRequest {
+  readonly actorType: string;
+  readonly actorId: string;
+  readonly actorKeyId: string | null;
+  readonly targetKind: string;
+  readonly intentId: string | null;
+  readonly symbol: string | null;
 }
 
 /** Risk's decision on an intent, as risk.order_decisions shows it. */

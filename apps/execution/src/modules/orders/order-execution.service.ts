@@ -4,39 +4,33 @@ import type { EntityManager } from 'typeorm';
 import {
   ApprovalKind,
   AuditAction,
-  JobName,
   OrderStatus,
   OrderType,
   RiskReasonCode,
-  SCHEMA_VERSION,
-  ServiceName,
   TradingState,
   actionHash,
-  applyFill,
-  cancelAllDifferences,
   approvalProblem,
-  findMarket,
+  cancelAllDifferences,
   money,
   orderAction,
   recordedOrderDifferences,
-  serviceActor,
   toWire,
-  type AuditEvent,
-  type ExecutionReported,
   type Money,
   type OrderAccepted,
+  type OrderCancelRequested,
   type OrdersCancelAll,
 } from '@desk/contracts';
-import { MarketPriceStore, Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
+import { MarketPriceStore, Outbox, UnverifiedJobError } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import {
   EXCHANGE_ADAPTER,
   type ExchangeAdapter,
-  type ExchangeFill,
   type ExchangeOrder,
-  type ExchangeOrderState,
+  type VenueOrderReport,
 } from '../exchange/exchange-adapter';
+import { VenueError, clientOrderIdFor } from '../exchange/venue-error';
 import { ControlsRepository } from './controls.repository';
+import { observeOrderToFill } from './execution-metrics.service';
 import {
   describeNotional,
   isCritical,
@@ -46,10 +40,9 @@ import {
   reducesPosition,
   type Verdict,
 } from './order-guard';
-import { observeOrderToFill } from './execution-metrics.service';
-import { OrdersRepository, type OrderRecord } from './orders.repository';
-
-type ReportedStatus = ExecutionReported['status'];
+import { OrderRecorder } from './order-recorder.service';
+import { OrdersRepository, type CancelRequest, type OrderRecord } from './orders.repository';
+import { VenueMarkets } from './venue-markets.service';
 
 interface Refusal {
   readonly reasonCode: RiskReasonCode;
@@ -57,30 +50,50 @@ interface Refusal {
   readonly figures?: Record<string, string>;
 }
 
+/** What one step does at the venue, decided and committed before the call. */
+type VenueAction = 'place' | 'lookup' | 'cancel';
+
+/** What the venue answered to one call. */
+type VenueAnswer =
+  | { readonly kind: 'report'; readonly report: VenueOrderReport }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'error'; readonly error: VenueError };
+
+/** Placement is given up after this many attempts the venue surely did not take. */
+const MAX_PLACE_ATTEMPTS = 8;
+/** Backoff never waits longer than this. */
+const MAX_BACKOFF_MS = 300_000;
+/** One advance() takes at most this many steps (place after a lookup found nothing, cancel after a fill …). */
+const MAX_STEPS = 4;
+
 /**
- * The order lifecycle at execution: record an accepted order (SUBMITTED), place it at the venue, and move
- * it to OPEN or FILLED. Every transition, its fill and position change, and the jobs announcing them
- * (execution report to risk, audit events) are written in one transaction.
+ * The order lifecycle at execution (docs/adr/0023): record an accepted order (SUBMITTED), commit that it is
+ * being placed (PLACING), call the venue outside any transaction, and record what the venue said (OPEN,
+ * PARTIALLY_FILLED, FILLED, CANCELLED, EXPIRED, VENUE_REJECTED, or UNKNOWN when its answer was lost).
+ * While an instance calls the venue about an order it holds the order's lease; any other step on the order
+ * waits for the lease to end, and an order whose placement may have reached the venue (PLACING, UNKNOWN) is
+ * looked up by its client order id before it is ever placed again: an order is never placed twice.
  *
  * Execution trusts no job's claims: it places an order only if risk accepted exactly that order
  * (risk.order_decisions), computes an order's criticality itself and places a critical order only under a
- * valid approval (gateway.approval_validity), and it re-reads the trading state
- * (risk.trading_state) before every placement and every fill, so an order queued before a kill is never
- * executed after it.
+ * valid approval (gateway.approval_validity), and it re-reads the trading state (risk.trading_state) before
+ * every placement and every step on a working order, so an order queued before a kill is never placed
+ * after it, and a working one is cancelled.
  */
 @Injectable()
 export class OrderExecutionService {
   private readonly logger = new Logger(OrderExecutionService.name);
-  private readonly actor = serviceActor(ServiceName.Execution);
   private readonly threshold: Money;
 
   constructor(
-    @Inject(EXECUTION_CONFIG) config: ExecutionConfig,
+    @Inject(EXECUTION_CONFIG) private readonly config: ExecutionConfig,
     @Inject(OrdersRepository) private readonly orders: OrdersRepository,
     @Inject(ControlsRepository) private readonly controls: ControlsRepository,
     @Inject(MarketPriceStore) private readonly prices: MarketPriceStore,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(EXCHANGE_ADAPTER) private readonly exchange: ExchangeAdapter,
+    @Inject(OrderRecorder) private readonly recorder: OrderRecorder,
+    @Inject(VenueMarkets) private readonly markets: VenueMarkets,
   ) {
     this.threshold = money(config.APPROVAL_NOTIONAL_THRESHOLD);
   }
@@ -94,8 +107,10 @@ export class OrderExecutionService {
     const orderId = job.intentId;
     await this.verifyAccepted(job);
     // Risk refuses these already; an order that slipped through must not sit in the book forever.
-    if (!findMarket(job.order.symbol)) {
-      throw new UnrecoverableError(`order ${orderId}: no market ${job.order.symbol} in the catalog`);
+    if (!(await this.markets.find(job.order.symbol))) {
+      throw new UnrecoverableError(
+        `order ${orderId}: ${this.exchange.venue} has no market ${job.order.symbol}`,
+      );
     }
     if (
       !money(job.order.quantity).gt(0) ||
@@ -124,49 +139,39 @@ export class OrderExecutionService {
         correlationId: job.correlationId,
         reduceOnly,
         approvalId: job.approvalId ?? null,
+        timeInForce: job.order.timeInForce ?? null,
+        postOnly: job.order.postOnly ?? false,
+        clientOrderId: clientOrderIdFor(orderId),
+        venueOrderId: null,
+        filledQuantity: money('0'),
+        placeAttempts: 0,
+        cancelRequest: null,
       };
       const refusal =
         (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
         (await this.haltRefusal(tx, reduceOnly));
       const at = new Date();
+      const about = {
+        ...job.order,
+        requestedBy: job.actor,
+        acceptedAt: job.acceptedAt,
+        ...(reduceOnly ? { reduceOnly } : {}),
+        ...(job.approvalId ? { approvalId: job.approvalId } : {}),
+      };
       if (refusal) {
         if (!(await this.orders.insertOrder(tx, { ...order, status: OrderStatus.Cancelled }))) {
           return { created: false };
         }
-        const detail = reasonDetail(refusal.reasonCode, refusal.reason);
-        await this.transition(tx, order, OrderStatus.Cancelled, at, {
+        await this.recorder.transition(tx, order, OrderStatus.Cancelled, at, {
           reasonCode: refusal.reasonCode,
-          detail,
-        });
-        await this.audit(tx, order, AuditAction.OrderRefused, `${AuditAction.OrderRefused}:${orderId}`, at, {
-          reasonCode: refusal.reasonCode,
-          reason: refusal.reason,
-          venue: order.venue,
-          ...job.order,
-          requestedBy: job.actor,
-          acceptedAt: job.acceptedAt,
-          ...(job.approvalId ? { approvalId: job.approvalId } : {}),
-          ...(refusal.figures ?? {}),
+          detail: reasonDetail(refusal.reasonCode, refusal.reason),
+          action: AuditAction.OrderRefused,
+          audit: { ...about, reason: refusal.reason, ...(refusal.figures ?? {}) },
         });
         return { created: true, refused: refusal.reasonCode };
       }
       if (!(await this.orders.insertOrder(tx, order))) return { created: false };
-      await this.transition(tx, order, OrderStatus.Submitted, at);
-      await this.audit(
-        tx,
-        order,
-        AuditAction.OrderSubmitted,
-        `${AuditAction.OrderSubmitted}:${orderId}`,
-        at,
-        {
-          venue: order.venue,
-          ...job.order,
-          requestedBy: job.actor,
-          acceptedAt: job.acceptedAt,
-          ...(reduceOnly ? { reduceOnly } : {}),
-          ...(job.approvalId ? { approvalId: job.approvalId } : {}),
-        },
-      );
+      await this.recorder.transition(tx, order, OrderStatus.Submitted, at, { audit: about });
       return { created: true };
     });
     void this.outbox.flush();
@@ -174,11 +179,406 @@ export class OrderExecutionService {
       try {
         await this.advance(orderId);
       } catch (error) {
-        // The order is recorded; the tick loop places it. Retrying the job would only find it recorded.
-        this.logger.warn({ err: error, orderId }, 'placing the order failed; the tick loop will retry');
+        // The order is recorded; the tick loop works on it. Retrying the job would only find it recorded.
+        this.logger.warn({ err: error, orderId }, 'working on the order failed; the tick loop will retry');
       }
     }
     return { orderId, ...outcome };
+  }
+
+  /**
+   * Moves an order along: places a SUBMITTED one, asks the venue about a placed one, cancels one the desk
+   * wants off the venue (or may no longer execute). Returns the order's status afterwards, or undefined
+   * when it was not this instance's to work on now (another holds its lease, or it waits out a backoff).
+   */
+  async advance(orderId: string): Promise<OrderStatus | undefined> {
+    let status: OrderStatus | undefined;
+    for (let step = 0; step < MAX_STEPS; step += 1) {
+      const result = await this.step(orderId);
+      if (!result) return status;
+      status = result.status;
+      if (!result.again) return status;
+    }
+    return status;
+  }
+
+  /**
+   * The kill switch at execution: every order that may still fill and was recorded before the kill, except
+   * risk's own reduce-only closes (a kill with flatten sends those), is marked to be cancelled and then
+   * cancelled (an order another step is calling the venue about is cancelled as soon as that call ends).
+   */
+  async cancelAll(job: OrdersCancelAll): Promise<{ cancelled: number }> {
+    await this.verifyCancelAll(job);
+    const request: CancelRequest = {
+      reasonCode: job.reasonCode,
+      reason: job.reason,
+      context: { commandId: job.commandId, requestedBy: job.actor },
+    };
+    const cancelled = await this.cancelEach(
+      await this.orders.cancellableOrderIds(new Date(job.requestedAt)),
+      request,
+    );
+    await this.orders.recordCancelAll(job.commandId, cancelled);
+    void this.outbox.flush();
+    if (cancelled) this.logger.warn({ commandId: job.commandId, cancelled }, 'cancelled every open order');
+    return { cancelled };
+  }
+
+  /**
+   * An operator's cancel (DELETE /v1/orders/:id, or every working order of a symbol): the gateway must have
+   * recorded exactly this request (gateway.cancel_request_sources), or nothing is cancelled.
+   */
+  async cancelRequested(job: OrderCancelRequested): Promise<{ cancelled: number }> {
+    await this.verifyCancelRequest(job);
+    const request: CancelRequest = {
+      reasonCode: RiskReasonCode.CancelledByOperator,
+      reason: `cancelled by ${job.actor.id}`,
+      context: { requestId: job.requestId, requestedBy: job.actor },
+    };
+    const ids =
+      job.target.kind === 'order'
+        ? [job.target.intentId]
+        : await this.orders.workingOrderIdsOf(job.target.symbol);
+    const cancelled = await this.cancelEach(ids, request);
+    await this.orders.recordCancelRequest(job.requestId, cancelled);
+    void this.outbox.flush();
+    this.logger.log({ requestId: job.requestId, cancelled }, 'operator cancel ran');
+    return { cancelled };
+  }
+
+  private async cancelEach(ids: readonly string[], request: CancelRequest): Promise<number> {
+    let requested = 0;
+    for (const id of ids) {
+      if (!(await this.orders.requestCancel(undefined, id, request))) continue;
+      requested += 1;
+      try {
+        await this.advance(id);
+      } catch (error) {
+        // Recorded: the tick loop cancels it.
+        this.logger.warn(
+          { err: error, orderId: id },
+          'cancelling the order failed; the tick loop will retry',
+        );
+      }
+    }
+    return requested;
+  }
+
+  /** One step: decide and commit under the row lock, call the venue without one, record the answer. */
+  private async step(orderId: string): Promise<{ status: OrderStatus; again: boolean } | undefined> {
+    const decided = await this.orders.transaction(async (tx) => {
+      const order = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true });
+      if (!order) return undefined;
+      return this.decide(tx, order);
+    });
+    void this.outbox.flush();
+    if (!decided) return undefined;
+    if ('done' in decided) return { status: decided.done, again: false };
+    const { order, action } = decided;
+    const answer = await this.callVenue(action, order);
+    const recorded = await this.orders.transaction(async (tx) => {
+      const current = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: false, leased: 'any' });
+      if (!current) return { status: OrderStatus.Cancelled, again: false };
+      return this.record(tx, current, action, answer);
+    });
+    void this.outbox.flush();
+    if (recorded.status === OrderStatus.Filled && order.createdAt) observeOrderToFill(order.createdAt);
+    return recorded;
+  }
+
+  /** Under the order's row lock: what to do at the venue (lease taken and committed), or done without it. */
+  private async decide(
+    tx: EntityManager,
+    order: OrderRecord,
+  ): Promise<{ done: OrderStatus } | { order: OrderRecord; action: VenueAction } | undefined> {
+    let current = order;
+    if (!current.cancelRequest) {
+      const verdict = await this.verdict(tx, current);
+      if (!verdict.allowed) {
+        const request: CancelRequest = {
+          reasonCode: verdict.reasonCode ?? RiskReasonCode.TradingHalted,
+          reason: verdict.reason ?? '',
+          context: {},
+        };
+        await this.orders.requestCancel(tx, current.id, request);
+        current = { ...current, cancelRequest: request };
+      }
+    }
+    if (current.cancelRequest && current.status === OrderStatus.Submitted) {
+      // Never sent: nothing to take off the venue.
+      await this.cancelled(tx, current, current.cancelRequest, AuditAction.OrderRefused);
+      return { done: OrderStatus.Cancelled };
+    }
+    let action: VenueAction;
+    if (current.cancelRequest) action = 'cancel';
+    else if (current.status === OrderStatus.Submitted) {
+      const attempt = await this.orders.markPlacing(tx, current.id);
+      await this.recorder.transition(tx, current, OrderStatus.Placing, new Date(), {
+        key: `PLACING:${attempt}`,
+        audit: { clientOrderId: current.clientOrderId, attempt },
+      });
+      current = { ...current, status: OrderStatus.Placing, placeAttempts: attempt };
+      action = 'place';
+    } else action = 'lookup';
+    await this.orders.setLease(tx, current.id, this.config.EXECUTION_LEASE_MS);
+    return { order: current, action };
+  }
+
+  private async callVenue(action: VenueAction, order: OrderRecord): Promise<VenueAnswer> {
+    const request = toExchangeOrder(order);
+    try {
+      switch (action) {
+        case 'place':
+          return { kind: 'report', report: await this.exchange.placeOrder(request) };
+        case 'lookup': {
+          const report = await this.exchange.fetchOrder(request, order.filledQuantity);
+          return report ? { kind: 'report', report } : { kind: 'not-found' };
+        }
+        case 'cancel': {
+          const report = await this.exchange.cancelOrder(request);
+          return report ? { kind: 'report', report } : { kind: 'not-found' };
+        }
+        default: {
+          const unreachable: never = action;
+          throw new Error(`unknown venue action ${String(unreachable)}`);
+        }
+      }
+    } catch (error) {
+      const venueError =
+        error instanceof VenueError
+          ? error
+          : new VenueError('unknown', error instanceof Error ? error.message : String(error));
+      this.logger.warn(
+        { err: venueError, orderId: order.id, action, kind: venueError.kind },
+        'venue call failed',
+      );
+      return { kind: 'error', error: venueError };
+    }
+  }
+
+  /** Under the order's row lock: records what the venue said and gives the lease back. */
+  private async record(
+    tx: EntityManager,
+    order: OrderRecord,
+    action: VenueAction,
+    answer: VenueAnswer,
+  ): Promise<{ status: OrderStatus; again: boolean }> {
+    await this.orders.setLease(tx, order.id, null);
+    switch (answer.kind) {
+      case 'report':
+        return this.applyReport(tx, order, answer.report);
+      case 'not-found':
+        return this.notFound(tx, order, action);
+      case 'error':
+        return this.failed(tx, order, action, answer.error);
+      default: {
+        const unreachable: never = answer;
+        throw new Error(`unknown venue answer ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** The venue's word on the order: its new trades first, then its status (the venue's truth). */
+  private async applyReport(
+    tx: EntityManager,
+    order: OrderRecord,
+    report: VenueOrderReport,
+    reconciled = false,
+  ): Promise<{ status: OrderStatus; again: boolean }> {
+    if (report.venueOrderId) await this.orders.setVenueOrderId(tx, order.id, report.venueOrderId);
+    let current: OrderRecord = { ...order, venueOrderId: report.venueOrderId ?? order.venueOrderId };
+    const fills = [...report.fills].sort((a, b) => a.at.getTime() - b.at.getTime());
+    for (const fill of fills) {
+      current =
+        (await this.recorder.fill(tx, current, fill, reconciled ? RiskReasonCode.Reconciled : undefined)) ??
+        current;
+    }
+    // Every fill the venue counts must be recorded before the order's end is: positions follow fills.
+    const fillsComplete = current.filledQuantity.gte(report.filledQuantity);
+    const at = new Date();
+    const reason = reconciled ? { reasonCode: RiskReasonCode.Reconciled } : {};
+    const stillWorking = (): { status: OrderStatus; again: boolean } => ({
+      status: current.status,
+      // A cancel the desk asked for meanwhile is carried out next.
+      again: current.cancelRequest !== null,
+    });
+    if (current.status === OrderStatus.Filled) return { status: OrderStatus.Filled, again: false };
+    switch (report.status) {
+      case 'open':
+        if (current.status === OrderStatus.Placing || current.status === OrderStatus.Unknown) {
+          await this.recorder.transition(tx, current, OrderStatus.Open, at, {
+            ...reason,
+            ...(report.detail ? { detail: report.detail } : {}),
+            audit: { clientOrderId: current.clientOrderId, venueOrderId: current.venueOrderId },
+          });
+          current = { ...current, status: OrderStatus.Open };
+        }
+        return stillWorking();
+      case 'filled':
+        // The venue says filled but not all its trades were listed yet: the next step fetches them.
+        if (!fillsComplete)
+          this.logger.warn({ orderId: order.id }, 'venue reports a fill whose trades are not listed yet');
+        return { status: current.status, again: false };
+      case 'cancelled':
+      case 'expired': {
+        if (!fillsComplete) return { status: current.status, again: false };
+        const request = current.cancelRequest;
+        if (report.status === 'cancelled') {
+          await this.cancelled(
+            tx,
+            current,
+            request ?? {
+              reasonCode: reconciled ? RiskReasonCode.Reconciled : RiskReasonCode.CancelledByVenue,
+              reason: report.detail ?? 'the venue cancelled the order',
+              context: {},
+            },
+            AuditAction.OrderCancelled,
+          );
+          return { status: OrderStatus.Cancelled, again: false };
+        }
+        await this.recorder.transition(tx, current, OrderStatus.Expired, at, {
+          reasonCode: reconciled ? RiskReasonCode.Reconciled : RiskReasonCode.OrderExpired,
+          detail: report.detail ?? 'the venue ended the order',
+          audit: { filledQuantity: toWire(current.filledQuantity) },
+        });
+        return { status: OrderStatus.Expired, again: false };
+      }
+      case 'rejected': {
+        const reasonCode = report.reasonCode ?? RiskReasonCode.VenueRejected;
+        await this.recorder.transition(tx, current, OrderStatus.VenueRejected, at, {
+          reasonCode,
+          detail: reasonDetail(reasonCode, report.detail ?? 'the venue refused the order'),
+        });
+        return { status: OrderStatus.VenueRejected, again: false };
+      }
+      default: {
+        const unreachable: never = report.status;
+        throw new Error(`unknown venue status ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** The venue has no order with our client order id. */
+  private async notFound(
+    tx: EntityManager,
+    order: OrderRecord,
+    action: VenueAction,
+  ): Promise<{ status: OrderStatus; again: boolean }> {
+    const neverAcknowledged = order.venueOrderId === null && order.filledQuantity.isZero();
+    const at = new Date();
+    if (neverAcknowledged && order.cancelRequest) {
+      // Never reached the venue, and the desk wants it gone: it is refused, not placed.
+      await this.cancelled(tx, order, order.cancelRequest, AuditAction.OrderRefused);
+      return { status: OrderStatus.Cancelled, again: false };
+    }
+    if (neverAcknowledged && (order.status === OrderStatus.Placing || order.status === OrderStatus.Unknown)) {
+      if (order.placeAttempts >= MAX_PLACE_ATTEMPTS) {
+        await this.recorder.transition(tx, order, OrderStatus.VenueRejected, at, {
+          reasonCode: RiskReasonCode.VenueError,
+          detail: reasonDetail(
+            RiskReasonCode.VenueError,
+            `the venue did not take the order in ${order.placeAttempts} attempts`,
+          ),
+        });
+        return { status: OrderStatus.VenueRejected, again: false };
+      }
+      // The venue never got it, and no earlier request can still reach it (the lookup came after the
+      // request's timeout and receive window): place it again, committed as a new attempt first.
+      const attempt = await this.orders.markPlacing(tx, order.id);
+      await this.recorder.transition(tx, order, OrderStatus.Placing, at, {
+        key: `PLACING:${attempt}`,
+        detail: 'the venue has no such order: placing it again',
+        audit: { clientOrderId: order.clientOrderId, attempt },
+      });
+      return { status: OrderStatus.Placing, again: true };
+    }
+    // The venue knew the order and no longer does: its fate is for reconciliation (and an operator).
+    if (order.status !== OrderStatus.Unknown) {
+      await this.recorder.transition(tx, order, OrderStatus.Unknown, at, {
+        reasonCode: RiskReasonCode.VenueError,
+        detail: reasonDetail(RiskReasonCode.VenueError, `the venue no longer knows the order (${action})`),
+      });
+    }
+    await this.orders.setNextAttempt(tx, order.id, this.config.EXECUTION_RECONCILE_MS);
+    return { status: OrderStatus.Unknown, again: false };
+  }
+
+  /** A venue call failed: what it means depends on whether the venue may have acted (venue-error.ts). */
+  private async failed(
+    tx: EntityManager,
+    order: OrderRecord,
+    action: VenueAction,
+    error: VenueError,
+  ): Promise<{ status: OrderStatus; again: boolean }> {
+    const at = new Date();
+    if (action === 'place' && error.kind === 'rejected') {
+      const reasonCode = error.reasonCode ?? RiskReasonCode.VenueRejected;
+      await this.recorder.transition(tx, order, OrderStatus.VenueRejected, at, {
+        reasonCode,
+        detail: reasonDetail(reasonCode, error.message),
+      });
+      return { status: OrderStatus.VenueRejected, again: false };
+    }
+    if (action === 'place' && error.kind === 'unknown') {
+      await this.recorder.transition(tx, order, OrderStatus.Unknown, at, {
+        reasonCode: RiskReasonCode.VenueError,
+        detail: reasonDetail(RiskReasonCode.VenueError, error.message),
+      });
+      // Not asked again before the request can no longer be executed (its timeout and receive window).
+      await this.orders.setNextAttempt(
+        tx,
+        order.id,
+        this.config.EXECUTION_VENUE_TIMEOUT_MS + this.config.EXECUTION_VENUE_RECV_WINDOW_MS,
+      );
+      return { status: OrderStatus.Unknown, again: false };
+    }
+    // The venue was busy or a read failed: the order stays as it is and is worked on again after a backoff.
+    const backoff = Math.min(
+      MAX_BACKOFF_MS,
+      error.retryAfterMs ??
+        this.config.EXECUTION_RETRY_BACKOFF_MS * 2 ** Math.max(0, order.placeAttempts - 1),
+    );
+    await this.orders.setNextAttempt(tx, order.id, backoff);
+    return { status: order.status, again: false };
+  }
+
+  /** Records the order CANCELLED for the desk's reason (an order never sent: refused). */
+  private async cancelled(
+    tx: EntityManager,
+    order: OrderRecord,
+    request: CancelRequest,
+    action: AuditAction,
+  ): Promise<void> {
+    await this.recorder.transition(tx, order, OrderStatus.Cancelled, new Date(), {
+      reasonCode: request.reasonCode,
+      detail: reasonDetail(request.reasonCode, request.reason),
+      action,
+      audit: {
+        reason: request.reason,
+        filledQuantity: toWire(order.filledQuantity),
+        ...(request.context as Record<string, string>),
+      },
+    });
+  }
+
+  /**
+   * Reconciliation: the venue's word on an order the desk's book disagrees with, applied as any report is,
+   * its transitions marked RECONCILED. Undefined when another step holds the order (it will see the same).
+   */
+  async reconcileOrder(orderId: string): Promise<{ before: OrderStatus; after: OrderStatus } | undefined> {
+    const order = await this.orders.transaction((tx) =>
+      this.orders.lockActiveOrder(tx, orderId, { skipLocked: true, leased: 'free' }),
+    );
+    if (!order || order.status === OrderStatus.Submitted) return undefined;
+    const answer = await this.callVenue('lookup', order);
+    if (answer.kind !== 'report') return undefined;
+    const result = await this.orders.transaction(async (tx) => {
+      const current = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true, leased: 'free' });
+      if (!current) return undefined;
+      return this.applyReport(tx, current, answer.report, true);
+    });
+    void this.outbox.flush();
+    return result && { before: order.status, after: result.status };
   }
 
   /**
@@ -245,84 +645,6 @@ export class OrderExecutionService {
   }
 
   /**
-   * Places a SUBMITTED order or checks an OPEN (or UNKNOWN) one at the venue and records what changed;
-   * first re-reads the trading state and cancels an order the desk may no longer execute. The row lock
-   * (SKIP LOCKED) makes sure two execution instances never work on the same order at once.
-   * Returns the order's status afterwards, or undefined when it was not ours to work on.
-   */
-  async advance(orderId: string): Promise<OrderStatus | undefined> {
-    const outcome = await this.orders.transaction(async (tx) => {
-      const order = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true });
-      if (!order) return undefined;
-      const verdict = await this.verdict(tx, order);
-      if (!verdict.allowed) {
-        await this.cancel(
-          tx,
-          order,
-          verdict.reasonCode ?? RiskReasonCode.TradingHalted,
-          verdict.reason ?? '',
-        );
-        return { status: OrderStatus.Cancelled, changed: true };
-      }
-      const request = toExchangeOrder(order);
-      let state: ExchangeOrderState;
-      if (order.status === OrderStatus.Submitted) {
-        try {
-          state = await this.exchange.placeOrder(request);
-        } catch (error) {
-          await this.markUnknown(tx, order, error);
-          return { status: OrderStatus.Unknown, changed: true };
-        }
-      } else {
-        state = await this.exchange.fetchOrderByClientId(request);
-      }
-      switch (state.state) {
-        case 'open':
-          if (order.status === OrderStatus.Open) return { status: OrderStatus.Open, changed: false };
-          await this.markOpen(tx, order, state.detail);
-          return { status: OrderStatus.Open, changed: true };
-        case 'filled':
-          await this.markFilled(tx, order, state.fill);
-          return { status: OrderStatus.Filled, changed: true, since: order.createdAt };
-        default: {
-          const unreachable: never = state;
-          throw new Error(`unknown venue state ${JSON.stringify(unreachable)}`);
-        }
-      }
-    });
-    if (outcome?.changed) void this.outbox.flush();
-    if (outcome && 'since' in outcome && outcome.since) observeOrderToFill(outcome.since);
-    return outcome?.status;
-  }
-
-  /**
-   * The kill switch at execution: cancels every order that may still fill and was recorded before the
-   * kill, except risk's own reduce-only closes (a kill with flatten sends those). Each order in its own
-   * transaction; an order a tick is working on is waited for, then cancelled if it is still active.
-   */
-  async cancelAll(job: OrdersCancelAll): Promise<{ cancelled: number }> {
-    await this.verifyCancelAll(job);
-    let cancelled = 0;
-    for (const id of await this.orders.cancellableOrderIds(new Date(job.requestedAt))) {
-      const done = await this.orders.transaction(async (tx) => {
-        // Waits for a tick working on the order: skipping it would leave it working after the kill.
-        const order = await this.orders.lockActiveOrder(tx, id, { skipLocked: false });
-        if (!order || order.reduceOnly) return false;
-        await this.cancel(tx, order, job.reasonCode, job.reason, {
-          commandId: job.commandId,
-          requestedBy: job.actor,
-        });
-        return true;
-      });
-      if (done) cancelled += 1;
-    }
-    await this.orders.recordCancelAll(job.commandId, cancelled);
-    void this.outbox.flush();
-    if (cancelled) this.logger.warn({ commandId: job.commandId, cancelled }, 'cancelled every open order');
-    return { cancelled };
-  }
-
-  /**
    * Risk must have asked for exactly this cancel-all (risk.cancel_all_sources: same command id, actor,
    * reason code and reason): otherwise the job did not come from risk and nothing is cancelled.
    */
@@ -338,8 +660,35 @@ export class OrderExecutionService {
   }
 
   /**
-   * May this order be placed or filled now: on a live venue only while live trading is enabled there, and
-   * given the trading state (and, when it matters, our position)?
+   * The gateway must have recorded exactly this cancel (gateway.cancel_request_sources: same request id,
+   * actor and target): otherwise the job did not come from an operator and nothing is cancelled.
+   */
+  private async verifyCancelRequest(job: OrderCancelRequested): Promise<void> {
+    const recorded = await this.controls.cancelRequest(job.requestId);
+    if (!recorded) throw new UnverifiedJobError(`the gateway recorded no cancel request ${job.requestId}`);
+    const differences: string[] = [];
+    if (recorded.actorType !== job.actor.type || recorded.actorId !== job.actor.id)
+      differences.push(
+        `actor: ${job.actor.type}:${job.actor.id} ≠ recorded ${recorded.actorType}:${recorded.actorId}`,
+      );
+    if ((recorded.actorKeyId ?? undefined) !== job.actor.keyId) differences.push('actor.keyId differs');
+    const target = job.target;
+    if (recorded.targetKind !== target.kind)
+      differences.push(`target: ${target.kind} ≠ recorded ${recorded.targetKind}`);
+    else if (target.kind === 'order' && recorded.intentId !== target.intentId)
+      differences.push(`target order ${target.intentId} ≠ recorded ${recorded.intentId ?? '(none)'}`);
+    else if (target.kind === 'symbol' && recorded.symbol !== target.symbol)
+      differences.push(`target symbol ${target.symbol} ≠ recorded ${recorded.symbol ?? '(none)'}`);
+    if (differences.length) {
+      throw new UnverifiedJobError(
+        `the job differs from cancel request ${job.requestId} as the gateway recorded it: ${differences.join('; ')}`,
+      );
+    }
+  }
+
+  /**
+   * May this order be placed or keep working now: on a live venue only while live trading is enabled
+   * there, and given the trading state (and, when it matters, our position)?
    */
   private async verdict(tx: EntityManager, order: OrderRecord): Promise<Verdict> {
     if (this.exchange.live && !(await this.controls.liveEnabled(tx, this.exchange.venue))) {
@@ -354,223 +703,30 @@ export class OrderExecutionService {
     // The position row stays locked: two reduce-only orders on one symbol are judged one after the other.
     const position = await this.orders.lockPositionQuantity(tx, order.symbol);
     const reserved = await this.orders.reservedQuantity(tx, order, state === TradingState.Halted);
-    const reduces = reducesPosition(position, order.side, order.quantity, reserved);
+    const reduces = reducesPosition(
+      position,
+      order.side,
+      order.quantity.minus(order.filledQuantity),
+      reserved,
+    );
     const verdict = placementVerdict(state, order.reduceOnly, reduces);
     // An order the halt stops carries the halt's own reason, as the kill's cancel-all records it: whichever
     // of the two reaches the order first, the operator reads the same why.
     return verdict.reasonCode === RiskReasonCode.TradingHalted ? { ...verdict, reason } : verdict;
   }
-
-  /** Takes an order off the venue (if it was placed) and records it CANCELLED with its reason code. */
-  private async cancel(
-    tx: EntityManager,
-    order: OrderRecord,
-    reasonCode: string,
-    reason: string,
-    extra: Record<string, unknown> = {},
-  ): Promise<void> {
-    const placed = order.status !== OrderStatus.Submitted;
-    if (placed) await this.exchange.cancelOrder(toExchangeOrder(order));
-    const at = new Date();
-    const detail = reasonDetail(reasonCode, reason);
-    await this.orders.setStatus(tx, order.id, OrderStatus.Cancelled);
-    await this.transition(tx, order, OrderStatus.Cancelled, at, { reasonCode, detail });
-    // Never placed: refused; placed and resting: cancelled.
-    const action = placed ? AuditAction.OrderCancelled : AuditAction.OrderRefused;
-    await this.audit(tx, order, action, `${action}:${order.id}`, at, {
-      reasonCode,
-      reason,
-      previousStatus: order.status,
-      venue: order.venue,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      quantity: toWire(order.quantity),
-      ...(order.price ? { price: toWire(order.price) } : {}),
-      ...extra,
-    });
-  }
-
-  /** The venue failed to take the order: its fate is UNKNOWN until the tick loop asks the venue again. */
-  private async markUnknown(tx: EntityManager, order: OrderRecord, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    this.logger.warn({ err: error, orderId: order.id }, 'the venue did not take the order');
-    const at = new Date();
-    const detail = reasonDetail(RiskReasonCode.VenueError, message);
-    await this.orders.setStatus(tx, order.id, OrderStatus.Unknown);
-    await this.transition(tx, order, OrderStatus.Unknown, at, {
-      reasonCode: RiskReasonCode.VenueError,
-      detail,
-    });
-    await this.audit(tx, order, AuditAction.OrderUnknown, `${AuditAction.OrderUnknown}:${order.id}`, at, {
-      reasonCode: RiskReasonCode.VenueError,
-      reason: message.slice(0, 500),
-      venue: order.venue,
-      symbol: order.symbol,
-      side: order.side,
-      quantity: toWire(order.quantity),
-    });
-  }
-
-  private async markOpen(tx: EntityManager, order: OrderRecord, detail: string): Promise<void> {
-    const at = new Date();
-    await this.orders.setStatus(tx, order.id, OrderStatus.Open);
-    await this.transition(tx, order, OrderStatus.Open, at, { detail });
-    await this.audit(tx, order, AuditAction.OrderOpen, `${AuditAction.OrderOpen}:${order.id}`, at, {
-      venue: order.venue,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      quantity: toWire(order.quantity),
-      ...(order.price ? { price: toWire(order.price) } : {}),
-      reason: detail,
-    });
-  }
-
-  private async markFilled(tx: EntityManager, order: OrderRecord, fill: ExchangeFill): Promise<void> {
-    // Full fills only, so an order has exactly one fill.
-    const fillId = `${order.id}-1`;
-    const wire = {
-      fillId,
-      price: toWire(fill.price),
-      quantity: toWire(fill.quantity),
-      fee: toWire(fill.fee),
-      feeCurrency: fill.feeCurrency,
-    };
-    await this.orders.recordFill(tx, order, fillId, fill);
-    const before = await this.orders.lockPosition(tx, order.symbol);
-    const position = applyFill(before, {
-      side: order.side,
-      quantity: fill.quantity,
-      price: fill.price,
-      fee: fill.fee,
-    });
-    await this.orders.savePosition(tx, order.symbol, position);
-
-    await this.transition(tx, order, OrderStatus.Filled, fill.at, {
-      fill: wire,
-      eventDetail: `${wire.quantity} @ ${wire.price}`,
-    });
-    await this.audit(
-      tx,
-      order,
-      AuditAction.OrderFilled,
-      `${AuditAction.OrderFilled}:${order.id}:${fillId}`,
-      fill.at,
-      {
-        venue: order.venue,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        ...wire,
-        notional: toWire(fill.price.times(fill.quantity)),
-      },
-    );
-    await this.outbox.add(tx, JobName.AuditEvent, {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: uuidFromHash(`${AuditAction.PositionUpdated}:${order.symbol}:${fillId}`),
-      occurredAt: fill.at.toISOString(),
-      actor: this.actor,
-      action: AuditAction.PositionUpdated,
-      subject: { type: 'position', id: order.symbol },
-      payload: {
-        symbol: order.symbol,
-        fillId,
-        quantity: toWire(position.quantity),
-        averagePrice: toWire(position.averagePrice),
-        realizedPnl: toWire(position.realizedPnl),
-        realizedPnlChange: toWire(position.realized),
-        feesPaid: toWire(position.feesPaid),
-        previousQuantity: toWire(before.quantity),
-      },
-      correlationId: order.correlationId,
-    });
-  }
-
-  /**
-   * Records a transition in the order's history and announces it in the same transaction: to risk
-   * (`execution.reported`, for its positions and exposure) and to the gateway's order projection
-   * (`order.updated`: execution owns the order's state from placement to fill). A transition already
-   * recorded (a redelivered job) announces nothing new: the job ids are the same.
-   */
-  private async transition(
-    tx: EntityManager,
-    order: OrderRecord,
-    status: ReportedStatus,
-    at: Date,
-    extra: {
-      fill?: ExecutionReported['fill'];
-      reasonCode?: string;
-      detail?: string;
-      eventDetail?: string;
-    } = {},
-  ): Promise<void> {
-    const { fill, reasonCode, detail } = extra;
-    const eventDetail = extra.eventDetail ?? detail;
-    const seq = await this.orders.addEvent(tx, order.id, status, eventDetail ?? null, at);
-    await this.outbox.add(tx, JobName.ExecutionReported, {
-      schemaVersion: SCHEMA_VERSION,
-      correlationId: order.correlationId,
-      intentId: order.id,
-      symbol: order.symbol,
-      side: order.side,
-      status,
-      ...(fill ? { fill } : {}),
-      ...(reasonCode ? { reasonCode } : {}),
-      ...(detail ? { detail } : {}),
-      at: at.toISOString(),
-    });
-    if (seq === undefined) return;
-    await this.outbox.add(tx, JobName.OrderUpdated, {
-      schemaVersion: SCHEMA_VERSION,
-      correlationId: order.correlationId,
-      intentId: order.id,
-      owner: ServiceName.Execution,
-      seq,
-      status,
-      ...(reasonCode ? { reasonCode } : {}),
-      ...(eventDetail ? { detail: eventDetail.slice(0, 500) } : {}),
-      at: at.toISOString(),
-      order: {
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: toWire(order.quantity),
-        ...(order.price ? { price: toWire(order.price) } : {}),
-      },
-      ...(fill ? { fill: { ...fill, at: at.toISOString() } } : {}),
-    });
-  }
-
-  /** An audit event about the order; the event id is derived from `key`, so it is recorded once. */
-  private async audit(
-    tx: EntityManager,
-    order: OrderRecord,
-    action: AuditAction,
-    key: string,
-    at: Date,
-    payload: AuditEvent['payload'],
-  ): Promise<void> {
-    await this.outbox.add(tx, JobName.AuditEvent, {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: uuidFromHash(key),
-      occurredAt: at.toISOString(),
-      actor: this.actor,
-      action,
-      subject: { type: 'order', id: order.id },
-      payload,
-      correlationId: order.correlationId,
-    });
-  }
 }
 
 function toExchangeOrder(order: OrderRecord): ExchangeOrder {
   return {
-    clientOrderId: order.id,
+    id: order.id,
+    clientOrderId: order.clientOrderId,
+    venueOrderId: order.venueOrderId,
     symbol: order.symbol,
     side: order.side,
     type: order.type,
     quantity: order.quantity,
     price: order.price,
+    timeInForce: order.timeInForce,
+    postOnly: order.postOnly,
   };
 }

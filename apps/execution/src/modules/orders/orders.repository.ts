@@ -5,12 +5,22 @@ import {
   OrderSide,
   OrderStatus,
   OrderType,
+  TimeInForce,
+  WORKING_ORDER_STATUSES,
   money,
   toWire,
   type Money,
   type PositionAmounts,
 } from '@desk/contracts';
 import type { ExchangeFill } from '../exchange/exchange-adapter';
+
+/** The desk asked for the order to be taken off the venue (kill switch, halt, an operator): why, and who. */
+export interface CancelRequest {
+  readonly reasonCode: string;
+  readonly reason: string;
+  /** Who asked and through what (requestedBy, commandId, requestId): shown in the order's audit record. */
+  readonly context: Record<string, unknown>;
+}
 
 export interface OrderRecord {
   readonly id: string;
@@ -25,6 +35,17 @@ export interface OrderRecord {
   /** Risk's closing order: passes while halted, and only if it reduces the position. */
   readonly reduceOnly: boolean;
   readonly approvalId: string | null;
+  readonly timeInForce: TimeInForce | null;
+  readonly postOnly: boolean;
+  /** The id the venue knows the order by (clientOrderIdFor). */
+  readonly clientOrderId: string;
+  /** The venue's own id, once it told us. */
+  readonly venueOrderId: string | null;
+  /** Sum of the recorded fills. */
+  readonly filledQuantity: Money;
+  /** How many times placement was committed (PLACING). */
+  readonly placeAttempts: number;
+  readonly cancelRequest: CancelRequest | null;
   /** When execution recorded it (read back from the row; a new order has none yet). */
   readonly createdAt?: Date;
 }
@@ -38,11 +59,7 @@ export interface ActiveOrderCursor {
 }
 
 /** Statuses in which an order may still fill (UNKNOWN: the venue has to be asked). */
-const ACTIVE_STATUSES: readonly OrderStatus[] = [
-  OrderStatus.Submitted,
-  OrderStatus.Open,
-  OrderStatus.Unknown,
-];
+const ACTIVE_STATUSES: readonly OrderStatus[] = WORKING_ORDER_STATUSES;
 
 interface OrderRow {
   id: string;
@@ -56,8 +73,21 @@ interface OrderRow {
   correlation_id: string;
   reduce_only: boolean;
   approval_id: string | null;
+  time_in_force: TimeInForce | null;
+  post_only: boolean;
+  client_order_id: string;
+  venue_order_id: string | null;
+  filled_quantity: string;
+  place_attempts: number;
+  cancel_reason_code: string | null;
+  cancel_reason: string | null;
+  cancel_context: Record<string, unknown> | null;
   created_at?: Date;
 }
+
+const ORDER_COLUMNS = `id, venue, symbol, side, type, quantity::text, price::text, status, correlation_id, reduce_only,
+  approval_id, time_in_force, post_only, client_order_id, venue_order_id, filled_quantity::text, place_attempts,
+  cancel_reason_code, cancel_reason, cancel_context, created_at`;
 
 interface PositionRow {
   quantity: string;
@@ -79,8 +109,9 @@ export class OrdersRepository {
   async insertOrder(tx: EntityManager, order: OrderRecord): Promise<boolean> {
     const rows: unknown[] = await tx.query(
       `INSERT INTO execution.orders
-         (id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         (id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id,
+          time_in_force, post_only, client_order_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
@@ -95,14 +126,18 @@ export class OrdersRepository {
         order.correlationId,
         order.reduceOnly,
         order.approvalId,
+        order.timeInForce,
+        order.postOnly,
+        order.clientOrderId,
       ],
     );
     return rows.length > 0;
   }
 
   /**
-   * Appends a status transition; returns its event id, or undefined when this status was already recorded
-   * for the order.
+   * Appends a status transition; returns its event id, or undefined when an event with this key was already
+   * recorded for the order. The key defaults to the status and the event's position in the history (a
+   * status may recur: each partial fill, a placement retried); a fill's event is keyed by its trade.
    */
   async addEvent(
     tx: EntityManager,
@@ -110,12 +145,15 @@ export class OrdersRepository {
     status: OrderStatus,
     detail: string | null,
     at: Date,
+    key?: string,
   ): Promise<string | undefined> {
     const rows: { id: string }[] = await tx.query(
-      `INSERT INTO execution.order_events (order_id, status, detail, at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (order_id, status) DO NOTHING
+      `INSERT INTO execution.order_events (order_id, status, detail, at, event_key)
+       VALUES ($1, $2, $3, $4,
+               COALESCE($5, $2 || ':' || (SELECT count(*) + 1 FROM execution.order_events WHERE order_id = $1)))
+       ON CONFLICT (order_id, event_key) DO NOTHING
        RETURNING id::text AS id`,
-      [orderId, status, detail, at],
+      [orderId, status, detail, at, key ?? null],
     );
     return rows[0]?.id;
   }
@@ -159,6 +197,89 @@ export class OrdersRepository {
     return rows.map((r) => r.id);
   }
 
+  /** An operator's cancel of a symbol: its working orders, except risk's own reduce-only closes. */
+  async workingOrderIdsOf(symbol: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM execution.orders
+        WHERE status = ANY($1::text[]) AND NOT reduce_only AND symbol = $2 ORDER BY created_at, id`,
+      [[...ACTIVE_STATUSES], symbol],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Records that the desk wants a working order off the venue (the first request's reason stands); the
+   * order's next step cancels it. False when the order is no longer working.
+   */
+  async requestCancel(tx: EntityManager | undefined, id: string, request: CancelRequest): Promise<boolean> {
+    const rows: unknown[] = await (tx ?? this.db).query(
+      `UPDATE execution.orders
+          SET cancel_reason_code = COALESCE(cancel_reason_code, $3),
+              cancel_reason = COALESCE(cancel_reason, $4),
+              cancel_context = COALESCE(cancel_context, $5::jsonb),
+              next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND status = ANY($2::text[])
+        RETURNING 1`,
+      [id, [...ACTIVE_STATUSES], request.reasonCode, request.reason, JSON.stringify(request.context)],
+    );
+    return rows.length > 0;
+  }
+
+  /** An operator's cancel ran (the gateway's re-drive sweep sees it through execution.cancel_request_receipts). */
+  async recordCancelRequest(requestId: string, cancelled: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO execution.cancel_request_runs (request_id, cancelled) VALUES ($1, $2)
+       ON CONFLICT (request_id) DO NOTHING`,
+      [requestId, cancelled],
+    );
+  }
+
+  /** Takes (or, with null, gives back) this instance's lease on an order it is calling the venue about. */
+  async setLease(tx: EntityManager, id: string, leaseMs: number | null): Promise<void> {
+    await tx.query(
+      `UPDATE execution.orders
+          SET lease_until = CASE WHEN $2::integer IS NULL THEN NULL ELSE now() + $2::integer * interval '1 millisecond' END
+        WHERE id = $1`,
+      [id, leaseMs],
+    );
+  }
+
+  /** Not before this long from now is the order worked on again (null: at once). */
+  async setNextAttempt(tx: EntityManager, id: string, afterMs: number | null): Promise<void> {
+    await tx.query(
+      `UPDATE execution.orders
+          SET next_attempt_at = CASE WHEN $2::integer IS NULL THEN NULL ELSE now() + $2::integer * interval '1 millisecond' END
+        WHERE id = $1`,
+      [id, afterMs],
+    );
+  }
+
+  /** Counts a committed placement attempt: PLACING. */
+  async markPlacing(tx: EntityManager, id: string): Promise<number> {
+    const rows: { place_attempts: number }[] = await tx.query(
+      `UPDATE execution.orders SET status = $2, place_attempts = place_attempts + 1, updated_at = now()
+        WHERE id = $1 RETURNING place_attempts`,
+      [id, OrderStatus.Placing],
+    );
+    return rows[0]?.place_attempts ?? 0;
+  }
+
+  async setVenueOrderId(tx: EntityManager, id: string, venueOrderId: string): Promise<void> {
+    await tx.query(
+      `UPDATE execution.orders SET venue_order_id = $2 WHERE id = $1 AND venue_order_id IS DISTINCT FROM $2`,
+      [id, venueOrderId],
+    );
+  }
+
+  /** The desk's order a venue's client order id belongs to. */
+  async orderIdByClientOrderId(venue: string, clientOrderId: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM execution.orders WHERE venue = $1 AND client_order_id = $2`,
+      [venue, clientOrderId],
+    );
+    return rows[0]?.id;
+  }
+
   /** A cancel-all ran to its end (risk's re-drive sweep sees it through execution.cancel_all_receipts). */
   async recordCancelAll(commandId: string, cancelled: number): Promise<void> {
     await this.db.query(
@@ -196,32 +317,40 @@ export class OrdersRepository {
   async lockActiveOrder(
     tx: EntityManager,
     id: string,
-    { skipLocked }: { skipLocked: boolean },
+    { skipLocked, leased = 'free' }: { skipLocked: boolean; leased?: 'free' | 'any' },
   ): Promise<OrderRecord | undefined> {
+    // 'free': not leased by an instance calling the venue about it, and not waiting out a backoff (unless
+    // the desk wants it cancelled: that is not held back).
+    const free =
+      leased === 'free'
+        ? `AND (lease_until IS NULL OR lease_until < now())
+           AND (next_attempt_at IS NULL OR next_attempt_at <= now() OR cancel_reason_code IS NOT NULL)`
+        : '';
     const rows: OrderRow[] = await tx.query(
-      `SELECT id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id,
-              created_at
-         FROM execution.orders
-        WHERE id = $1 AND status = ANY($2::text[])
+      `SELECT ${ORDER_COLUMNS} FROM execution.orders
+        WHERE id = $1 AND status = ANY($2::text[]) ${free}
         FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
       [id, [...ACTIVE_STATUSES]],
     );
     const row = rows[0];
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      venue: row.venue,
-      symbol: row.symbol,
-      side: row.side,
-      type: row.type,
-      quantity: money(row.quantity),
-      price: row.price === null ? null : money(row.price),
-      status: row.status,
-      correlationId: row.correlation_id,
-      reduceOnly: row.reduce_only,
-      approvalId: row.approval_id,
-      ...(row.created_at ? { createdAt: row.created_at } : {}),
-    };
+    return row && toRecord(row);
+  }
+
+  /** Working orders that have reached the venue (reconciliation compares them with its open orders). */
+  async placedWorkingOrders(): Promise<OrderRecord[]> {
+    const rows: OrderRow[] = await this.db.query(
+      `SELECT ${ORDER_COLUMNS} FROM execution.orders WHERE status = ANY($1::text[]) AND status <> $2`,
+      [[...ACTIVE_STATUSES], OrderStatus.Submitted],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Fill ids recorded since a time (reconciliation compares them with the venue's trades). */
+  async fillIdsSince(since: Date): Promise<Set<string>> {
+    const rows: { id: string }[] = await this.db.query(`SELECT id FROM execution.fills WHERE at >= $1`, [
+      since,
+    ]);
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Orders by status, and the age of the oldest order in each status that may still fill (metrics). */
@@ -240,15 +369,28 @@ export class OrdersRepository {
     }));
   }
 
-  async setStatus(tx: EntityManager, id: string, status: OrderStatus): Promise<void> {
-    await tx.query(`UPDATE execution.orders SET status = $2, updated_at = now() WHERE id = $1`, [id, status]);
+  async setStatus(tx: EntityManager, id: string, status: OrderStatus, reasonCode?: string): Promise<void> {
+    await tx.query(
+      `UPDATE execution.orders SET status = $2, reason_code = COALESCE($3, reason_code), updated_at = now()
+        WHERE id = $1`,
+      [id, status, reasonCode ?? null],
+    );
   }
 
-  /** Records a full fill and marks the order FILLED. */
-  async recordFill(tx: EntityManager, order: OrderRecord, fillId: string, fill: ExchangeFill): Promise<void> {
-    await tx.query(
-      `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+  /**
+   * Records one of the order's trades at the venue (once: false when this fill was already recorded) and
+   * adds it to the order's filled quantity, volume-weighted average price and fees.
+   */
+  async recordFill(
+    tx: EntityManager,
+    order: OrderRecord,
+    fillId: string,
+    fill: ExchangeFill,
+  ): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at, trade_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (id) DO NOTHING RETURNING 1`,
       [
         fillId,
         order.id,
@@ -259,15 +401,19 @@ export class OrdersRepository {
         toWire(fill.fee),
         fill.feeCurrency,
         fill.at,
+        fill.tradeId,
       ],
     );
+    if (rows.length === 0) return false;
     await tx.query(
       `UPDATE execution.orders
-          SET status = $2, filled_quantity = filled_quantity + $3, average_fill_price = $4,
-              fees = fees + $5, updated_at = now()
+          SET average_fill_price = (COALESCE(average_fill_price, 0) * filled_quantity + $2::numeric * $3::numeric)
+                                   / (filled_quantity + $3::numeric),
+              filled_quantity = filled_quantity + $3::numeric, fees = fees + $4::numeric, updated_at = now()
         WHERE id = $1`,
-      [order.id, OrderStatus.Filled, toWire(fill.quantity), toWire(fill.price), toWire(fill.fee)],
+      [order.id, toWire(fill.price), toWire(fill.quantity), toWire(fill.fee)],
     );
+    return true;
   }
 
   /** The symbol's net quantity, its row locked for the rest of the transaction (0 when there is none). */
@@ -316,4 +462,35 @@ export class OrdersRepository {
       ],
     );
   }
+}
+
+function toRecord(row: OrderRow): OrderRecord {
+  return {
+    id: row.id,
+    venue: row.venue,
+    symbol: row.symbol,
+    side: row.side,
+    type: row.type,
+    quantity: money(row.quantity),
+    price: row.price === null ? null : money(row.price),
+    status: row.status,
+    correlationId: row.correlation_id,
+    reduceOnly: row.reduce_only,
+    approvalId: row.approval_id,
+    timeInForce: row.time_in_force,
+    postOnly: row.post_only,
+    clientOrderId: row.client_order_id,
+    venueOrderId: row.venue_order_id,
+    filledQuantity: money(row.filled_quantity),
+    placeAttempts: row.place_attempts,
+    cancelRequest:
+      row.cancel_reason_code === null
+        ? null
+        : {
+            reasonCode: row.cancel_reason_code,
+            reason: row.cancel_reason ?? '',
+            context: row.cancel_context ?? {},
+          },
+    ...(row.created_at ? { createdAt: row.created_at } : {}),
+  };
 }

@@ -1,0 +1,224 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  AuditAction,
+  JobName,
+  OrderStatus,
+  SCHEMA_VERSION,
+  ServiceName,
+  applyFill,
+  serviceActor,
+  toWire,
+  type AuditEvent,
+  type ExecutionReported,
+} from '@desk/contracts';
+import { Outbox, uuidFromHash } from '@desk/platform';
+import type { ExchangeFill } from '../exchange/exchange-adapter';
+import { OrdersRepository, type OrderRecord } from './orders.repository';
+
+type ReportedStatus = ExecutionReported['status'];
+
+/** The audit action recording that an order moved into a status. */
+const ACTION_OF: Readonly<Record<ReportedStatus, AuditAction>> = {
+  [OrderStatus.Submitted]: AuditAction.OrderSubmitted,
+  [OrderStatus.Placing]: AuditAction.OrderPlacing,
+  [OrderStatus.Open]: AuditAction.OrderOpen,
+  [OrderStatus.PartiallyFilled]: AuditAction.OrderPartiallyFilled,
+  [OrderStatus.Filled]: AuditAction.OrderFilled,
+  [OrderStatus.Cancelled]: AuditAction.OrderCancelled,
+  [OrderStatus.Expired]: AuditAction.OrderExpired,
+  [OrderStatus.VenueRejected]: AuditAction.OrderVenueRejected,
+  [OrderStatus.Unknown]: AuditAction.OrderUnknown,
+};
+
+/**
+ * Writes an order's transitions at execution, each in the caller's transaction: the history event, the
+ * order's status, the jobs announcing it (execution report to risk, order update to the gateway's
+ * projection) and its audit event; for a fill also the fill, the position and its audit event. Execution
+ * owns an order's state from SUBMITTED on; nothing here calls a venue.
+ */
+@Injectable()
+export class OrderRecorder {
+  private readonly actor = serviceActor(ServiceName.Execution);
+
+  constructor(
+    @Inject(OrdersRepository) private readonly orders: OrdersRepository,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  /**
+   * Moves the order into `status` and records why. `audit`: the audit payload's extra fields (the order's
+   * parameters are always there). `action` overrides the audit action (a cancel before placement is a
+   * refusal). `key`: the history event's key (default: the status and its position in the history).
+   */
+  async transition(
+    tx: EntityManager,
+    order: OrderRecord,
+    status: ReportedStatus,
+    at: Date,
+    extra: {
+      reasonCode?: string;
+      detail?: string;
+      audit?: AuditEvent['payload'];
+      action?: AuditAction;
+      key?: string;
+      fill?: ExecutionReported['fill'];
+    } = {},
+  ): Promise<void> {
+    await this.orders.setStatus(tx, order.id, status, extra.reasonCode);
+    const seq = await this.announce(tx, order, status, at, extra);
+    if (seq === undefined) return;
+    const action = extra.action ?? ACTION_OF[status];
+    await this.audit(tx, order, action, `${action}:${order.id}:${extra.key ?? seq}`, at, {
+      venue: order.venue,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: toWire(order.quantity),
+      ...(order.price ? { price: toWire(order.price) } : {}),
+      ...(order.timeInForce ? { timeInForce: order.timeInForce } : {}),
+      ...(order.postOnly ? { postOnly: true } : {}),
+      previousStatus: order.status,
+      ...(extra.reasonCode ? { reasonCode: extra.reasonCode } : {}),
+      ...(extra.detail ? { reason: extra.detail.slice(0, 500) } : {}),
+      ...(extra.audit ?? {}),
+    });
+  }
+
+  /**
+   * Records one trade of the order (once: false when it was already recorded), moves the position, and
+   * announces the fill: PARTIALLY_FILLED, or FILLED when the order's fills now add up to its quantity.
+   * Returns the order as it stands after the fill.
+   */
+  async fill(
+    tx: EntityManager,
+    order: OrderRecord,
+    fill: ExchangeFill,
+    reasonCode?: string,
+  ): Promise<OrderRecord | undefined> {
+    const fillId = `${order.id}:${fill.tradeId}`.slice(0, 100);
+    if (!(await this.orders.recordFill(tx, order, fillId, fill))) return undefined;
+    const filledQuantity = order.filledQuantity.plus(fill.quantity);
+    const status = filledQuantity.gte(order.quantity) ? OrderStatus.Filled : OrderStatus.PartiallyFilled;
+    const before = await this.orders.lockPosition(tx, order.symbol);
+    const position = applyFill(before, {
+      side: order.side,
+      quantity: fill.quantity,
+      price: fill.price,
+      fee: fill.fee,
+    });
+    await this.orders.savePosition(tx, order.symbol, position);
+    const wire = {
+      fillId,
+      price: toWire(fill.price),
+      quantity: toWire(fill.quantity),
+      fee: toWire(fill.fee),
+      feeCurrency: fill.feeCurrency,
+    };
+    await this.transition(tx, order, status, fill.at, {
+      key: `FILL:${fill.tradeId}`,
+      fill: wire,
+      ...(reasonCode ? { reasonCode } : {}),
+      detail: `${wire.quantity} @ ${wire.price}`,
+      audit: {
+        ...wire,
+        tradeId: fill.tradeId,
+        filledQuantity: toWire(filledQuantity),
+        notional: toWire(fill.price.times(fill.quantity)),
+      },
+    });
+    await this.outbox.add(tx, JobName.AuditEvent, {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: uuidFromHash(`${AuditAction.PositionUpdated}:${order.symbol}:${fillId}`),
+      occurredAt: fill.at.toISOString(),
+      actor: this.actor,
+      action: AuditAction.PositionUpdated,
+      subject: { type: 'position', id: order.symbol },
+      payload: {
+        symbol: order.symbol,
+        fillId,
+        quantity: toWire(position.quantity),
+        averagePrice: toWire(position.averagePrice),
+        realizedPnl: toWire(position.realizedPnl),
+        realizedPnlChange: toWire(position.realized),
+        feesPaid: toWire(position.feesPaid),
+        previousQuantity: toWire(before.quantity),
+      },
+      correlationId: order.correlationId,
+    });
+    return { ...order, status, filledQuantity };
+  }
+
+  /** An audit event about the order; the event id is derived from `key`, so it is recorded once. */
+  async audit(
+    tx: EntityManager,
+    order: Pick<OrderRecord, 'id' | 'correlationId'>,
+    action: AuditAction,
+    key: string,
+    at: Date,
+    payload: AuditEvent['payload'],
+  ): Promise<void> {
+    await this.outbox.add(tx, JobName.AuditEvent, {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: uuidFromHash(key),
+      occurredAt: at.toISOString(),
+      actor: this.actor,
+      action,
+      subject: { type: 'order', id: order.id },
+      payload,
+      correlationId: order.correlationId,
+    });
+  }
+
+  /**
+   * Records a transition in the order's history and announces it in the same transaction: to risk
+   * (`execution.reported`, for its positions and exposure) and to the gateway's order projection
+   * (`order.updated`). Returns the history event's id; undefined when that event was already recorded
+   * (nothing is announced twice).
+   */
+  private async announce(
+    tx: EntityManager,
+    order: OrderRecord,
+    status: ReportedStatus,
+    at: Date,
+    extra: { reasonCode?: string; detail?: string; key?: string; fill?: ExecutionReported['fill'] },
+  ): Promise<string | undefined> {
+    const { reasonCode, detail, key, fill } = extra;
+    const seq = await this.orders.addEvent(tx, order.id, status, detail ?? null, at, key);
+    if (seq === undefined) return undefined;
+    await this.outbox.add(tx, JobName.ExecutionReported, {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: order.correlationId,
+      intentId: order.id,
+      symbol: order.symbol,
+      side: order.side,
+      status,
+      ...(fill ? { fill } : {}),
+      ...(reasonCode ? { reasonCode } : {}),
+      ...(detail ? { detail: detail.slice(0, 500) } : {}),
+      at: at.toISOString(),
+    });
+    await this.outbox.add(tx, JobName.OrderUpdated, {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: order.correlationId,
+      intentId: order.id,
+      owner: ServiceName.Execution,
+      seq,
+      status,
+      ...(reasonCode ? { reasonCode } : {}),
+      ...(detail ? { detail: detail.slice(0, 500) } : {}),
+      at: at.toISOString(),
+      order: {
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: toWire(order.quantity),
+        ...(order.price ? { price: toWire(order.price) } : {}),
+        ...(order.timeInForce ? { timeInForce: order.timeInForce } : {}),
+        ...(order.postOnly ? { postOnly: true } : {}),
+      },
+      ...(fill ? { fill: { ...fill, at: at.toISOString() } } : {}),
+    });
+    return seq;
+  }
+}
