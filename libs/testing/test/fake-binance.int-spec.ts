@@ -134,6 +134,28 @@ describe('Binance spot stand-in (a local venue, not Binance) driven by the real 
 
     const again = await failure(ex.cancelOrder(idOf(a), 'BTC/USDT'));
     expect(again).toBeInstanceOf(ccxt.OrderNotFound);
+    // Binance answers -2011 when there is nothing to cancel, so ccxt raises OrderNotFound here too.
+    expect(await failure(ex.cancelAllOrders('BTC/USDT'))).toBeInstanceOf(ccxt.OrderNotFound);
+  });
+
+  it('cancelOrder by our client order id; fetchOpenOrders across symbols once ccxt is told it may', async () => {
+    await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 40000, { clientOrderId: 'desk-3d' });
+    await ex.createOrder('SOL/USDT', 'limit', 'buy', 1, 100.005, { clientOrderId: 'desk-3e' });
+    expect(await failure(ex.fetchOpenOrders())).toBeInstanceOf(ccxt.ExchangeError);
+    ex.options.warnOnFetchOpenOrdersWithoutSymbol = false;
+    const open = await ex.fetchOpenOrders();
+    expect(open.map((o) => [o.symbol, o.clientOrderId])).toEqual([
+      ['BTC/USDT', 'desk-3d'],
+      ['SOL/USDT', 'desk-3e'],
+    ]);
+    const canceled = await ex.cancelOrder('', 'BTC/USDT', { clientOrderId: 'desk-3d' });
+    expect(canceled.status).toBe('canceled');
+    expect(venue.requests().at(-1)).toMatchObject({
+      method: 'DELETE',
+      path: '/api/v3/order',
+      params: { symbol: 'BTCUSDT', origClientOrderId: 'desk-3d' },
+    });
+    expect(venue.orders().map((o) => o.status)).toEqual(['CANCELED', 'NEW']);
   });
 
   it('a venue-side cancel or expiry is what fetchOrder then reports', async () => {
@@ -158,6 +180,13 @@ describe('Binance spot stand-in (a local venue, not Binance) driven by the real 
     expect(sell.fee).toMatchObject({ cost: 6, currency: 'USDT' });
     expect(venue.balanceOf('USDT').free).toBe('15994.00000000');
     expect(venue.balanceOf('BTC').free).toBe('0.90000000');
+
+    // Given a price, ccxt sends a market buy as quoteOrderQty (price x amount), not quantity.
+    const buy = await ex.createOrder('BTC/USDT', 'market', 'buy', 0.05, 60000, { clientOrderId: 'desk-5b' });
+    expect(venue.requests().at(-1)?.params).toMatchObject({ type: 'MARKET', quoteOrderQty: '3000' });
+    expect(venue.requests().at(-1)?.params.quantity).toBeUndefined();
+    expect(buy).toMatchObject({ status: 'closed', filled: 0.05, cost: 3000 });
+    expect(buy.fee).toMatchObject({ cost: 0.00005, currency: 'BTC' });
   });
 
   it('a resting limit fills when the price crosses it (at its limit, as maker)', async () => {
@@ -262,6 +291,14 @@ describe('Binance spot stand-in (a local venue, not Binance) driven by the real 
     const wrongKey = client(venue, { apiKey: 'not-the-key' });
     expect(await failure(wrongKey.fetchBalance())).toBeInstanceOf(ccxt.AuthenticationError);
     expect(venue.requests().filter((r) => r.path === '/api/v3/account')).toHaveLength(2);
+    expect(venue.requests().every((r) => !('signature' in r.params))).toBe(true);
+  });
+
+  it('a request signed with a timestamp outside recvWindow is refused (InvalidNonce)', async () => {
+    ex.options.timeDifference = 10_000; // ccxt thinks the server is 10 s behind
+    expect(await failure(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
+    ex.options.timeDifference = 0;
+    expect((await ex.fetchBalance()).USDT?.free).toBe(10000);
   });
 
   it('drift the desk did not cause: an external order and a balance change are visible through ccxt', async () => {
