@@ -47,7 +47,9 @@ import Decimal from 'decimal.js';
  * | 400 -1013 Filter failure: LOT_SIZE / PRICE_FILTER                       | InvalidOrder                   |
  * | 400 -1013 Filter failure: NOTIONAL                                      | BadRequest                     |
  * | 400 -2013 Order does not exist. / -2011 Unknown order sent.             | OrderNotFound                  |
- * | 429 -1003 (failNext 'rate-limit') / 418 (failNext 'ip-ban')             | DDoSProtection                 |
+ * | 400 -1121 Invalid symbol.                                              | BadSymbol                      |
+ * | 400 -1003 / -1015 (rejectNext with the default HTTP 400)                | RateLimitExceeded              |
+ * | 429 -1003 (failNext 'rate-limit') / 418 (failNext 'ip-ban')             | DDoSProtection (by status)     |
  * | 503 {"code":1,"msg":"System is under maintenance."} ('maintenance')     | OnMaintenance                  |
  * | 503 plain "Service Unavailable." ('unavailable')                        | ExchangeNotAvailable           |
  * | socket destroyed ('network')                                            | NetworkError                   |
@@ -57,6 +59,13 @@ import Decimal from 'decimal.js';
  * the URL's origin (https://testnet.binance.vision / api.binance.com); on 127.0.0.1 it uses the common map.
  * The two agree on every code above (the spot map only overrides -1008, -2021, -2022, -2026 and others the
  * venue never sends).
+ *
+ * RateLimitExceeded and DDoSProtection are siblings under NetworkError in ccxt 4.5 (neither extends the
+ * other), and OnMaintenance extends ExchangeNotAvailable. ccxt calls: fetchOrder / cancelOrder by our id
+ * take `('', symbol, { clientOrderId })` (sent as origClientOrderId); fetchOpenOrders() without a symbol
+ * throws client-side unless `options.warnOnFetchOpenOrdersWithoutSymbol = false`; cancel answers carry the
+ * cancel's own id in `clientOrderId` (so ccxt's parsed clientOrderId is that one) and ours in
+ * `info.origClientOrderId`, as Binance does; cancelAllOrders with nothing open is -2011 (OrderNotFound).
  *
  * Not modelled: order book depth beyond one price and an optional quantity, stop/OCO/SOR order types
  * (answered -1020), self-trade prevention, request weights, the user-data stream.
