@@ -20,10 +20,13 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const ESM_ONLY = ['cookie']; // light-my-request (fastify's inject) requires cookie@2
+// light-my-request (fastify's inject) requires cookie@2; ccxt's CommonJS build requires @noble/* and @scure/*
+// v2, which are ESM only.
+const ESM_ONLY = ['cookie', '@noble/curves', '@noble/hashes', '@scure/base', '@scure/starknet'];
 const esmOnly = `(${ESM_ONLY.join('|')})`;
 const transform = { '^.+\\.ts$': swc, [`/node_modules/${esmOnly}/.+\\.js$`]: swc };
-const transformIgnorePatterns = [`/node_modules/(?!(\\.pnpm/${esmOnly}@[^/]+/node_modules/)?${esmOnly}/)`];
+// pnpm's store directory of a scoped package is .pnpm/@scope+name@version: any store directory, then the name.
+const transformIgnorePatterns = [`/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?${esmOnly}/)`];
 
 const tier = (displayName, testMatch, options = {}) => ({
   displayName: {

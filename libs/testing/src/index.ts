@@ -12,3 +12,4 @@ export * from './fake-vault';
 export * from './private-postgres';
 export * from './promql';
 export * from './fake-sentry';
+export * from './fake-binance';
