@@ -86,6 +86,13 @@ export const executionEnvSchema = platformEnvSchema.extend({
 
 /** What only makes sense across variables (a real venue must be named, and have its keys listed). */
 const executionEnvRules = executionEnvSchema.superRefine((c, ctx) => {
+  if (c.EXECUTION_LEASE_MS < 2 * c.EXECUTION_VENUE_TIMEOUT_MS + c.EXECUTION_VENUE_RECV_WINDOW_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EXECUTION_LEASE_MS'],
+      message: 'must be at least twice EXECUTION_VENUE_TIMEOUT_MS plus EXECUTION_VENUE_RECV_WINDOW_MS',
+    });
+  }
   if (c.EXECUTION_MODE === 'paper') return;
   if (!c.EXECUTION_VENUE) {
     ctx.addIssue({
@@ -104,13 +111,6 @@ const executionEnvRules = executionEnvSchema.superRefine((c, ctx) => {
       code: 'custom',
       path: ['EXCHANGE_VENUES'],
       message: `must list ${c.EXECUTION_VENUE} (its API key and secret are loaded for the venues listed)`,
-    });
-  }
-  if (c.EXECUTION_LEASE_MS < 2 * c.EXECUTION_VENUE_TIMEOUT_MS + c.EXECUTION_VENUE_RECV_WINDOW_MS) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['EXECUTION_LEASE_MS'],
-      message: 'must be at least twice EXECUTION_VENUE_TIMEOUT_MS plus EXECUTION_VENUE_RECV_WINDOW_MS',
     });
   }
 });

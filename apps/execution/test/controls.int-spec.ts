@@ -4,7 +4,7 @@ import { OrderSide, OrderType, money, type OrderParams } from '@desk/contracts';
 import { Client } from 'pg';
 import { waitFor } from '@desk/testing';
 import type { ExchangeAdapter } from '../src/modules/exchange/exchange-adapter';
-import { VenueError } from '../src/modules/exchange/venue-error';
+import { VenueError, clientOrderIdFor } from '../src/modules/exchange/venue-error';
 import { OrderExecutionService } from '../src/modules/orders/order-execution.service';
 import { ExecutionHarness, filledReport, scriptedVenue } from './execution-harness';
 
@@ -148,6 +148,7 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
       await h.statusIs(limit.intentId, 'CANCELLED'); // the tick loop, without waiting for the cancel-all
       expect((await h.history(limit.intentId)).map((e) => e.status)).toEqual([
         'SUBMITTED',
+        'PLACING',
         'OPEN',
         'CANCELLED',
       ]);
@@ -300,8 +301,9 @@ describe('execution: the two-man rule, the trading state and the kill switch (ow
       await other.connect();
       try {
         await other.query(
-          `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id, reduce_only)
-           VALUES ($1, 'paper', 'BTC/USDT', 'sell', 'market', 100, 'SUBMITTED', 'test', true)`,
+          `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id, reduce_only,
+             client_order_id)
+           VALUES ($1::uuid, 'paper', 'BTC/USDT', 'sell', 'market', 100, 'SUBMITTED', 'test', true, replace($1::text, '-', ''))`,
           [oversized],
         );
         await other.query('BEGIN');
@@ -432,7 +434,7 @@ describe('execution: a venue that trades real money (own database; the exchange 
       },
     ]);
     expect(await h.report(job.intentId, 'CANCELLED')).toMatchObject({ reasonCode: 'VENUE_NOT_LIVE' });
-    expect(placed).not.toContain(job.intentId);
+    expect(placed).not.toContain(clientOrderIdFor(job.intentId));
   });
 
   it('once enabled, treats every order as critical: a small one without approval is refused, an approved one fills', async () => {
@@ -447,8 +449,8 @@ describe('execution: a venue that trades real money (own database; the exchange 
 
     const approved = await h.send(await approvedOrder('0.001'));
     await h.statusIs(approved.intentId, 'FILLED');
-    expect(placed.filter((id) => id === approved.intentId)).toHaveLength(1);
-    expect(placed).not.toContain(unapproved.intentId);
+    expect(placed.filter((id) => id === clientOrderIdFor(approved.intentId))).toHaveLength(1);
+    expect(placed).not.toContain(clientOrderIdFor(unapproved.intentId));
   });
 
   it('switched off, places nothing more', async () => {
@@ -456,6 +458,6 @@ describe('execution: a venue that trades real money (own database; the exchange 
     const job = await h.send(await approvedOrder('0.001'));
     await h.statusIs(job.intentId, 'CANCELLED');
     expect((await h.history(job.intentId)).at(-1)?.detail).toMatch(/^VENUE_NOT_LIVE:/);
-    expect(placed).not.toContain(job.intentId);
+    expect(placed).not.toContain(clientOrderIdFor(job.intentId));
   });
 });

@@ -280,6 +280,7 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
     const stopId = stop.rows[0]!.id;
     expect(await h.history(stopId)).toEqual([
       { status: 'SUBMITTED', detail: null },
+      { status: 'PLACING', detail: null },
       { status: 'FILLED', detail: expect.stringMatching(/^1 @ 2998\.5$/) },
     ]);
     // Risk's events are in risk's audit queue, execution's in execution's (docs/adr/0016).
@@ -300,9 +301,15 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
             .filter((e) => e.subject.id === stopId)
             .map((e) => e.action),
         );
-        return found.size >= 4 ? [...found].sort() : undefined;
+        return found.size >= 5 ? [...found].sort() : undefined;
       });
-      expect(actions).toEqual(['order.accepted', 'order.filled', 'order.received', 'order.submitted']);
+      expect(actions).toEqual([
+        'order.accepted',
+        'order.filled',
+        'order.placing',
+        'order.received',
+        'order.submitted',
+      ]);
     } finally {
       await riskAudit.close();
     }

@@ -194,10 +194,10 @@ describe('execution service filling accepted orders on the paper exchange (real 
       average_fill_price: '65032.5',
       fees: '32.51625',
     });
-    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'FILLED']);
+    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'PLACING', 'FILLED']);
     expect(await fills(job.intentId)).toEqual([
       {
-        id: `${job.intentId}-1`,
+        id: expect.stringMatching(new RegExp(`^${job.intentId}-[0-9]+$`)),
         symbol: 'BTC/USDT',
         side: 'buy',
         price: '65032.5',
@@ -242,7 +242,12 @@ describe('execution service filling accepted orders on the paper exchange (real 
       { what: 'audit events' },
     );
     expect(events.map((e) => e.action).sort()).toEqual(
-      [AuditAction.OrderFilled, AuditAction.OrderSubmitted, AuditAction.PositionUpdated].sort(),
+      [
+        AuditAction.OrderFilled,
+        AuditAction.OrderPlacing,
+        AuditAction.OrderSubmitted,
+        AuditAction.PositionUpdated,
+      ].sort(),
     );
     for (const e of events) expect(e.actor).toEqual({ type: 'service', id: 'execution' });
     expect(events.find((e) => e.action === String(AuditAction.OrderFilled))).toMatchObject({
@@ -273,7 +278,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     const row = await waitForStatus(job.intentId, 'FILLED');
     // 66000 − 5 bps = 65967; realized (65967 − 65032.5) × 0.2 = 186.9; fee 13193.4 × 0.001 = 13.1934
     expect(row).toMatchObject({ average_fill_price: '65967', fees: '13.1934' });
-    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'OPEN', 'FILLED']);
+    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'PLACING', 'OPEN', 'FILLED']);
     expect(await position('BTC/USDT')).toEqual({
       quantity: '0.3',
       average_price: '65032.5',
@@ -309,7 +314,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     ]);
     expect(count.rows[0]).toEqual({ n: 1 });
     expect(await fills(job.intentId)).toHaveLength(1);
-    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'FILLED']);
+    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'PLACING', 'FILLED']);
     // 3200 + 5 bps = 3201.6 × 1.5 = 4802.4 notional
     expect(await position('ETH/USDT')).toMatchObject({
       quantity: '1.5',
@@ -344,7 +349,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     const row = await waitForStatus(job.intentId, 'FILLED');
     // fills at 139.5 (better than the 140 limit); notional 279; fee 0.279
     expect(row).toMatchObject({ average_fill_price: '139.5', fees: '0.279' });
-    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'OPEN', 'FILLED']);
+    expect(await history(job.intentId)).toEqual(['SUBMITTED', 'PLACING', 'OPEN', 'FILLED']);
     expect(await position('SOL/USDT')).toMatchObject({
       quantity: '2',
       average_price: '139.5',
@@ -357,7 +362,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
     const actions = await waitFor(
       async () => {
         const e = await auditEvents(job.correlationId);
-        return e.length >= 4 ? e.map((x) => x.action).sort() : undefined;
+        return e.length >= 5 ? e.map((x) => x.action).sort() : undefined;
       },
       { what: 'audit events' },
     );
@@ -365,6 +370,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
       [
         AuditAction.OrderFilled,
         AuditAction.OrderOpen,
+        AuditAction.OrderPlacing,
         AuditAction.OrderSubmitted,
         AuditAction.PositionUpdated,
       ].sort(),

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { money } from '@desk/contracts';
-import { MarketPriceStore, Secrets, exchangeVar } from '@desk/platform';
+import { MarketPriceStore, SECRETS, exchangeVar, type Secrets } from '@desk/platform';
 import { EXECUTION_CONFIG, paperStartingBalances, type ExecutionConfig } from '../../config';
 import { CcxtExchange } from './ccxt-exchange';
 import { EXCHANGE_ADAPTER, type ExchangeAdapter } from './exchange-adapter';
@@ -63,7 +63,7 @@ async function createExchange(
     {
       provide: EXCHANGE_ADAPTER,
       useFactory: createExchange,
-      inject: [EXECUTION_CONFIG, MarketPriceStore, PaperVenueRepository, Secrets],
+      inject: [EXECUTION_CONFIG, MarketPriceStore, PaperVenueRepository, SECRETS],
     },
   ],
   exports: [EXCHANGE_ADAPTER],

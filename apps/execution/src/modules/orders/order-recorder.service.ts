@@ -96,7 +96,7 @@ export class OrderRecorder {
     fill: ExchangeFill,
     reasonCode?: string,
   ): Promise<OrderRecord | undefined> {
-    const fillId = `${order.id}:${fill.tradeId}`.slice(0, 100);
+    const fillId = fillIdOf(order.id, fill.tradeId);
     if (!(await this.orders.recordFill(tx, order, fillId, fill))) return undefined;
     const filledQuantity = order.filledQuantity.plus(fill.quantity);
     const status = filledQuantity.gte(order.quantity) ? OrderStatus.Filled : OrderStatus.PartiallyFilled;
@@ -221,4 +221,12 @@ export class OrderRecorder {
     });
     return seq;
   }
+}
+
+/**
+ * A fill's id: the order's id and the venue's trade id, in the characters a BullMQ job id may carry (the
+ * fill id is part of the report's job id; ':' is BullMQ's key separator).
+ */
+export function fillIdOf(orderId: string, tradeId: string): string {
+  return `${orderId}-${tradeId.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 100);
 }

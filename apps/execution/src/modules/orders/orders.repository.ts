@@ -12,6 +12,7 @@ import {
   type Money,
   type PositionAmounts,
 } from '@desk/contracts';
+import { returnedRows } from '@desk/platform';
 import type { ExchangeFill } from '../exchange/exchange-adapter';
 
 /** The desk asked for the order to be taken off the venue (kill switch, halt, an operator): why, and who. */
@@ -212,15 +213,17 @@ export class OrdersRepository {
    * order's next step cancels it. False when the order is no longer working.
    */
   async requestCancel(tx: EntityManager | undefined, id: string, request: CancelRequest): Promise<boolean> {
-    const rows: unknown[] = await (tx ?? this.db).query(
-      `UPDATE execution.orders
+    const rows = returnedRows<unknown>(
+      await (tx ?? this.db).query(
+        `UPDATE execution.orders
           SET cancel_reason_code = COALESCE(cancel_reason_code, $3),
               cancel_reason = COALESCE(cancel_reason, $4),
               cancel_context = COALESCE(cancel_context, $5::jsonb),
               next_attempt_at = NULL, updated_at = now()
         WHERE id = $1 AND status = ANY($2::text[])
         RETURNING 1`,
-      [id, [...ACTIVE_STATUSES], request.reasonCode, request.reason, JSON.stringify(request.context)],
+        [id, [...ACTIVE_STATUSES], request.reasonCode, request.reason, JSON.stringify(request.context)],
+      ),
     );
     return rows.length > 0;
   }
@@ -256,10 +259,12 @@ export class OrdersRepository {
 
   /** Counts a committed placement attempt: PLACING. */
   async markPlacing(tx: EntityManager, id: string): Promise<number> {
-    const rows: { place_attempts: number }[] = await tx.query(
-      `UPDATE execution.orders SET status = $2, place_attempts = place_attempts + 1, updated_at = now()
-        WHERE id = $1 RETURNING place_attempts`,
-      [id, OrderStatus.Placing],
+    const rows = returnedRows<{ place_attempts: number }>(
+      await tx.query(
+        `UPDATE execution.orders SET status = $2, place_attempts = place_attempts + 1, updated_at = now()
+          WHERE id = $1 RETURNING place_attempts`,
+        [id, OrderStatus.Placing],
+      ),
     );
     return rows[0]?.place_attempts ?? 0;
   }
@@ -407,8 +412,9 @@ export class OrdersRepository {
     if (rows.length === 0) return false;
     await tx.query(
       `UPDATE execution.orders
-          SET average_fill_price = (COALESCE(average_fill_price, 0) * filled_quantity + $2::numeric * $3::numeric)
-                                   / (filled_quantity + $3::numeric),
+          SET average_fill_price = trim_scale(round(
+                (COALESCE(average_fill_price, 0) * filled_quantity + $2::numeric * $3::numeric)
+                / (filled_quantity + $3::numeric), 18)),
               filled_quantity = filled_quantity + $3::numeric, fees = fees + $4::numeric, updated_at = now()
         WHERE id = $1`,
       [order.id, toWire(fill.price), toWire(fill.quantity), toWire(fill.fee)],

@@ -14,6 +14,7 @@ import { Outbox, PeriodicTask, uuidFromHash } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import { EXCHANGE_ADAPTER, type ExchangeAdapter, type VenueBalance } from '../exchange/exchange-adapter';
 import { OrderExecutionService } from '../orders/order-execution.service';
+import { fillIdOf } from '../orders/order-recorder.service';
 import { OrdersRepository } from '../orders/orders.repository';
 import { ReconciliationRepository, type ReconciliationFinding } from './reconciliation.repository';
 
@@ -199,10 +200,10 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
         });
         continue;
       }
-      if (recorded.has(`${orderId}:${t.tradeId}`)) continue;
+      if (recorded.has(fillIdOf(orderId, t.tradeId))) continue;
       const changed = await this.execution.reconcileOrder(orderId);
       const now2 = await this.orders.fillIdsSince(since);
-      if (now2.has(`${orderId}:${t.tradeId}`)) {
+      if (now2.has(fillIdOf(orderId, t.tradeId))) {
         findings.push({
           kind: 'missing_fill',
           orderId,
