@@ -151,6 +151,16 @@ describe('operator controls: cancels, balances, reconciliations (real PostgreSQL
       });
     });
 
+    it('records one request when the same order is cancelled several times at once', async () => {
+      const id = await order('OPEN');
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => as(trader.key, 'DELETE', `/v1/orders/${id}`)),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual([202, 202, 202, 202, 202]);
+      expect(new Set(answers.map((a) => a.json().requestId as string)).size).toBe(1);
+      expect(await recorded('intent_id', id)).toBe(1);
+    });
+
     it('sends a new request once execution has run the first (its receipt)', async () => {
       const id = await order('PARTIALLY_FILLED');
       const first = (await as(trader.key, 'DELETE', `/v1/orders/${id}`)).json().requestId as string;
