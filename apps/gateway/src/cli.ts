@@ -14,6 +14,7 @@ import {
   resolveSecrets,
   type Secrets,
 } from '@desk/platform';
+import { ApiCommandError, registerApiCommands } from './cli-api-commands';
 import { GATEWAY_CONFIG, loadGatewayConfig, type GatewayConfig } from './config';
 import { generateApiKey } from './modules/access/api-key';
 import { ALL_ROLES } from './modules/access/role';
@@ -29,7 +30,8 @@ import { GATEWAY_SCHEMA } from './schema';
 
 /**
  * `npm run cli -- …`: operators and keys for the person at the console, through the same services as the
- * API (so the same rules and audit events). A new key is printed once, to stdout, and nowhere else; the
+ * API (so the same rules and audit events). Trading commands (orders, balances, reconciliation) call the
+ * API instead, with the operator's own key (cli-api-commands.ts). A new key is printed once, to stdout, and nowhere else; the
  * audit events wait in the gateway's outbox until a gateway publishes them.
  */
 @Module({})
@@ -110,7 +112,7 @@ const HOLDER_NOTICE =
   'keep the key to yourself; give only keyId and digest to an admin, who registers them (desk key register)';
 
 const program = new Command('desk')
-  .description('Trading desk console: operators and API keys')
+  .description('Trading desk console: operators and API keys; operator commands through the API')
   .showHelpAfterError();
 
 const operator = program.command('operator').description('operators (people)');
@@ -230,7 +232,13 @@ program
     }),
   );
 
+registerApiCommands(program);
+
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ApiCommandError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
   else if (error instanceof AppError)
     process.stderr.write(

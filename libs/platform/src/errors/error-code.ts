@@ -13,6 +13,8 @@ export enum ErrorCode {
   IdempotencyKeyInFlight = 'IDEMPOTENCY_KEY_IN_FLIGHT',
   CredentialsInQuery = 'CREDENTIALS_IN_QUERY',
   Conflict = 'CONFLICT',
+  /** The order already ended in a way a cancel cannot undo (filled, rejected by risk or by the venue). */
+  OrderNotCancellable = 'ORDER_NOT_CANCELLABLE',
   UriTooLong = 'URI_TOO_LONG',
   RateLimited = 'RATE_LIMITED',
   NotReady = 'NOT_READY',
@@ -38,6 +40,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 405;
     case ErrorCode.IdempotencyKeyInFlight:
     case ErrorCode.Conflict:
+    case ErrorCode.OrderNotCancellable:
       return 409;
     case ErrorCode.PayloadTooLarge:
       return 413;

@@ -59,7 +59,7 @@ export class OrderQueryRepository {
     const rows: OrderRow[] = await this.db.query(`SELECT * FROM (${ORDERS_SQL}) v WHERE v.id = $1`, [id]);
     const row = rows[0];
     if (!row) return undefined;
-    const [events, fills] = await Promise.all([
+    const [events, fills, cancels] = await Promise.all([
       this.db.query<{ status: OrderStatus; reason_code: string | null; detail: string | null; at: Date }[]>(
         `SELECT status, reason_code, detail, at FROM gateway.order_events WHERE order_id = $1
           ORDER BY at, CASE owner WHEN 'risk' THEN 1 ELSE 2 END, seq`,
@@ -70,6 +70,11 @@ export class OrderQueryRepository {
       >(
         `SELECT id, price::text, quantity::text, fee::text, fee_currency, at FROM gateway.order_fills
           WHERE order_id = $1 ORDER BY at, id`,
+        [id],
+      ),
+      this.db.query<{ id: string; actor_type: string; actor_id: string; requested_at: Date }[]>(
+        `SELECT id, actor_type, actor_id, requested_at FROM gateway.cancel_requests
+          WHERE target_kind = 'order' AND intent_id = $1 ORDER BY requested_at DESC LIMIT 1`,
         [id],
       ),
     ]);
@@ -98,7 +103,21 @@ export class OrderQueryRepository {
           validApprovals: row.valid_approvals,
         }
       : null;
-    return { ...toView(row), history, fills: fillViews, approval };
+    const cancel = cancels[0];
+    const cancelRequest = cancel
+      ? {
+          requestId: cancel.id,
+          requestedBy: { type: cancel.actor_type, id: cancel.actor_id },
+          requestedAt: cancel.requested_at.toISOString(),
+        }
+      : undefined;
+    return {
+      ...toView(row),
+      history,
+      fills: fillViews,
+      approval,
+      ...(cancelRequest ? { cancelRequest } : {}),
+    };
   }
 
   async list(query: ListOrdersQuery): Promise<Page<OrderView>> {

@@ -57,4 +57,6 @@ export interface OrderView {
     requiredApprovals: number | null;
     validApprovals: number | null;
   } | null;
+  /** The newest operator's cancel of this order (DELETE /v1/orders/:id), when there is one. */
+  cancelRequest?: { requestId: string; requestedBy: { type: string; id: string }; requestedAt: string };
 }
