@@ -19,7 +19,7 @@ import {
   type OrderParams,
   type OrdersCancelAll,
 } from '@desk/contracts';
-import { MarketPriceStore, REDIS_CLIENT, redisOptions } from '@desk/platform';
+import { MarketPriceStore, REDIS_CLIENT, Secrets, redisOptions } from '@desk/platform';
 import type { Redis } from 'ioredis';
 import {
   createDatabase,
@@ -80,20 +80,29 @@ export class ExecutionHarness {
   /** Starts execution; `exchange` replaces the paper venue (e.g. one that fails). */
   async start(exchange?: ExchangeAdapter): Promise<TestingModule> {
     const { redisUrl } = testEnv();
-    const config = loadExecutionConfig({
+    const env = {
       DATABASE_URL: this.db.url,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: this.prefix,
       LOG_LEVEL: 'silent',
       EXECUTION_TICK_MS: '100',
       ...this.env,
-    });
-    let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+    };
+    const config = loadExecutionConfig(env);
+    // Exchange keys are secrets, not config: from the environment here (main.ts: Vault or the environment).
+    const secrets = Secrets.fromEnvironment('execution', env);
+    let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config, secrets)] });
     if (exchange) builder = builder.overrideProvider(EXCHANGE_ADAPTER).useValue(exchange);
     const moduleRef = await builder.compile();
     await moduleRef.init();
     this.module = moduleRef;
     return moduleRef;
+  }
+
+  /** The running service's module (to reach a provider, e.g. to run a reconciliation now). */
+  moduleRef(): TestingModule {
+    if (!this.module) throw new Error('execution is not running');
+    return this.module;
   }
 
   async stop(): Promise<void> {

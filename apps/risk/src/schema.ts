@@ -9,6 +9,7 @@ import { AddStateVersions1732407700000 } from './migrations/1732407700000-add-st
 import { CreateControlOutcomesView1732407710000 } from './migrations/1732407710000-create-control-outcomes-view';
 import { CreateApprovalHoldsView1732408200000 } from './migrations/1732408200000-create-approval-holds-view';
 import { AddMaxOpenOrders1732407800000 } from './migrations/1732407800000-add-max-open-orders';
+import { ExecutedQuantity1732408600000 } from './migrations/1732408600000-executed-quantity';
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
@@ -27,5 +28,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateApprovalHoldsView1732408200000,
     AddMaxOpenOrders1732407800000,
     OutboxReceipts1732408300000,
+    ExecutedQuantity1732408600000,
   ],
 };

@@ -65,9 +65,11 @@ export class CcxtExchange implements ExchangeAdapter {
 
   /** Loads ccxt (it is large: only when a real venue is configured) and builds the client. */
   static async create(settings: CcxtVenueSettings): Promise<CcxtExchange> {
-    const ccxt = (await import('ccxt')) as CcxtModule;
+    // Under CommonJS interop the namespace may arrive as the default export.
+    const loaded = (await import('ccxt')) as CcxtModule & { default?: CcxtModule };
+    const ccxt = typeof loaded.Exchange === 'function' ? loaded : (loaded.default ?? loaded);
     const Ctor = (ccxt as unknown as Record<string, unknown>)[settings.exchangeId];
-    if (typeof Ctor !== 'function' || !(settings.exchangeId in ccxt.exchanges)) {
+    if (typeof Ctor !== 'function' || !(Ctor.prototype instanceof ccxt.Exchange)) {
       throw new Error(`ccxt has no exchange "${settings.exchangeId}"`);
     }
     const client = new (Ctor as new (config: Record<string, unknown>) => Exchange)({

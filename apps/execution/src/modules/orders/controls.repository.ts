@@ -90,6 +90,23 @@ export class ControlsRepository {
   }
 
   /**
+   * The first operator cancel the gateway recorded for this order (an order may be cancelled before it
+   * reaches execution: it is then never placed); undefined when there is none.
+   */
+  async orderCancelledBy(
+    tx: EntityManager,
+    intentId: string,
+  ): Promise<{ requestId: string; actorId: string } | undefined> {
+    const rows: { request_id: string; actor_id: string }[] = await tx.query(
+      `SELECT request_id, actor_id FROM gateway.cancel_request_sources
+        WHERE target_kind = 'order' AND intent_id = $1 ORDER BY requested_at LIMIT 1`,
+      [intentId],
+    );
+    const r = rows[0];
+    return r && { requestId: r.request_id, actorId: r.actor_id };
+  }
+
+  /**
    * An operator's cancel as the gateway recorded it (gateway.cancel_request_sources); undefined when the
    * gateway recorded no such request.
    */

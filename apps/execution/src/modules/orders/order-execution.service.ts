@@ -148,6 +148,7 @@ export class OrderExecutionService {
         cancelRequest: null,
       };
       const refusal =
+        (await this.operatorCancelRefusal(tx, orderId)) ??
         (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
         (await this.haltRefusal(tx, reduceOnly));
       const at = new Date();
@@ -635,6 +636,17 @@ export class OrderExecutionService {
         threshold: toWire(this.threshold),
         ...(notional ? { notional: toWire(notional) } : {}),
       },
+    };
+  }
+
+  /** An operator cancelled the order before it reached execution (DELETE /v1/orders/:id): never placed. */
+  private async operatorCancelRefusal(tx: EntityManager, intentId: string): Promise<Refusal | undefined> {
+    const cancel = await this.controls.orderCancelledBy(tx, intentId);
+    if (!cancel) return undefined;
+    return {
+      reasonCode: RiskReasonCode.CancelledByOperator,
+      reason: `cancelled by ${cancel.actorId} before it was placed`,
+      figures: { requestId: cancel.requestId },
     };
   }
 

@@ -7,10 +7,12 @@ import {
   SCHEMA_VERSION,
   ServiceName,
   applyFill,
+  money,
   serviceActor,
   toWire,
   type AuditEvent,
   type ExecutionReported,
+  type Money,
 } from '@desk/contracts';
 import { Outbox, uuidFromHash } from '@desk/platform';
 import type { ExchangeFill } from '../exchange/exchange-adapter';
@@ -105,7 +107,7 @@ export class OrderRecorder {
       side: order.side,
       quantity: fill.quantity,
       price: fill.price,
-      fee: fill.fee,
+      fee: feeInQuote(order.symbol, fill),
     });
     await this.orders.savePosition(tx, order.symbol, position);
     const wire = {
@@ -229,4 +231,16 @@ export class OrderRecorder {
  */
 export function fillIdOf(orderId: string, tradeId: string): string {
   return `${orderId}-${tradeId.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 100);
+}
+
+/**
+ * A fill's fee in the quote currency, as positions and P&L count it: a venue charging the received base
+ * asset (Binance without BNB: a buy pays its fee in the base) is converted at the fill's price. A fee in a
+ * third asset cannot be valued here: it counts as zero in P&L (it is in the fill record and the balances).
+ */
+export function feeInQuote(symbol: string, fill: Pick<ExchangeFill, 'fee' | 'feeCurrency' | 'price'>): Money {
+  const [base, quote] = symbol.split('/');
+  if (fill.feeCurrency === quote || fill.feeCurrency === '') return fill.fee;
+  if (fill.feeCurrency === base) return fill.fee.times(fill.price);
+  return money('0');
 }

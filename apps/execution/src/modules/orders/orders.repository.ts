@@ -276,6 +276,15 @@ export class OrdersRepository {
     );
   }
 
+  /** The desk's order the venue knows by this id (venues list trades by their own order id). */
+  async orderIdByVenueOrderId(venue: string, venueOrderId: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM execution.orders WHERE venue = $1 AND venue_order_id = $2`,
+      [venue, venueOrderId],
+    );
+    return rows[0]?.id;
+  }
+
   /** The desk's order a venue's client order id belongs to. */
   async orderIdByClientOrderId(venue: string, clientOrderId: string): Promise<string | undefined> {
     const rows: { id: string }[] = await this.db.query(

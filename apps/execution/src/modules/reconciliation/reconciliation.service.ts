@@ -181,9 +181,13 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
     const trades = await this.exchange.fetchTrades(symbols, since);
     const recorded = await this.orders.fillIdsSince(new Date(since.getTime() - 24 * 3600 * 1000));
     for (const t of trades) {
-      const orderId = t.clientOrderId
-        ? await this.orders.orderIdByClientOrderId(this.exchange.venue, t.clientOrderId)
-        : undefined;
+      const orderId =
+        (t.clientOrderId
+          ? await this.orders.orderIdByClientOrderId(this.exchange.venue, t.clientOrderId)
+          : undefined) ??
+        (t.venueOrderId
+          ? await this.orders.orderIdByVenueOrderId(this.exchange.venue, t.venueOrderId)
+          : undefined);
       const figures = {
         tradeId: t.tradeId,
         symbol: t.symbol,

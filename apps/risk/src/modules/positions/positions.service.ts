@@ -14,12 +14,15 @@ import { PositionsRepository } from '../state/positions.repository';
 import { ExecutionRecordsRepository } from './execution-records.repository';
 
 /**
- * What counts as a failed order for the error-rate breaker: the venue did not take it (UNKNOWN), or
- * execution refused it for want of a valid approval. Cancellations because the desk is halted or reducing
+ * What counts as a failed order for the error-rate breaker: the venue did not take it (UNKNOWN) or refused
+ * it (VENUE_REJECTED), reconciliation had to correct it, or execution refused it for want of a valid
+ * approval. Cancellations because the desk is halted or reducing
  * are the desk's own doing, not errors.
  */
 export function isExecutionError(report: Pick<ExecutionReported, 'status' | 'reasonCode'>): boolean {
-  if (report.status === OrderStatus.Unknown) return true;
+  if (report.status === OrderStatus.Unknown || report.status === OrderStatus.VenueRejected) return true;
+  // Reconciliation found the desk's book wrong about this order and applied the venue's truth.
+  if (report.reasonCode === String(RiskReasonCode.Reconciled)) return true;
   return (
     report.status === OrderStatus.Cancelled && report.reasonCode === String(RiskReasonCode.ApprovalInvalid)
   );
@@ -57,9 +60,11 @@ export class PositionsService {
       if (!recorded) return { applied: false };
       await this.intents.setExecutionStatus(tx, report.intentId, report.status);
       const fill = report.fill;
-      if (report.status !== OrderStatus.Filled || !fill) return { applied: false };
+      // Each partial fill moves the position as it happens (PARTIALLY_FILLED, then FILLED with the last).
+      if (!fill) return { applied: false };
       if (!(await this.positions.markFillApplied(tx, fill.fillId, report.intentId)))
         return { applied: false };
+      await this.intents.addExecutedQuantity(tx, report.intentId, fill.quantity);
       const before = await this.positions.lock(tx, report.symbol);
       await this.positions.save(
         tx,

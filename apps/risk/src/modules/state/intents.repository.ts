@@ -66,7 +66,9 @@ export interface Activity {
   readonly openOrdersOfActor: number;
 }
 
-const PENDING = `status = 'ACCEPTED' AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))`;
+/** Execution statuses after which nothing more of an order fills. */
+const FINAL = `('FILLED', 'CANCELLED', 'EXPIRED', 'VENUE_REJECTED')`;
+const PENDING = `status = 'ACCEPTED' AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})`;
 
 /**
  * risk.intents (each intent with its latest decision; the intent id is the primary key) and
@@ -218,7 +220,9 @@ export class IntentsRepository {
   /** Accepted orders that may still fill, by symbol. */
   async pending(tx?: EntityManager): Promise<Map<string, Pending>> {
     const rows: { symbol: string; side: OrderSide; quantity: string }[] = await (tx ?? this.db).query(
-      `SELECT symbol, side, sum(quantity)::text AS quantity FROM risk.intents WHERE ${PENDING} GROUP BY symbol, side`,
+      // What may still fill: a partly filled order's filled part is in the position already.
+      `SELECT symbol, side, sum(quantity - executed_quantity)::text AS quantity FROM risk.intents
+        WHERE ${PENDING} GROUP BY symbol, side`,
     );
     const out = new Map<string, Pending>();
     for (const r of rows) {
@@ -250,7 +254,7 @@ export class IntentsRepository {
         WHERE actor_type = $2 AND actor_id = $3 AND id <> $1 AND NOT reduce_only
           AND (status = 'PENDING_APPROVAL'
                OR (status = 'ACCEPTED'
-                   AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))))`,
+                   AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})))`,
       [intentId, actor.type, actor.id],
     );
     const rows: { symbol_minute: number; total_minute: number; today: number }[] = await db.query(
@@ -275,13 +279,21 @@ export class IntentsRepository {
 
   /**
    * Records the latest execution status of an intent (from execution reports, which may arrive out of
-   * order): a final status (FILLED, CANCELLED) is never replaced.
+   * order): a final status (FILLED, CANCELLED, EXPIRED, VENUE_REJECTED) is never replaced.
    */
   async setExecutionStatus(tx: EntityManager, intentId: string, status: OrderStatus): Promise<void> {
     await tx.query(
       `UPDATE risk.intents SET execution_status = $2
-        WHERE id = $1 AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))`,
+        WHERE id = $1 AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})`,
       [intentId, status],
+    );
+  }
+
+  /** A fill of the intent's order was applied to the position: it no longer counts as pending. */
+  async addExecutedQuantity(tx: EntityManager, intentId: string, quantity: string): Promise<void> {
+    await tx.query(
+      `UPDATE risk.intents SET executed_quantity = executed_quantity + $2::numeric WHERE id = $1`,
+      [intentId, quantity],
     );
   }
 }

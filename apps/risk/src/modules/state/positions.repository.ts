@@ -102,14 +102,22 @@ export class PositionsRepository {
     );
   }
 
+  /**
+   * Orders reported since a time, and the failed ones: orders whose reports were errors, plus each
+   * reconciliation finding about no desk order (an order or trade on the account the desk did not place,
+   * balance drift, a reconciliation that failed: execution.reconciliation_reports).
+   */
   async errorStats(since: Date): Promise<ErrorStats> {
-    const rows: { orders: number; failed: number }[] = await this.db.query(
+    const rows: { orders: number; failed: number; findings: number }[] = await this.db.query(
       `SELECT count(DISTINCT intent_id)::int AS orders,
-              count(DISTINCT intent_id) FILTER (WHERE is_error)::int AS failed
+              count(DISTINCT intent_id) FILTER (WHERE is_error)::int AS failed,
+              (SELECT count(*)::int FROM execution.reconciliation_reports r, jsonb_array_elements(r.findings) f
+                WHERE r.finished_at > $1 AND NOT f ? 'orderId') AS findings
          FROM risk.execution_reports WHERE at > $1`,
       [since],
     );
-    return { orders: rows[0]?.orders ?? 0, failed: rows[0]?.failed ?? 0 };
+    const findings = rows[0]?.findings ?? 0;
+    return { orders: (rows[0]?.orders ?? 0) + findings, failed: (rows[0]?.failed ?? 0) + findings };
   }
 }
 
