@@ -114,6 +114,7 @@ describe('two-man rule and kill switch end to end', () => {
       'PENDING_APPROVAL',
       'ACCEPTED',
       'SUBMITTED',
+      'PLACING',
       'FILLED',
     ]);
     expect(filled.approval).toMatchObject({ id: pending.id, status: 'executed' });

@@ -145,6 +145,7 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
         'RECEIVED',
         'ACCEPTED',
         'SUBMITTED',
+        'PLACING',
         'FILLED',
       ]);
       const audit = await waitFor(
@@ -155,7 +156,13 @@ describe('crash recovery: a service SIGKILLed mid-flow and started again (five s
         },
         { what: `the audit trail of ${order.id}` },
       );
-      for (const action of ['order.received', 'order.accepted', 'order.submitted', 'order.filled']) {
+      for (const action of [
+        'order.received',
+        'order.accepted',
+        'order.submitted',
+        'order.placing',
+        'order.filled',
+      ]) {
         expect({ action, times: audit.filter((a) => a === action).length }).toEqual({ action, times: 1 });
       }
     }

@@ -118,6 +118,7 @@ describe('order path end to end (five services as processes, paper mode)', () =>
       'RECEIVED',
       'ACCEPTED',
       'SUBMITTED',
+      'PLACING',
       'FILLED',
     ]);
     expect(filled.fills).toHaveLength(1);
@@ -209,6 +210,7 @@ describe('order path end to end (five services as processes, paper mode)', () =>
       'RECEIVED',
       'ACCEPTED',
       'SUBMITTED',
+      'PLACING',
       'FILLED',
     ]);
     const signals = await api('GET', '/v1/signals?limit=200');

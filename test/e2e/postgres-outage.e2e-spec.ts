@@ -161,6 +161,7 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
         'RECEIVED',
         'ACCEPTED',
         'SUBMITTED',
+        'PLACING',
         'FILLED',
       ]);
       const audit = await waitFor(
@@ -171,7 +172,13 @@ describe('PostgreSQL down for a minute under accepted orders (five services as p
         },
         { what: `the audit trail of ${order.id}` },
       );
-      for (const action of ['order.received', 'order.accepted', 'order.submitted', 'order.filled']) {
+      for (const action of [
+        'order.received',
+        'order.accepted',
+        'order.submitted',
+        'order.placing',
+        'order.filled',
+      ]) {
         expect({ action, times: audit.filter((a) => a === action).length }).toEqual({ action, times: 1 });
       }
     }

@@ -336,10 +336,16 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
       await deliver(report({}), 'filled-without-fill');
       expect(await position()).toBe(before.plus('0.25').toFixed());
 
+      // Each partial fill counts, each once.
+      const partial = report({ status: OrderStatus.PartiallyFilled, fill: fill('0.05') });
+      expect((await deliver(partial, 'partial-a')).returnvalue).toEqual({ applied: true });
+      expect((await deliver(partial, 'partial-b')).returnvalue).toEqual({ applied: false });
+      expect(await position()).toBe(before.plus('0.3').toFixed());
+
       const sell = report({ side: OrderSide.Sell, fill: fill('1.75') });
       await deliver(sell, 'sell-a');
       await deliver(sell, 'sell-b');
-      expect(await position()).toBe(before.plus('0.25').minus('1.75').toFixed());
+      expect(await position()).toBe(before.plus('0.3').minus('1.75').toFixed());
 
       const applied = await pg.query(`select intent_id from risk.applied_fills where fill_id = $1`, [
         buy.fill!.fillId,

@@ -60,8 +60,10 @@ export class PositionsService {
       if (!recorded) return { applied: false };
       await this.intents.setExecutionStatus(tx, report.intentId, report.status);
       const fill = report.fill;
-      // Each partial fill moves the position as it happens (PARTIALLY_FILLED, then FILLED with the last).
-      if (!fill) return { applied: false };
+      // Each partial fill moves the position as it happens (PARTIALLY_FILLED, then FILLED with the last);
+      // a fill on any other status is not one execution reports.
+      const fills = report.status === OrderStatus.Filled || report.status === OrderStatus.PartiallyFilled;
+      if (!fills || !fill) return { applied: false };
       if (!(await this.positions.markFillApplied(tx, fill.fillId, report.intentId)))
         return { applied: false };
       await this.intents.addExecutedQuantity(tx, report.intentId, fill.quantity);
