@@ -90,14 +90,16 @@ describe('trading a Binance spot stand-in (a local venue, not Binance) through t
     );
 
   it('execution killed after the venue accepted an order and before it committed: one order at the venue, found again by its client order id', async () => {
-    // The venue takes the next order and holds its answer: execution waits inside the venue call.
+    // The venue takes the next order (and fills it at once: a venue accepts the same client order id again
+    // once the first order is done, so only the desk's lookup keeps it from being placed twice) and holds
+    // its answer: execution waits inside the venue call.
     venue.acceptButTimeOutNext(1500);
     const placed = await api('POST', '/v1/orders', {
       symbol: 'BTC/USDT',
       side: 'buy',
       type: 'limit',
       quantity: '0.01',
-      price: '60000',
+      price: '65500',
     });
     expect(placed.status).toBe(202);
     const id = placed.body.id as string;
@@ -112,16 +114,17 @@ describe('trading a Binance spot stand-in (a local venue, not Binance) through t
     expect(before.body.status).toBe('PLACING');
 
     await platform.restart('execution');
-    const open = await orderIs(id, 'OPEN');
+    const filled = await orderIs(id, 'FILLED');
     expect(venue.placements(clientIdOf(id))).toBe(1);
     expect(venue.orders().filter((o) => o.clientOrderId === clientIdOf(id))).toHaveLength(1);
-    expect(open.history.map((h: { status: string }) => h.status)).toEqual([
+    expect(filled.history.map((h: { status: string }) => h.status)).toEqual([
       'RECEIVED',
       'ACCEPTED',
       'SUBMITTED',
       'PLACING',
-      'OPEN',
+      'FILLED',
     ]);
+    expect(filled.fills).toHaveLength(1);
   });
 
   it('fills in parts at the venue: the order, its fills and the position follow every partial fill', async () => {
