@@ -8,6 +8,7 @@ import { CreateControlSourcesView1732407600000 } from './migrations/173240760000
 import { CreateOrderProjection1732407700000 } from './migrations/1732407700000-create-order-projection';
 import { RecordControlVersions1732407710000 } from './migrations/1732407710000-record-control-versions';
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
+import { OrderOptions1732408500000 } from './migrations/1732408500000-order-options';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -23,5 +24,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     CreateOrderProjection1732407700000,
     RecordControlVersions1732407710000,
     OutboxReceipts1732408300000,
+    OrderOptions1732408500000,
   ],
 };

@@ -10,6 +10,7 @@ import { CreateControlOutcomesView1732407710000 } from './migrations/17324077100
 import { CreateApprovalHoldsView1732408200000 } from './migrations/1732408200000-create-approval-holds-view';
 import { AddMaxOpenOrders1732407800000 } from './migrations/1732407800000-add-max-open-orders';
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
+import { OrderOptions1732408500000 } from './migrations/1732408500000-order-options';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -27,5 +28,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateApprovalHoldsView1732408200000,
     AddMaxOpenOrders1732407800000,
     OutboxReceipts1732408300000,
+    OrderOptions1732408500000,
   ],
 };
