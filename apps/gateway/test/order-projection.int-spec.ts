@@ -76,13 +76,15 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     status: OrderStatus.Submitted | OrderStatus.Filled,
   ): Promise<OrderUpdated> {
     await pg.query(
-      `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id)
-       VALUES ($1, 'paper', $2, $3, $4, $5, $6, 'corr')
+      `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id,
+                                     client_order_id)
+       VALUES ($1::uuid, 'paper', $2, $3, $4, $5, $6, 'corr', replace($1::text, '-', ''))
        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status`,
       [intentId, order.symbol, order.side, order.type, order.quantity, status],
     );
     const e = await pg.query<{ id: string; at: Date }>(
-      `INSERT INTO execution.order_events (order_id, status, at) VALUES ($1, $2, now()) RETURNING id::text, at`,
+      `INSERT INTO execution.order_events (order_id, status, event_key, at) VALUES ($1, $2, $2, now())
+       RETURNING id::text, at`,
       [intentId, status],
     );
     const at = e.rows[0]!.at.toISOString();

@@ -124,13 +124,14 @@ export async function recordExecutionReport(
   },
 ): Promise<void> {
   await pg.query(
-    `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id)
-     VALUES ($1, 'paper', $2, $3, 'market', $4, $5, 'test')
+    `INSERT INTO execution.orders (id, venue, symbol, side, type, quantity, status, correlation_id, client_order_id)
+     VALUES ($1::uuid, 'paper', $2, $3, 'market', $4, $5, 'test', replace($1::text, '-', ''))
      ON CONFLICT (id) DO NOTHING`,
     [r.intentId, r.symbol, r.side, r.fill?.quantity ?? '1', r.status],
   );
   await pg.query(
-    `INSERT INTO execution.order_events (order_id, status) VALUES ($1, $2) ON CONFLICT (order_id, status) DO NOTHING`,
+    `INSERT INTO execution.order_events (order_id, status, event_key) VALUES ($1, $2, $2)
+     ON CONFLICT (order_id, event_key) DO NOTHING`,
     [r.intentId, r.status],
   );
   if (r.fill) {
