@@ -9,6 +9,7 @@ import { CreateOrderProjection1732407700000 } from './migrations/1732407700000-c
 import { RecordControlVersions1732407710000 } from './migrations/1732407710000-record-control-versions';
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
 import { CreateCancelRequests1732408500000 } from './migrations/1732408500000-create-cancel-requests';
+import { OrderOptions1732408510000 } from './migrations/1732408510000-order-options';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -25,5 +26,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     RecordControlVersions1732407710000,
     OutboxReceipts1732408300000,
     CreateCancelRequests1732408500000,
+    OrderOptions1732408510000,
   ],
 };

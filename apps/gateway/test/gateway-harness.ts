@@ -276,8 +276,9 @@ export async function holdForApproval(
     await pg.query(
       `INSERT INTO risk.intents (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity,
                                  price, status, reason_code, notional, reference_price, correlation_id,
-                                 submitted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'APPROVAL_REQUIRED', $12, $13, $14, now())`,
+                                 submitted_at, time_in_force, post_only)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'APPROVAL_REQUIRED', $12, $13, $14, now(), $15,
+               $16)`,
       [
         job.intentId,
         actor.type === 'operator' ? 'operator' : 'agent',
@@ -293,6 +294,8 @@ export async function holdForApproval(
         typeof context.notional === 'string' ? context.notional : null,
         typeof context.referencePrice === 'string' ? context.referencePrice : null,
         job.correlationId,
+        order.timeInForce ?? null,
+        order.postOnly ?? false,
       ],
     );
     await pg.query(

@@ -11,6 +11,7 @@ import { CreateApprovalHoldsView1732408200000 } from './migrations/1732408200000
 import { AddMaxOpenOrders1732407800000 } from './migrations/1732407800000-add-max-open-orders';
 import { ExecutedQuantity1732408600000 } from './migrations/1732408600000-executed-quantity';
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
+import { OrderOptions1732408500000 } from './migrations/1732408500000-order-options';
 
 /** The risk service's own PostgreSQL schema: its tables and migrations (raw SQL in repositories, no entities). */
 export const RISK_SCHEMA: ServiceSchema = {
@@ -28,6 +29,7 @@ export const RISK_SCHEMA: ServiceSchema = {
     CreateApprovalHoldsView1732408200000,
     AddMaxOpenOrders1732407800000,
     OutboxReceipts1732408300000,
+    OrderOptions1732408500000,
     ExecutedQuantity1732408600000,
   ],
 };

@@ -13,6 +13,8 @@ export * from './errors/error-code';
 export * from './errors/dependency-failure';
 export * from './http/public.decorator';
 export * from './market/market-price.store';
+export * from './market/market-catalog.service';
+export * from './market/market-catalog.module';
 export * from './persistence/data-source-options';
 export * from './persistence/database-roles';
 export * from './persistence/grants.sql';

@@ -7,6 +7,8 @@ export interface RecordedOrderParams {
   type: string;
   quantity: string;
   price?: string;
+  timeInForce?: string;
+  postOnly?: boolean;
 }
 
 export interface RecordedActor {
@@ -35,8 +37,8 @@ export async function recordRiskDecision(
   await pg.query(
     `INSERT INTO risk.intents
        (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity, price, status,
-        correlation_id, submitted_at, reduce_only, approval_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'test', now(), $12, $13)
+        correlation_id, submitted_at, reduce_only, approval_id, time_in_force, post_only)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'test', now(), $12, $13, $14, $15)
      ON CONFLICT (id) DO NOTHING`,
     [
       d.intentId,
@@ -52,6 +54,8 @@ export async function recordRiskDecision(
       d.status ?? 'ACCEPTED',
       d.reduceOnly ?? false,
       d.approvalId ?? null,
+      d.order.timeInForce ?? null,
+      d.order.postOnly ?? false,
     ],
   );
 }
@@ -68,8 +72,8 @@ export async function recordSubmission(
   await pg.query(
     `INSERT INTO gateway.submissions
        (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id,
-        submitted_at)
-     VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, 'test', now())
+        submitted_at, time_in_force, post_only)
+     VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, 'test', now(), $10, $11)
      ON CONFLICT (id) DO NOTHING`,
     [
       s.intentId,
@@ -81,6 +85,8 @@ export async function recordSubmission(
       s.order.quantity,
       s.order.price ?? null,
       `test-${s.intentId}`,
+      s.order.timeInForce ?? null,
+      s.order.postOnly ?? false,
     ],
   );
 }

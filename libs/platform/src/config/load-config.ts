@@ -145,6 +145,11 @@ export const platformEnvSchema = z.object({
    * are retried as stalled) and the process exits.
    */
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
+  /**
+   * How often the gateway and risk read the venue's market catalog again (execution.market_catalog, which
+   * execution refreshes from the venue): a changed tick or lot size is enforced at most this long after.
+   */
+  MARKET_CATALOG_REFRESH_MS: env.int(30_000, 100, 3600_000),
   /** Symbols the desk trades; each must be in the market catalog (libs/contracts/src/markets.ts). */
   TRADING_SYMBOLS: env.list('BTC/USDT,ETH/USDT,SOL/USDT').superRefine((symbols, ctx) => {
     if (symbols.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one symbol' });

@@ -25,6 +25,7 @@ const SHARED = [
   'JOB_RETRY_HORIZON_HOURS',
   'JOB_RETRY_MAX_DELAY_MS',
   'SHUTDOWN_TIMEOUT_MS',
+  'MARKET_CATALOG_REFRESH_MS',
   // Where secrets come from (docs/secrets.md); each service's own Vault credentials go by its prefix.
   'VAULT_ADDR',
   'VAULT_KV_MOUNT',

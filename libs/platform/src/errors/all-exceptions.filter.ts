@@ -59,14 +59,18 @@ export function toErrorBody(
   const errorId = randomUUID();
   const dependency = dependencyFailureOf(exception);
   if (dependency) {
-    // Not a bug: PostgreSQL or Redis is down. The client may retry; the log says which and why.
+    // Not a bug: PostgreSQL or Redis is down, or execution has published no market catalog. The client may
+    // retry; the log says which and why.
     logger.error({ err: exception, errorId, requestId, dependency }, 'dependency unavailable');
     return {
       status: httpStatusOf(ErrorCode.DependencyUnavailable),
       body: {
         error: {
           code: ErrorCode.DependencyUnavailable,
-          message: 'temporarily unavailable: a service this request needs is down; retry later',
+          message:
+            dependency === 'market-catalog'
+              ? 'temporarily unavailable: the venue market catalog is not loaded; retry later'
+              : 'temporarily unavailable: a service this request needs is down; retry later',
           requestId,
           errorId,
         },

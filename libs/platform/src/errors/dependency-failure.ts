@@ -1,5 +1,8 @@
-/** A dependency the services cannot work without. */
-export type Dependency = 'postgres' | 'redis';
+/**
+ * A dependency the services cannot work without: PostgreSQL, Redis, or the venue's market catalog that
+ * execution publishes (orders are not validated, so not taken, without it: MarketCatalogService).
+ */
+export type Dependency = 'postgres' | 'redis' | 'market-catalog';
 
 /**
  * Thrown by platform code that gives up on a dependency itself (e.g. a Redis call past its deadline);

@@ -28,7 +28,7 @@ export class ApprovalHoldsRepository {
       reference_price: string | null;
     })[] = await this.db.query(
       `SELECT decision, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
-              notional::text, reference_price::text
+              time_in_force, post_only, notional::text, reference_price::text
          FROM risk.approval_holds WHERE intent_id = $1`,
       [intentId],
     );

@@ -22,8 +22,9 @@ export class OrderProjectionRepository {
   async received(tx: EntityManager, id: string, order: OrderParams, submittedAt: Date): Promise<void> {
     await tx.query(
       `INSERT INTO gateway.orders
-         (id, source, symbol, side, type, quantity, price, status, status_phase, status_seq, submitted_at)
-       VALUES ($1, 'operator', $2, $3, $4, $5, $6, $7, $8, 0, $9)`,
+         (id, source, symbol, side, type, quantity, price, status, status_phase, status_seq, submitted_at,
+          time_in_force, post_only)
+       VALUES ($1, 'operator', $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)`,
       [
         id,
         order.symbol,
@@ -34,6 +35,8 @@ export class OrderProjectionRepository {
         OrderStatus.Received,
         PHASE.received,
         submittedAt,
+        order.timeInForce ?? null,
+        order.postOnly ?? false,
       ],
     );
   }
@@ -53,8 +56,8 @@ export class OrderProjectionRepository {
     await tx.query(
       `INSERT INTO gateway.orders AS o
          (id, source, symbol, side, type, quantity, price, status, status_phase, status_seq, reason_code,
-          submitted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+          submitted_at, time_in_force, post_only)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (id) DO UPDATE SET
          source = COALESCE(o.source, EXCLUDED.source),
          submitted_at = LEAST(o.submitted_at, EXCLUDED.submitted_at),
@@ -79,6 +82,8 @@ export class OrderProjectionRepository {
         u.seq,
         u.reasonCode ?? null,
         u.submittedAt ?? u.at,
+        u.order.timeInForce ?? null,
+        u.order.postOnly ?? false,
       ],
     );
     if (u.fill) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { OrderStatus, money, toWire } from '@desk/contracts';
+import { OrderStatus, money, toWire, type TimeInForce } from '@desk/contracts';
 import { decodeTimeIdCursor, encodeCursor, type Page } from '../../http/cursor';
 import type { FillView, ListOrdersQuery, OrderHistoryEntry, OrderView } from './orders.dto';
 
@@ -12,7 +12,9 @@ import type { FillView, ListOrdersQuery, OrderHistoryEntry, OrderView } from './
  */
 const ORDERS_SQL = `
   SELECT o.id, COALESCE(o.source, 'unknown') AS source, o.symbol, o.side, o.type, o.quantity::text AS quantity,
-         o.price::text AS price, o.submitted_at, o.status, o.reason_code,
+         o.price::text AS price, o.submitted_at, o.status, o.reason_code, o.post_only,
+         -- A limit order given none works as GTC at the venue; a market order has none.
+         CASE WHEN o.type = 'limit' THEN COALESCE(o.time_in_force, 'GTC') END AS time_in_force,
          a.id AS approval_id, a.status AS approval_status, a.required_approvals, a.valid_approvals,
          COALESCE(f.quantity, 0)::text AS filled_quantity,
          CASE WHEN f.quantity > 0 THEN (f.value / f.quantity)::text END AS average_fill_price,
@@ -38,6 +40,8 @@ interface OrderRow {
   type: string;
   quantity: string;
   price: string | null;
+  time_in_force: TimeInForce | null;
+  post_only: boolean;
   submitted_at: Date;
   submitted_at_text: string;
   reason_code: string | null;
@@ -161,6 +165,8 @@ function toView(row: OrderRow): OrderView {
     type: row.type,
     quantity: normalise(row.quantity),
     price: row.price === null ? null : normalise(row.price),
+    timeInForce: row.time_in_force,
+    postOnly: row.post_only,
     status: row.status,
     reasonCode: row.reason_code,
     filledQuantity: normalise(row.filled_quantity),

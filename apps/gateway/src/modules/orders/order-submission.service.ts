@@ -9,7 +9,7 @@ import {
   type Actor,
   type OrderParams,
 } from '@desk/contracts';
-import { AppError, Outbox } from '@desk/platform';
+import { AppError, MarketCatalogService, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { parseInput } from '../../http/zod-input';
 import { IdempotencyService, type IdempotentResponse } from '../idempotency/idempotency.service';
@@ -25,8 +25,9 @@ export interface SubmitOrderCommand {
 }
 
 /**
- * An operator's order enters the platform here: validated (400 naming the field), recorded, and handed to
- * risk on the intents queue in the same transaction as the idempotency record. The intent id given here
+ * An operator's order enters the platform here: validated against the venue's market catalog (400 naming
+ * the field, its reason ending with the reason code risk would give, e.g. "(LOT_SIZE_MISMATCH)"), recorded,
+ * and handed to risk on the intents queue in the same transaction as the idempotency record. The intent id given here
  * is the order's id for the rest of its life (job id on every queue, exchange clientOrderId).
  */
 @Injectable()
@@ -37,13 +38,20 @@ export class OrderSubmissionService {
     @Inject(OrderProjectionRepository) private readonly projection: OrderProjectionRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(MarketCatalogService) private readonly catalog: MarketCatalogService,
   ) {}
 
   async submit(command: SubmitOrderCommand): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, true);
     const order: OrderParams = parseInput(submitOrderSchema, command.body);
-    const problems = orderMarketProblems(order, this.config.TRADING_SYMBOLS);
-    if (problems.length) throw AppError.validation(problems.map(({ field, reason }) => ({ field, reason })));
+    // Against the venue's catalog as execution publishes it (503 while there is none, never a guess).
+    const market = await this.catalog.find(order.symbol);
+    const problems = orderMarketProblems(order, market, this.config.TRADING_SYMBOLS);
+    if (problems.length) {
+      throw AppError.validation(
+        problems.map(({ field, code, reason }) => ({ field, reason: `${reason} (${code})` })),
+      );
+    }
 
     return this.idempotency.execute(
       {

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { IntentSource, OrderSide, OrderStatus, OrderType, orderParamsSchema } from '@desk/contracts';
+import {
+  IntentSource,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  orderParamsSchema,
+  type TimeInForce,
+} from '@desk/contracts';
 
 /** Body of POST /v1/orders: exactly the order parameters, nothing else. */
 export const submitOrderSchema = orderParamsSchema;
@@ -42,6 +49,10 @@ export interface OrderView {
   type: string;
   quantity: string;
   price: string | null;
+  /** How long a limit order works at the venue (GTC when none was given); null for a market order. */
+  timeInForce: TimeInForce | null;
+  /** Whether the venue must refuse the order rather than let it take liquidity. */
+  postOnly: boolean;
   status: OrderStatus;
   reasonCode: string | null;
   filledQuantity: string;

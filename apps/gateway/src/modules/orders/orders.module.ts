@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MarketCatalogModule } from '@desk/platform';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { OrderProjectionModule } from '../order-projection/order-projection.module';
 import { OrderQueryRepository } from './order-query.repository';
@@ -8,7 +9,7 @@ import { OrdersService } from './orders.service';
 import { SubmissionRepository } from './submission.repository';
 
 @Module({
-  imports: [IdempotencyModule, OrderProjectionModule],
+  imports: [IdempotencyModule, OrderProjectionModule, MarketCatalogModule],
   controllers: [OrdersController],
   providers: [OrderSubmissionService, OrdersService, OrderQueryRepository, SubmissionRepository],
 })

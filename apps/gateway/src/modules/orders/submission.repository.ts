@@ -16,8 +16,9 @@ export class SubmissionRepository {
   async insert(tx: EntityManager, s: Submission): Promise<void> {
     await tx.query(
       `INSERT INTO gateway.submissions
-         (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id, submitted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+         (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id, submitted_at,
+          time_in_force, post_only)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         s.id,
         s.actor.id,
@@ -30,6 +31,9 @@ export class SubmissionRepository {
         s.order.price ?? null,
         s.correlationId,
         s.submittedAt,
+        // As sent (risk compares them with the intent's): none given stays null.
+        s.order.timeInForce ?? null,
+        s.order.postOnly ?? false,
       ],
     );
   }

@@ -1,15 +1,27 @@
 import { describe, expect, it } from '@jest/globals';
-import { MARKET_CATALOG, OrderType, RiskReasonCode, findMarket, money, toWire } from '@desk/contracts';
+import {
+  MARKET_CATALOG,
+  OrderType,
+  RiskReasonCode,
+  findMarket,
+  money,
+  toWire,
+  type MarketSpec,
+} from '@desk/contracts';
 import { NOW, ctx, limits } from '../../../test/risk-context';
 import {
   BASIC_RULES,
   limitPriceRequiredRule,
+  lotSizeRule,
   marketPriceRule,
   maxNotionalRule,
+  minNotionalRule,
+  minQuantityRule,
   precisionRule,
   pricePositiveRule,
   quantityPositiveRule,
   symbolAllowlistRule,
+  tickSizeRule,
   unknownSymbolRule,
 } from './basic-rules';
 import type { Violation } from './risk-rule';
@@ -234,11 +246,79 @@ describe('BASIC_RULES', () => {
       'PRICE_NOT_POSITIVE',
       'LIMIT_PRICE_MISSING',
       'PRECISION_EXCEEDED',
+      'LOT_SIZE_MISMATCH',
+      'QUANTITY_BELOW_MINIMUM',
+      'TICK_SIZE_MISMATCH',
     ]);
   });
 
   it('cover every market in the catalog with a precision the rules can use', () => {
     for (const m of MARKET_CATALOG)
       expect(precisionRule.check(ctx({ symbol: m.symbol, quantity: '1' }))).toBeUndefined();
+  });
+});
+
+describe('venue filter rules (the catalog’s tick, lot and minimums)', () => {
+  const btc = findMarket('BTC/USDT') as MarketSpec;
+  const venue: MarketSpec = {
+    ...btc,
+    tickSize: '0.5',
+    stepSize: '0.001',
+    minQuantity: '0.002',
+    minNotional: '100',
+  };
+  const on = (order: Parameters<typeof ctx>[0], over: Parameters<typeof ctx>[1] = {}) =>
+    ctx(order, { market: venue, ...over });
+
+  it('lets an order on the venue’s filters through', () => {
+    for (const rule of [lotSizeRule, minQuantityRule, tickSizeRule, minNotionalRule]) {
+      expect(rule.check(on({ quantity: '0.005' }))).toBeUndefined();
+      expect(rule.check(on({ type: OrderType.Limit, quantity: '0.005', price: '64000.5' }))).toBeUndefined();
+    }
+  });
+
+  it('rejects a quantity off the lot size, or below the minimum', () => {
+    expect(wire(lotSizeRule.check(on({ quantity: '0.0025' })))).toEqual({
+      reasonCode: 'LOT_SIZE_MISMATCH',
+      reason: "quantity 0.0025 must be a multiple of BTC/USDT's lot size 0.001",
+      measured: '0.0025',
+    });
+    expect(lotSizeRule.check(on({ quantity: '0.001' }))).toBeUndefined();
+    expect(wire(minQuantityRule.check(on({ quantity: '0.001' })))).toEqual({
+      reasonCode: 'QUANTITY_BELOW_MINIMUM',
+      reason: "quantity 0.001 is below BTC/USDT's minimum quantity 0.002",
+      measured: '0.001',
+    });
+  });
+
+  it('rejects a limit price off the tick', () => {
+    expect(tickSizeRule.check(on({ type: OrderType.Limit, price: '64000.25' }))?.reasonCode).toBe(
+      RiskReasonCode.TickSizeMismatch,
+    );
+    // Too many decimals is the precision rule's (its code, its figures).
+    expect(tickSizeRule.check(on({ type: OrderType.Limit, price: '64000.255' }))).toBeUndefined();
+  });
+
+  it('values a market order’s notional at the last price, a limit order’s at its limit price', () => {
+    // 0.002 × 65000 = 130 ≥ 100; at 45000 it is 90.
+    expect(minNotionalRule.check(on({ quantity: '0.002' }))).toBeUndefined();
+    const low = { symbol: 'BTC/USDT', price: money('45000'), at: new Date(NOW.getTime() - 1000) };
+    expect(wire(minNotionalRule.check(on({ quantity: '0.002' }, { lastPrice: low })))).toEqual({
+      reasonCode: 'NOTIONAL_BELOW_MINIMUM',
+      reason: "notional 90 is below BTC/USDT's minimum 100 (0.002 at market price 45000)",
+      limit: '100',
+      notional: '90',
+      referencePrice: '45000',
+    });
+    expect(
+      minNotionalRule.check(on({ type: OrderType.Limit, quantity: '0.002', price: '49999.5' }))?.reasonCode,
+    ).toBe(RiskReasonCode.NotionalBelowMinimum);
+    // No fresh price: the price rules reject; no minimum: nothing to check.
+    expect(minNotionalRule.check(on({ quantity: '0.002' }, { lastPrice: undefined }))).toBeUndefined();
+    expect(
+      minNotionalRule.check(
+        ctx({ quantity: '0.002' }, { market: { ...venue, minNotional: null }, lastPrice: low }),
+      ),
+    ).toBeUndefined();
   });
 });

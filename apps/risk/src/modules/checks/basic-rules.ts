@@ -1,8 +1,17 @@
-import { OrderType, RiskReasonCode, decimalPlaces, money, toWire, type Money } from '@desk/contracts';
+import {
+  OrderType,
+  RiskReasonCode,
+  decimalPlaces,
+  marketFilterProblems,
+  money,
+  notionalProblem,
+  toWire,
+  type Money,
+} from '@desk/contracts';
 import { LimitName } from '../state/limits';
 import { priceAgeMs, referencePriceOf, type RiskRule } from './risk-rule';
 
-/** Symbol enabled in TRADING_SYMBOLS and present in MARKET_CATALOG (resolved into ctx.market). */
+/** Symbol enabled in TRADING_SYMBOLS and in the venue's catalog (resolved into ctx.market). */
 export const unknownSymbolRule: RiskRule = {
   reasonCode: RiskReasonCode.UnknownSymbol,
   check: ({ order, market }) =>
@@ -83,6 +92,61 @@ export const precisionRule: RiskRule = {
 };
 
 /**
+ * One of the venue's filters (marketFilterProblems, the same check as the gateway's 400s). The venue would
+ * refuse the order otherwise; risk refuses it first, with the same reason code.
+ */
+function marketFilterRule(
+  reasonCode:
+    RiskReasonCode.LotSizeMismatch | RiskReasonCode.QuantityBelowMinimum | RiskReasonCode.TickSizeMismatch,
+): RiskRule {
+  return {
+    reasonCode,
+    check: ({ order, market }) => {
+      if (!market) return undefined;
+      const problem = marketFilterProblems(order, market).find((p) => p.code === reasonCode);
+      if (!problem) return undefined;
+      const value = problem.field === 'price' ? order.price : order.quantity;
+      return {
+        reasonCode,
+        reason: `${problem.field} ${value ?? ''} ${problem.reason}`.slice(0, 500),
+        ...(value === undefined ? {} : { measured: money(value) }),
+      };
+    },
+  };
+}
+
+/** The quantity is a multiple of the market's lot size (step). */
+export const lotSizeRule = marketFilterRule(RiskReasonCode.LotSizeMismatch);
+/** The quantity is at least the market's minimum. */
+export const minQuantityRule = marketFilterRule(RiskReasonCode.QuantityBelowMinimum);
+/** A limit price is a multiple of the market's tick size. */
+export const tickSizeRule = marketFilterRule(RiskReasonCode.TickSizeMismatch);
+
+/**
+ * The order's notional at least the venue's minimum, valued at its reference price (a limit order's limit
+ * price, as the gateway checked it; a market order's fresh last price). Passes without a reference price
+ * (the price rules reject first).
+ */
+export const minNotionalRule: RiskRule = {
+  reasonCode: RiskReasonCode.NotionalBelowMinimum,
+  check: (ctx) => {
+    const { market, order } = ctx;
+    const ref = referencePriceOf(ctx);
+    if (!market || !ref || market.minNotional === null) return undefined;
+    const quantity = money(order.quantity);
+    const problem = notionalProblem(market, quantity, ref.price);
+    if (!problem) return undefined;
+    return {
+      reasonCode: problem.code,
+      reason: `${problem.reason} (${order.quantity} at ${ref.source} price ${toWire(ref.price)})`,
+      limit: money(market.minNotional),
+      notional: quantity.times(ref.price),
+      referencePrice: ref.price,
+    };
+  },
+};
+
+/**
  * The stored last price must be one that may be used at all. A price of zero values any order at nothing
  * (under every notional limit and the two-man threshold), a negative one less than that, and one dated in
  * the future passes the age check for longer than it should: each rejects the order, whatever its type
@@ -155,4 +219,7 @@ export const BASIC_RULES: readonly RiskRule[] = [
   pricePositiveRule,
   limitPriceRequiredRule,
   precisionRule,
+  lotSizeRule,
+  minQuantityRule,
+  tickSizeRule,
 ];

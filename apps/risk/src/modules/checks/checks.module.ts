@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { MarketCatalogModule } from '@desk/platform';
 import { StateModule } from '../state/state.module';
 import { RiskCheckService } from './risk-check.service';
 
-@Module({ imports: [StateModule], providers: [RiskCheckService], exports: [RiskCheckService] })
+@Module({
+  imports: [StateModule, MarketCatalogModule],
+  providers: [RiskCheckService],
+  exports: [RiskCheckService],
+})
 export class ChecksModule {}

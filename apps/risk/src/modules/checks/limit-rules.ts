@@ -6,6 +6,7 @@ import {
   marketPriceRule,
   marketPriceValidRule,
   maxNotionalRule,
+  minNotionalRule,
   showAmount,
 } from './basic-rules';
 import { freshLastPrice, referencePriceOf, type RiskContext, type RiskRule } from './risk-rule';
@@ -228,6 +229,7 @@ export const PRE_TRADE_RULES: readonly RiskRule[] = [
   reduceOnlyRule,
   marketPriceValidRule,
   marketPriceRule,
+  minNotionalRule,
   maxNotionalRule,
   priceBandRule,
   submitRateRule,

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OrderStatus, findMarket, money, type Actor, type Money, type OrderParams } from '@desk/contracts';
+import { OrderStatus, money, type Actor, type Money, type OrderParams } from '@desk/contracts';
 import type { EntityManager } from 'typeorm';
-import { MarketPriceStore, type MarketPrice, type MarketPriceReading } from '@desk/platform';
+import {
+  MarketCatalogService,
+  MarketPriceStore,
+  type MarketPrice,
+  type MarketPriceReading,
+} from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
 import { BookService } from '../state/book.service';
 import { IntentsRepository } from '../state/intents.repository';
@@ -33,8 +38,8 @@ export interface Evaluation {
 }
 
 /**
- * Gathers what the rules need (market, prices, limits, trading state, book, activity, live venues) and runs
- * them.
+ * Gathers what the rules need (the venue's market, prices, limits, trading state, book, activity, live
+ * venues) and runs them.
  */
 @Injectable()
 export class RiskCheckService {
@@ -48,6 +53,7 @@ export class RiskCheckService {
     @Inject(BookService) private readonly book: BookService,
     @Inject(IntentsRepository) private readonly intents: IntentsRepository,
     @Inject(VenuesRepository) private readonly venues: VenuesRepository,
+    @Inject(MarketCatalogService) private readonly catalog: MarketCatalogService,
   ) {
     this.threshold = money(config.APPROVAL_NOTIONAL_THRESHOLD);
     this.allowlist = config.RISK_SYMBOL_ALLOWLIST.length
@@ -70,7 +76,10 @@ export class RiskCheckService {
    */
   async evaluate(tx: EntityManager, input: EvaluationInput): Promise<Evaluation> {
     const { intentId, order, actor, now, prices, tradingState } = input;
-    const market = findMarket(order.symbol, this.config.TRADING_SYMBOLS);
+    // The venue's market as execution publishes it (from memory; DependencyUnavailableError, so the job is
+    // retried, while there is no catalog): only for an enabled symbol.
+    const listed = await this.catalog.find(order.symbol);
+    const market = listed && this.config.TRADING_SYMBOLS.includes(order.symbol) ? listed : undefined;
     const timeZone = this.config.RISK_DAY_TIMEZONE;
     const reading = market ? prices.get(order.symbol) : undefined;
     const usable = new Map<string, MarketPrice>();

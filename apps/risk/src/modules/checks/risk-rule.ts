@@ -19,7 +19,7 @@ import type { TradingStateRecord } from '../state/trading-state.repository';
  */
 export interface RiskContext {
   readonly order: OrderParams;
-  /** The market, when the symbol is both enabled (TRADING_SYMBOLS) and in the catalog. */
+  /** The venue's market, when the symbol is both enabled (TRADING_SYMBOLS) and in the venue's catalog. */
   readonly market: MarketSpec | undefined;
   /** Symbols orders may be placed in (RISK_SYMBOL_ALLOWLIST, else TRADING_SYMBOLS). */
   readonly allowlist: readonly string[];

@@ -7,6 +7,16 @@ import { actorOfRow, orderOfRow, readApproval } from '@desk/platform';
 type SourceView = 'gateway.intent_sources' | 'agents.intent_sources';
 
 /**
+ * The order options each source records: the gateway its operators' time in force and post-only; the agents
+ * emit neither (their intents are market or GTC limit orders), so an agent intent carrying one matches
+ * nothing recorded and is refused.
+ */
+const ORDER_OPTIONS: Readonly<Record<SourceView, string>> = {
+  'gateway.intent_sources': 'time_in_force, post_only',
+  'agents.intent_sources': 'NULL::text AS time_in_force, false AS post_only',
+};
+
+/**
  * What the services that produce intents recorded, read-only through the views they declare for risk
  * (docs/adr/0010): the gateway's operator submissions (gateway.intent_sources), the agents' intents
  * (agents.intent_sources) and the approvals that still count (gateway.approval_validity).
@@ -39,8 +49,11 @@ export class IntentSourcesRepository {
       type: OrderParams['type'] | null;
       quantity: string | null;
       price: string | null;
+      time_in_force: string | null;
+      post_only: boolean;
     }[] = await this.db.query(
-      `SELECT actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text
+      `SELECT actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
+              ${ORDER_OPTIONS[view]}
          FROM ${view} WHERE intent_id = $1`,
       [intentId],
     );

@@ -92,8 +92,9 @@ export class IntentsRepository {
       `INSERT INTO risk.intents
          (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity, price,
           status, reason_code, reason, notional, reference_price, correlation_id, submitted_at, decided_at,
-          reduce_only, approval_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+          reduce_only, approval_id, time_in_force, post_only)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+               $22)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
@@ -117,6 +118,9 @@ export class IntentsRepository {
         decision.decidedAt,
         intent.reduceOnly,
         decision.approvalId ?? null,
+        // Exactly as the intent had them (execution and the gateway compare them): none given stays null.
+        order.timeInForce ?? null,
+        order.postOnly ?? false,
       ],
     );
     if (rows.length === 0) return false;
@@ -133,7 +137,7 @@ export class IntentsRepository {
       correlation_id: string;
     })[] = await tx.query(
       `SELECT id, source, status, actor_type, actor_id, actor_key_id, symbol, side, type,
-              quantity::text, price::text, correlation_id
+              quantity::text, price::text, time_in_force, post_only, correlation_id
          FROM risk.intents WHERE id = $1 FOR UPDATE`,
       [intentId],
     );
@@ -195,7 +199,7 @@ export class IntentsRepository {
          INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at) VALUES ($1, $2, $3, $4, $5)
          RETURNING id, intent_id)
        SELECT e.id::text AS seq, i.source, i.symbol, i.side, i.type, i.quantity::text, i.price::text,
-              i.correlation_id, i.submitted_at
+              i.time_in_force, i.post_only, i.correlation_id, i.submitted_at
          FROM e JOIN risk.intents i ON i.id = e.intent_id`,
       [intentId, decision.status, decision.reasonCode, decision.reason, decision.decidedAt],
     );
