@@ -157,6 +157,24 @@ describe('execution trading a Binance spot stand-in (a local venue, not Binance)
     venue.setPrice('BTC/USDT', '65000', { liquidity: '1000' });
   });
 
+  it('backs off when the venue answers a placement with a rate limit, looks the order up, then places it once', async () => {
+    // No order is working now: the next request to the venue is this placement.
+    venue.failNext('rate-limit');
+    const job = await h.send(h.accepted(limitBuy('0.03', '61000')));
+    await h.statusIs(job.intentId, 'OPEN');
+    expect(venue.placements(clientOrderIdFor(job.intentId))).toBe(1);
+    expect((await h.history(job.intentId)).map((e) => e.status)).toEqual([
+      'SUBMITTED',
+      'PLACING',
+      'PLACING',
+      'OPEN',
+    ]);
+    // Between the two placements the venue was asked for the order by its client order id.
+    const calls = venue.requests().map((r) => `${r.method} ${r.path}`);
+    const posts = calls.flatMap((c, i) => (c === 'POST /api/v3/order' ? [i] : []));
+    expect(calls.slice(posts.at(-2), posts.at(-1))).toContain('GET /api/v3/order');
+  });
+
   it('after a timeout that follows the venue’s acceptance, looks the order up by its client order id and never places it twice', async () => {
     venue.acceptButTimeOutNext(2500);
     const job = await h.send(h.accepted(limitBuy('0.02', '61000')));
@@ -172,13 +190,6 @@ describe('execution trading a Binance spot stand-in (a local venue, not Binance)
       'UNKNOWN',
       'OPEN',
     ]);
-  });
-
-  it('backs off when the venue answers with a rate limit, then places the order once', async () => {
-    venue.failNext('rate-limit');
-    const job = await h.send(h.accepted(limitBuy('0.03', '61000')));
-    await h.statusIs(job.intentId, 'OPEN');
-    expect(venue.placements(clientOrderIdFor(job.intentId))).toBe(1);
   });
 
   it('records a cancel by the venue itself as CANCELLED (CANCELLED_BY_VENUE), keeping the part that filled', async () => {

@@ -104,8 +104,9 @@ export class CcxtExchange implements ExchangeAdapter {
 
   async placeOrder(order: ExchangeOrder): Promise<VenueOrderReport> {
     const params: Record<string, unknown> = { clientOrderId: order.clientOrderId };
-    if (order.type === OrderType.Limit) params.timeInForce = order.timeInForce ?? TimeInForce.Gtc;
+    // A post-only order is its own kind at most venues (Binance: LIMIT_MAKER, which refuses a timeInForce).
     if (order.postOnly) params.postOnly = true;
+    else if (order.type === OrderType.Limit) params.timeInForce = order.timeInForce ?? TimeInForce.Gtc;
     const placed = await this.call(
       () =>
         this.client.createOrder(

@@ -45,7 +45,7 @@ export class ControlsRepository {
     const rows: (OrderRow & { decision: string; reduce_only: boolean; approval_id: string | null })[] =
       await this.db.query(
         `SELECT decision, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
-              reduce_only, approval_id
+              time_in_force, post_only, reduce_only, approval_id
          FROM risk.order_decisions WHERE intent_id = $1`,
         [intentId],
       );

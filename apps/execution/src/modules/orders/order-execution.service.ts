@@ -59,6 +59,13 @@ type VenueAnswer =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'error'; readonly error: VenueError };
 
+/** Where one step left the order; `again`: take another step now (`placeNow`: and place it). */
+interface StepResult {
+  readonly status: OrderStatus;
+  readonly again: boolean;
+  readonly placeNow?: boolean;
+}
+
 /** Placement is given up after this many attempts the venue surely did not take. */
 const MAX_PLACE_ATTEMPTS = 8;
 /** Backoff never waits longer than this. */
@@ -194,10 +201,12 @@ export class OrderExecutionService {
    */
   async advance(orderId: string): Promise<OrderStatus | undefined> {
     let status: OrderStatus | undefined;
+    let placeNow = false;
     for (let step = 0; step < MAX_STEPS; step += 1) {
-      const result = await this.step(orderId);
+      const result = await this.step(orderId, placeNow);
       if (!result) return status;
       status = result.status;
+      placeNow = result.placeNow ?? false;
       if (!result.again) return status;
     }
     return status;
@@ -265,12 +274,15 @@ export class OrderExecutionService {
     return requested;
   }
 
-  /** One step: decide and commit under the row lock, call the venue without one, record the answer. */
-  private async step(orderId: string): Promise<{ status: OrderStatus; again: boolean } | undefined> {
+  /**
+   * One step: decide and commit under the row lock, call the venue without one, record the answer.
+   * `placeNow`: the previous step found the venue has no such order and committed a new placement attempt.
+   */
+  private async step(orderId: string, placeNow: boolean): Promise<StepResult | undefined> {
     const decided = await this.orders.transaction(async (tx) => {
       const order = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true });
       if (!order) return undefined;
-      return this.decide(tx, order);
+      return this.decide(tx, order, placeNow);
     });
     void this.outbox.flush();
     if (!decided) return undefined;
@@ -291,6 +303,7 @@ export class OrderExecutionService {
   private async decide(
     tx: EntityManager,
     order: OrderRecord,
+    placeNow: boolean,
   ): Promise<{ done: OrderStatus } | { order: OrderRecord; action: VenueAction } | undefined> {
     let current = order;
     if (!current.cancelRequest) {
@@ -319,6 +332,10 @@ export class OrderExecutionService {
         audit: { clientOrderId: current.clientOrderId, attempt },
       });
       current = { ...current, status: OrderStatus.Placing, placeAttempts: attempt };
+      action = 'place';
+    } else if (current.status === OrderStatus.Placing && placeNow) {
+      // The attempt was committed when the lookup found nothing; no other step has touched the order since
+      // (it held the lease): place it. Any other PLACING order is looked up first.
       action = 'place';
     } else action = 'lookup';
     await this.orders.setLease(tx, current.id, this.config.EXECUTION_LEASE_MS);
@@ -363,7 +380,7 @@ export class OrderExecutionService {
     order: OrderRecord,
     action: VenueAction,
     answer: VenueAnswer,
-  ): Promise<{ status: OrderStatus; again: boolean }> {
+  ): Promise<StepResult> {
     await this.orders.setLease(tx, order.id, null);
     switch (answer.kind) {
       case 'report':
@@ -385,7 +402,7 @@ export class OrderExecutionService {
     order: OrderRecord,
     report: VenueOrderReport,
     reconciled = false,
-  ): Promise<{ status: OrderStatus; again: boolean }> {
+  ): Promise<StepResult> {
     if (report.venueOrderId) await this.orders.setVenueOrderId(tx, order.id, report.venueOrderId);
     let current: OrderRecord = { ...order, venueOrderId: report.venueOrderId ?? order.venueOrderId };
     const fills = [...report.fills].sort((a, b) => a.at.getTime() - b.at.getTime());
@@ -398,7 +415,7 @@ export class OrderExecutionService {
     const fillsComplete = current.filledQuantity.gte(report.filledQuantity);
     const at = new Date();
     const reason = reconciled ? { reasonCode: RiskReasonCode.Reconciled } : {};
-    const stillWorking = (): { status: OrderStatus; again: boolean } => ({
+    const stillWorking = (): StepResult => ({
       status: current.status,
       // A cancel the desk asked for meanwhile is carried out next.
       again: current.cancelRequest !== null,
@@ -460,11 +477,7 @@ export class OrderExecutionService {
   }
 
   /** The venue has no order with our client order id. */
-  private async notFound(
-    tx: EntityManager,
-    order: OrderRecord,
-    action: VenueAction,
-  ): Promise<{ status: OrderStatus; again: boolean }> {
+  private async notFound(tx: EntityManager, order: OrderRecord, action: VenueAction): Promise<StepResult> {
     const neverAcknowledged = order.venueOrderId === null && order.filledQuantity.isZero();
     const at = new Date();
     if (neverAcknowledged && order.cancelRequest) {
@@ -491,7 +504,7 @@ export class OrderExecutionService {
         detail: 'the venue has no such order: placing it again',
         audit: { clientOrderId: order.clientOrderId, attempt },
       });
-      return { status: OrderStatus.Placing, again: true };
+      return { status: OrderStatus.Placing, again: true, placeNow: true };
     }
     // The venue knew the order and no longer does: its fate is for reconciliation (and an operator).
     if (order.status !== OrderStatus.Unknown) {
@@ -510,7 +523,7 @@ export class OrderExecutionService {
     order: OrderRecord,
     action: VenueAction,
     error: VenueError,
-  ): Promise<{ status: OrderStatus; again: boolean }> {
+  ): Promise<StepResult> {
     const at = new Date();
     if (action === 'place' && error.kind === 'rejected') {
       const reasonCode = error.reasonCode ?? RiskReasonCode.VenueRejected;
