@@ -17,6 +17,7 @@ import {
   type OrderAccepted,
   type Money,
   type OrderParams,
+  type OrderCancelRequested,
   type OrdersCancelAll,
 } from '@desk/contracts';
 import { MarketPriceStore, REDIS_CLIENT, Secrets, redisOptions } from '@desk/platform';
@@ -49,7 +50,7 @@ import {
  */
 export class ExecutionHarness {
   readonly pg: Client;
-  readonly queues: Record<'orders' | 'audit' | 'executions' | 'control' | 'intents', Queue>;
+  readonly queues: Record<'orders' | 'audit' | 'executions' | 'control' | 'intents' | 'cancels', Queue>;
   module: TestingModule | undefined;
 
   private constructor(
@@ -65,6 +66,7 @@ export class ExecutionHarness {
       executions: q(QueueName.Executions),
       control: q(QueueName.Control),
       intents: q(QueueName.Intents),
+      cancels: q(QueueName.OrderCancels),
     };
     this.pg = new Client({ connectionString: db.url });
   }
@@ -172,6 +174,42 @@ export class ExecutionHarness {
       jobId: `${command.commandId}.cancel_all`,
     });
     return command;
+  }
+
+  /**
+   * An operator's cancel (DELETE /v1/orders/:id, or cancel-all of a symbol): recorded as the gateway
+   * records it (gateway.cancel_requests, as the superuser) unless `record` is false (a forgery), then sent.
+   */
+  async sendCancelRequest(
+    target: OrderCancelRequested['target'],
+    { record = true, actorId = 'olga' }: { record?: boolean; actorId?: string } = {},
+  ): Promise<OrderCancelRequested> {
+    const job: OrderCancelRequested = {
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      requestId: randomUUID(),
+      actor: { type: 'operator', id: actorId, keyId: 'key-olga' },
+      target,
+      requestedAt: new Date().toISOString(),
+    };
+    if (record) {
+      await this.pg.query(
+        `INSERT INTO gateway.cancel_requests
+           (id, actor_type, actor_id, actor_key_id, target_kind, intent_id, symbol, requested_at, correlation_id)
+         VALUES ($1, 'operator', $2, 'key-olga', $3, $4, $5, $6, $7)`,
+        [
+          job.requestId,
+          actorId,
+          target.kind,
+          target.kind === 'order' ? target.intentId : null,
+          target.kind === 'symbol' ? target.symbol : null,
+          job.requestedAt,
+          job.correlationId,
+        ],
+      );
+    }
+    await this.queues.cancels.add(JobName.OrderCancelRequested, job, { jobId: `${job.requestId}.cancel` });
+    return job;
   }
 
   /** What the cancel-all job returned, once execution finished it. */
