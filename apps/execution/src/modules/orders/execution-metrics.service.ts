@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { OrderStatus } from '@desk/contracts';
+import { ORDER_STATE_MACHINE, OrderStatus, ServiceName, WORKING_ORDER_STATUSES } from '@desk/contracts';
 import { LATENCY_BUCKETS, deskGauge, deskHistogram } from '@desk/platform';
 import { OrdersRepository } from './orders.repository';
 
@@ -53,7 +53,7 @@ export class ExecutionMetrics implements OnModuleInit {
       ['status'],
       async (gauge) => {
         await refresh();
-        for (const status of [OrderStatus.Submitted, OrderStatus.Open, OrderStatus.Unknown]) {
+        for (const status of WORKING_ORDER_STATUSES) {
           gauge.set({ status }, last?.find((r) => r.status === status)?.oldestActiveAgeSeconds ?? 0);
         }
       },
@@ -62,10 +62,27 @@ export class ExecutionMetrics implements OnModuleInit {
 }
 
 /** The statuses an order has while execution owns it. */
-const EXECUTION_STATUSES = [
-  OrderStatus.Submitted,
-  OrderStatus.Open,
-  OrderStatus.Filled,
-  OrderStatus.Cancelled,
-  OrderStatus.Unknown,
-];
+const EXECUTION_STATUSES = (Object.keys(ORDER_STATE_MACHINE) as OrderStatus[]).filter(
+  (status) => ORDER_STATE_MACHINE[status].owner === ServiceName.Execution,
+);
+
+/**
+ * The last reconciliation run: when it finished (epoch s) and how many differences of each kind it found
+ * (every kind has a series, 0 when in sync, so an alert on it always has data).
+ */
+export function observeReconciliation(
+  finishedAt: Date,
+  findingsByKind: Readonly<Record<string, number>>,
+): void {
+  deskGauge(
+    'desk_execution_reconciliation_last_run_timestamp_seconds',
+    'When the last reconciliation with the venue finished',
+    [],
+  ).set(finishedAt.getTime() / 1000);
+  const byKind = deskGauge(
+    'desk_execution_reconciliation_findings',
+    'Differences the last reconciliation with the venue found, by kind',
+    ['kind'],
+  );
+  for (const [kind, count] of Object.entries(findingsByKind)) byKind.set({ kind }, count);
+}

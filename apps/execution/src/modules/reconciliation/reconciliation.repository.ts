@@ -4,17 +4,21 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { money, toWire, type Money } from '@desk/contracts';
 import type { VenueBalance } from '../exchange/exchange-adapter';
 
+/** The kinds of difference reconciliation reports (docs/runbook.md, "Orders at a venue"). */
+export const FINDING_KINDS = [
+  'order_status',
+  'terminal_order_open_at_venue',
+  'foreign_open_order',
+  'missing_fill',
+  'fill_on_closed_order',
+  'foreign_trade',
+  'balance_drift',
+  'reconciliation_failed',
+] as const;
+
 /** One difference between the desk's book and the venue, and what reconciliation did about it. */
 export interface ReconciliationFinding {
-  readonly kind:
-    | 'order_status'
-    | 'terminal_order_open_at_venue'
-    | 'foreign_open_order'
-    | 'missing_fill'
-    | 'fill_on_closed_order'
-    | 'foreign_trade'
-    | 'balance_drift'
-    | 'reconciliation_failed';
+  readonly kind: (typeof FINDING_KINDS)[number];
   /** The desk's order it concerns, if any. */
   readonly orderId?: string;
   readonly detail: string;

@@ -13,10 +13,15 @@ import {
 import { Outbox, PeriodicTask, uuidFromHash } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import { EXCHANGE_ADAPTER, type ExchangeAdapter, type VenueBalance } from '../exchange/exchange-adapter';
+import { observeReconciliation } from '../orders/execution-metrics.service';
 import { OrderExecutionService } from '../orders/order-execution.service';
 import { fillIdOf } from '../orders/order-recorder.service';
 import { OrdersRepository } from '../orders/orders.repository';
-import { ReconciliationRepository, type ReconciliationFinding } from './reconciliation.repository';
+import {
+  FINDING_KINDS,
+  ReconciliationRepository,
+  type ReconciliationFinding,
+} from './reconciliation.repository';
 
 /** At most this many findings are audited one by one per run (all are in the run's record). */
 const AUDITED_FINDINGS = 50;
