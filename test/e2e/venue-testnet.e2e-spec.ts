@@ -80,14 +80,22 @@ describe('trading a Binance spot stand-in (a local venue, not Binance) through t
   const api = (method: string, path: string, body?: unknown, key = traderKey) =>
     deskRequest(platform.baseUrl, key, method, path, body);
 
-  const orderIs = (id: string, status: string) =>
-    waitFor(
+  const orderIs = async (id: string, status: string) => {
+    let last: unknown;
+    return waitFor(
       async () => {
         const r = await api('GET', `/v1/orders/${id}`);
+        last = r.body;
         return r.body?.status === status ? r.body : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250, what: `order ${id} ${status}` },
-    );
+    ).catch(async (error: unknown) => {
+      // What the order went through, and what execution said, for the failure message.
+      const runs = await api('GET', '/v1/reconciliations?limit=3');
+      console.error(JSON.stringify(last), JSON.stringify(runs.body), platform.output.execution.slice(-5).join('\n'));
+      throw error;
+    });
+  };
 
   it('execution killed after the venue accepted an order and before it committed: one order at the venue, found again by its client order id', async () => {
     // The venue takes the next order (and fills it at once: a venue accepts the same client order id again

@@ -242,7 +242,7 @@ describe('execution trading a Binance spot stand-in (a local venue, not Binance)
     expect(usdt.rows[0]?.total).toBe(money(now.free).plus(now.locked).toFixed());
   });
 
-  it('reconciliation: a fill the desk missed while it was not watching is recorded, marked RECONCILED', async () => {
+  it('a fill the venue made while execution was stopped is recorded when it comes back, the order placed once', async () => {
     const job = await h.send(h.accepted(limitBuy('0.06', '60000')));
     await h.statusIs(job.intentId, 'OPEN');
     await h.stop();

@@ -19,6 +19,11 @@ export const FINDING_KINDS = [
 /** One difference between the desk's book and the venue, and what reconciliation did about it. */
 export interface ReconciliationFinding {
   readonly kind: (typeof FINDING_KINDS)[number];
+  /**
+   * What the difference is about (an order, a venue order, a trade, an asset's drift): a difference that
+   * persists across runs keeps its key, so risk's breaker counts it once.
+   */
+  readonly key: string;
   /** The desk's order it concerns, if any. */
   readonly orderId?: string;
   readonly detail: string;

@@ -23,6 +23,11 @@ import {
   type ReconciliationFinding,
 } from './reconciliation.repository';
 
+/** An order whose placement is in doubt (its own steps settle it by asking the venue). */
+function unsettled(status: OrderStatus): boolean {
+  return status === OrderStatus.Placing || status === OrderStatus.Unknown;
+}
+
 /** At most this many findings are audited one by one per run (all are in the run's record). */
 const AUDITED_FINDINGS = 50;
 
@@ -81,6 +86,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
       failed = true;
       findings.push({
         kind: 'reconciliation_failed',
+        key: 'reconciliation_failed',
         detail: (error instanceof Error ? error.message : String(error)).slice(0, 300),
         action: 'none: the next run tries again',
       });
@@ -110,6 +116,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
           kind: f.kind,
           detail: f.detail,
           action: f.action,
+          key: f.key,
           ...(f.orderId ? { orderId: f.orderId } : {}),
           ...(f.figures ?? {}),
         });
@@ -117,6 +124,10 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
       return runId;
     });
     void this.outbox.flush();
+    observeReconciliation(
+      finishedAt,
+      Object.fromEntries(FINDING_KINDS.map((kind) => [kind, findings.filter((f) => f.kind === kind).length])),
+    );
     if (findings.length)
       this.logger.warn({ runId: id, outcome, findings: findings.length }, 'reconciliation found differences');
     return { id, findings };
@@ -129,16 +140,23 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
     const byClientId = new Map(atVenue.filter((v) => v.clientOrderId).map((v) => [v.clientOrderId, v]));
     const oursById = new Set(ours.map((o) => o.clientOrderId));
     for (const o of ours) {
+      // Placement in doubt: the order's own steps ask the venue by its client order id (docs/adr/0023).
+      if (unsettled(o.status)) continue;
       const open = byClientId.get(o.clientOrderId);
       const agrees =
         open !== undefined &&
         open.filledQuantity.eq(o.filledQuantity) &&
         (o.status === OrderStatus.Open || o.status === OrderStatus.PartiallyFilled);
       if (agrees) continue;
+      // The order's own step first (the tick may simply not have got there yet): what it settles is no
+      // difference. What it leaves disagreeing is one, settled by the venue's word as RECONCILED.
+      const settled = await this.execution.advance(o.id).catch(() => undefined);
+      if (settled !== undefined && settled !== o.status) continue;
       const changed = await this.execution.reconcileOrder(o.id);
       if (changed && changed.before !== changed.after) {
         findings.push({
           kind: 'order_status',
+          key: o.id,
           orderId: o.id,
           detail: `the desk had ${changed.before}; the venue ${open ? 'has it open' : 'no longer has it open'}`,
           action: `applied the venue's state: ${changed.after}`,
@@ -161,6 +179,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
         // Final in the desk's book yet working at the venue: the desk holds no such order any more.
         findings.push({
           kind: 'terminal_order_open_at_venue',
+          key: v.venueOrderId,
           orderId,
           detail: 'the desk recorded the order final; the venue has it open',
           action:
@@ -170,6 +189,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
       } else {
         findings.push({
           kind: 'foreign_open_order',
+          key: v.venueOrderId,
           detail: 'an open order on the account that the desk did not place',
           action: 'none: not the desk’s order; its fills will show as balance drift',
           figures,
@@ -184,6 +204,9 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
     const symbols = await this.repository.tradedSymbols(since);
     if (symbols.length === 0) return;
     const trades = await this.exchange.fetchTrades(symbols, since);
+    const unsettledIds = new Set(
+      (await this.orders.placedWorkingOrders()).filter((o) => unsettled(o.status)).map((o) => o.id),
+    );
     const recorded = await this.orders.fillIdsSince(new Date(since.getTime() - 24 * 3600 * 1000));
     for (const t of trades) {
       const orderId =
@@ -203,6 +226,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
       if (!orderId) {
         findings.push({
           kind: 'foreign_trade',
+          key: `${t.symbol}:${t.tradeId}`,
           detail: 'a trade on the account that is not from a desk order',
           action: 'none: not the desk’s; it shows in the balances',
           figures,
@@ -210,11 +234,16 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
         continue;
       }
       if (recorded.has(fillIdOf(orderId, t.tradeId))) continue;
+      if (unsettledIds.has(orderId)) continue; // its own lookup records the trade
+      // The order's own step first (the tick may not have got there yet): a trade it records is no difference.
+      await this.execution.advance(orderId).catch(() => undefined);
+      const fillId = fillIdOf(orderId, t.tradeId);
+      if ((await this.orders.fillIdsSince(since)).has(fillId)) continue;
       const changed = await this.execution.reconcileOrder(orderId);
-      const now2 = await this.orders.fillIdsSince(since);
-      if (now2.has(fillIdOf(orderId, t.tradeId))) {
+      if ((await this.orders.fillIdsSince(since)).has(fillId)) {
         findings.push({
           kind: 'missing_fill',
+          key: `${t.symbol}:${t.tradeId}`,
           orderId,
           detail: 'a trade of a desk order that the desk had not recorded',
           action: `recorded the fill (order now ${changed?.after ?? 'unchanged'})`,
@@ -223,6 +252,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
       } else {
         findings.push({
           kind: 'fill_on_closed_order',
+          key: `${t.symbol}:${t.tradeId}`,
           orderId,
           detail: 'a trade of a desk order the desk recorded final without it',
           action: 'none: an operator reviews the order (its position differs from the venue by this trade)',
@@ -239,6 +269,9 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
   ): Promise<void> {
     const previous = await this.repository.balances(this.exchange.venue);
     if (previous.length === 0) return;
+    // While a placement is in doubt its trades may be at the venue and not yet in the book: comparing
+    // now would report them as drift. The venue's balances are still recorded (the new baseline).
+    if ((await this.orders.placedWorkingOrders()).some((o) => unsettled(o.status))) return;
     const since = new Date(Math.min(...previous.map((p) => p.updatedAt.getTime())));
     const moved = await this.repository.fillMovements(since);
     const now = new Map(balances.map((b) => [b.asset, b.total]));
@@ -250,6 +283,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
       if (!expected || !actual || expected.eq(actual)) continue;
       findings.push({
         kind: 'balance_drift',
+        key: `${asset}:${toWire(actual.minus(expected))}`,
         detail: `${asset} at the venue differs from the last balance plus the desk's fills since`,
         action: "the venue's balance is recorded",
         figures: {

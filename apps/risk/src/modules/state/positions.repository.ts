@@ -105,13 +105,15 @@ export class PositionsRepository {
   /**
    * Orders reported since a time, and the failed ones: orders whose reports were errors, plus each
    * reconciliation finding about no desk order (an order or trade on the account the desk did not place,
-   * balance drift, a reconciliation that failed: execution.reconciliation_reports).
+   * balance drift, a reconciliation that failed: execution.reconciliation_reports), each distinct difference
+   * once however many runs see it.
    */
   async errorStats(since: Date): Promise<ErrorStats> {
     const rows: { orders: number; failed: number; findings: number }[] = await this.db.query(
       `SELECT count(DISTINCT intent_id)::int AS orders,
               count(DISTINCT intent_id) FILTER (WHERE is_error)::int AS failed,
-              (SELECT count(*)::int FROM execution.reconciliation_reports r, jsonb_array_elements(r.findings) f
+              (SELECT count(DISTINCT (f->>'kind') || ':' || (f->>'key'))::int
+                 FROM execution.reconciliation_reports r, jsonb_array_elements(r.findings) f
                 WHERE r.finished_at > $1 AND NOT f ? 'orderId') AS findings
          FROM risk.execution_reports WHERE at > $1`,
       [since],
