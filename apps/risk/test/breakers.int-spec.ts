@@ -282,3 +282,48 @@ describe('risk: automatic breakers and stop-loss (real Redis and PostgreSQL, own
     expect(await h.tradingState()).toMatchObject({ state: 'HALTED', source: 'breaker.error_rate' });
   });
 });
+
+describe('risk: reconciliation findings count toward the error-rate breaker, each difference once (own database)', () => {
+  let h: RiskHarness;
+
+  beforeAll(async () => {
+    h = await RiskHarness.create('riskrecon', {
+      RISK_BREAKER_CONSECUTIVE: '3',
+      RISK_ERROR_RATE_THRESHOLD: '0.5',
+      RISK_ERROR_RATE_MIN_ORDERS: '5',
+    });
+    await h.publishPrices({ 'BTC/USDT': '65000', 'ETH/USDT': '3200', 'SOL/USDT': '150' }, new Date());
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const tick = () => h.get(RiskMonitor).tick();
+
+  /** A reconciliation run as execution records it (inserted as the database owner). */
+  async function run(findings: { kind: string; key: string }[]): Promise<void> {
+    await h.pg.query(
+      `INSERT INTO execution.reconciliations (venue, trigger, started_at, finished_at, outcome, findings)
+       VALUES ('binance', 'periodic', now(), now(), $1, $2::jsonb)`,
+      [
+        findings.length ? 'differences' : 'in_sync',
+        JSON.stringify(findings.map((f) => ({ ...f, detail: 'x', action: 'x' }))),
+      ],
+    );
+  }
+
+  it('a foreign order seen by every run counts once; distinct differences add up and halt the desk', async () => {
+    for (const intentId of Array.from({ length: 4 }, () => randomUUID())) {
+      await h.report({ intentId, symbol: 'ETH/USDT', side: OrderSide.Buy, status: OrderStatus.Submitted });
+    }
+    for (let i = 0; i < 5; i += 1) await run([{ kind: 'foreign_open_order', key: '9001' }]);
+    for (let i = 0; i < 3; i += 1) await tick();
+    // 1 difference over 4 orders and 1 difference: 0.2.
+    expect((await h.tradingState()).state).toBe('ACTIVE');
+    await run(['USDT', 'BTC', 'ETH', 'SOL'].map((asset) => ({ kind: 'balance_drift', key: `${asset}:-1` })));
+    for (let i = 0; i < 3; i += 1) await tick();
+    // 5 differences over 4 orders and 5 differences: 0.56.
+    expect(await h.tradingState()).toMatchObject({ state: 'HALTED', source: 'breaker.error_rate' });
+  });
+});
