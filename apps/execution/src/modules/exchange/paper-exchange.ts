@@ -10,15 +10,17 @@ import {
   type MarketSpec,
 } from '@desk/contracts';
 import type { MarketPriceStore } from '@desk/platform';
+import type { EntityManager } from 'typeorm';
 import type {
   ExchangeAdapter,
   ExchangeOrder,
   VenueBalance,
   VenueOpenOrder,
   VenueOrderReport,
+  VenueOrderStatus,
   VenueTrade,
 } from './exchange-adapter';
-import type { PaperFillModel } from './paper-fill-model';
+import type { LastPrice, PaperFillModel } from './paper-fill-model';
 import type { PaperOrderRow, PaperTradeRow, PaperVenueRepository } from './paper-venue.repository';
 
 /**
@@ -47,8 +49,9 @@ export class PaperExchange implements ExchangeAdapter {
     const market = this.market(order.symbol);
     const last = await this.prices.get(order.symbol);
     const refused = order.postOnly && this.model.wouldTake(order, last);
-    await this.book.transaction(async (tx) => {
-      // A duplicate client order id leaves the book as it is: the report below is the first order's.
+    // One venue transaction: take the order, match it once, report it.
+    const report = await this.book.transaction(async (tx) => {
+      // A duplicate client order id leaves the book as it is: the report is the first order's.
       const taken = await this.book.insert(tx, {
         clientOrderId: order.clientOrderId,
         symbol: order.symbol,
@@ -68,8 +71,8 @@ export class PaperExchange implements ExchangeAdapter {
           'post-only order would take liquidity',
         );
       }
+      return this.matchIn(tx, order.clientOrderId, market, last, this.clock());
     });
-    const report = await this.match(order.clientOrderId, market);
     if (!report) throw new Error(`paper order ${order.clientOrderId} vanished from the book`);
     return report;
   }
@@ -116,35 +119,54 @@ export class PaperExchange implements ExchangeAdapter {
   private async match(clientOrderId: string, market: MarketSpec): Promise<VenueOrderReport | undefined> {
     const last = await this.prices.get(market.symbol);
     const now = this.clock();
-    const found = await this.book.transaction(async (tx) => {
-      const row = await this.book.lock(tx, clientOrderId);
-      if (!row) return false;
-      if (row.status !== 'open') return true;
-      const remaining = row.quantity.minus(row.filledQuantity);
-      const m = this.model.match({ ...row, remaining }, market, last, now);
-      switch (m.kind) {
-        case 'wait':
-          await this.book.setStatus(tx, clientOrderId, 'open', m.detail);
-          return true;
-        case 'expire':
-          await this.book.setStatus(tx, clientOrderId, 'expired', m.detail);
-          return true;
-        case 'fill': {
-          await this.book.addTrade(tx, row, { ...m, at: now });
-          const done = m.quantity.eq(remaining);
-          // IOC: what did not fill at once expires.
-          if (done) await this.book.setStatus(tx, clientOrderId, 'filled', null);
-          else if (row.timeInForce === TimeInForce.Ioc)
-            await this.book.setStatus(tx, clientOrderId, 'expired', 'the rest of an IOC order expired');
-          return true;
+    return this.book.transaction((tx) => this.matchIn(tx, clientOrderId, market, last, now));
+  }
+
+  private async matchIn(
+    tx: EntityManager,
+    clientOrderId: string,
+    market: MarketSpec,
+    last: LastPrice | undefined,
+    now: Date,
+  ): Promise<VenueOrderReport | undefined> {
+    const row = await this.book.lock(tx, clientOrderId);
+    if (!row) return undefined;
+    if (row.status !== 'open') return toReport(row, await this.book.trades(tx, clientOrderId));
+    const remaining = row.quantity.minus(row.filledQuantity);
+    const m = this.model.match({ ...row, remaining }, market, last, now);
+    let status: VenueOrderStatus = 'open';
+    let detail: string | null = null;
+    let filled = row.filledQuantity;
+    switch (m.kind) {
+      case 'wait':
+        detail = m.detail;
+        break;
+      case 'expire':
+        status = 'expired';
+        detail = m.detail;
+        break;
+      case 'fill': {
+        await this.book.addTrade(tx, row, { ...m, at: now });
+        filled = filled.plus(m.quantity);
+        // IOC: what did not fill at once expires.
+        if (m.quantity.eq(remaining)) status = 'filled';
+        else if (row.timeInForce === TimeInForce.Ioc) {
+          status = 'expired';
+          detail = 'the rest of an IOC order expired';
         }
-        default: {
-          const unreachable: never = m;
-          throw new Error(`unknown match ${JSON.stringify(unreachable)}`);
-        }
+        break;
       }
-    });
-    return found ? this.report(clientOrderId) : undefined;
+      default: {
+        const unreachable: never = m;
+        throw new Error(`unknown match ${JSON.stringify(unreachable)}`);
+      }
+    }
+    if (status !== row.status || detail !== row.detail)
+      await this.book.setStatus(tx, clientOrderId, status, detail);
+    return toReport(
+      { ...row, status, detail, filledQuantity: filled },
+      m.kind === 'fill' || row.filledQuantity.gt(0) ? await this.book.trades(tx, clientOrderId) : [],
+    );
   }
 
   private async report(clientOrderId: string): Promise<VenueOrderReport | undefined> {

@@ -188,18 +188,21 @@ export class OrderRecorder {
     const { reasonCode, detail, key, fill } = extra;
     const seq = await this.orders.addEvent(tx, order.id, status, detail ?? null, at, key);
     if (seq === undefined) return undefined;
-    await this.outbox.add(tx, JobName.ExecutionReported, {
-      schemaVersion: SCHEMA_VERSION,
-      correlationId: order.correlationId,
-      intentId: order.id,
-      symbol: order.symbol,
-      side: order.side,
-      status,
-      ...(fill ? { fill } : {}),
-      ...(reasonCode ? { reasonCode } : {}),
-      ...(detail ? { detail: detail.slice(0, 500) } : {}),
-      at: at.toISOString(),
-    });
+    // Risk follows what changes exposure and what fails (fills, ends, UNKNOWN); PLACING is only the
+    // venue call beginning (the projection and the audit log show it).
+    if (status !== OrderStatus.Placing)
+      await this.outbox.add(tx, JobName.ExecutionReported, {
+        schemaVersion: SCHEMA_VERSION,
+        correlationId: order.correlationId,
+        intentId: order.id,
+        symbol: order.symbol,
+        side: order.side,
+        status,
+        ...(fill ? { fill } : {}),
+        ...(reasonCode ? { reasonCode } : {}),
+        ...(detail ? { detail: detail.slice(0, 500) } : {}),
+        at: at.toISOString(),
+      });
     await this.outbox.add(tx, JobName.OrderUpdated, {
       schemaVersion: SCHEMA_VERSION,
       correlationId: order.correlationId,
