@@ -14,7 +14,12 @@ const { envFor } = platform();
 const [entry, rest, childEnv] =
   args[0] === 'audit'
     ? [appEntry('audit', 'cli.js'), args.slice(1), { ...envFor('audit', env), DATABASE_URL: ownerUrl }]
-    : [appEntry('gateway', 'cli.js'), args, envFor('gateway', env)];
+    : [
+        appEntry('gateway', 'cli.js'),
+        args,
+        // Trading commands call the API as you: your own key, from your shell only (never a flag).
+        { ...envFor('gateway', env), ...(process.env.DESK_API_KEY ? { DESK_API_KEY: process.env.DESK_API_KEY } : {}) },
+      ];
 const result = spawnSync(process.execPath, [entry, ...rest], {
   cwd: ROOT,
   stdio: 'inherit',
