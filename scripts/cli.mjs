@@ -18,7 +18,10 @@ const [entry, rest, childEnv] =
         appEntry('gateway', 'cli.js'),
         args,
         // Trading commands call the API as you: your own key, from your shell only (never a flag).
-        { ...envFor('gateway', env), ...(process.env.DESK_API_KEY ? { DESK_API_KEY: process.env.DESK_API_KEY } : {}) },
+        {
+          ...envFor('gateway', env),
+          ...(process.env.DESK_API_KEY ? { DESK_API_KEY: process.env.DESK_API_KEY } : {}),
+        },
       ];
 const result = spawnSync(process.execPath, [entry, ...rest], {
   cwd: ROOT,

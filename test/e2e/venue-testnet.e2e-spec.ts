@@ -92,7 +92,11 @@ describe('trading a Binance spot stand-in (a local venue, not Binance) through t
     ).catch(async (error: unknown) => {
       // What the order went through, and what execution said, for the failure message.
       const runs = await api('GET', '/v1/reconciliations?limit=3');
-      console.error(JSON.stringify(last), JSON.stringify(runs.body), platform.output.execution.slice(-5).join('\n'));
+      console.error(
+        JSON.stringify(last),
+        JSON.stringify(runs.body),
+        platform.output.execution.slice(-5).join('\n'),
+      );
       throw error;
     });
   };

@@ -15,9 +15,9 @@ export class PeriodicTask {
 
   start({ runNow = false }: { runNow?: boolean } = {}): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.trigger(), this.intervalMs);
+    this.timer = setInterval(() => void this.trigger(), this.intervalMs);
     this.timer.unref();
-    if (runNow) this.trigger();
+    if (runNow) void this.trigger();
   }
 
   /** Runs now unless a run is in progress; resolves when the run (or the one in progress) ends. */
