@@ -1,0 +1,208 @@
+// Order path, open loop (issue 17): the five services as processes on their own database and Redis prefix,
+// throttles and order-rate limits opened wide, agents not trading; market orders submitted through the
+// gateway at fixed rates (BENCH_RATES per second, BENCH_SECONDS each), never waiting for an answer before
+// the next is due. Latency is accepted-to-filled as the desk records it (gateway.orders.submitted_at to
+// the FILLED event), read from the database after the run, so measuring costs the path nothing. In the same
+// run, a bare BullMQ chain of the same three hops between processes (gateway → risk → execution → done) on
+// the same Redis, at its own maximum rate, for the ratio. Writes a line to bench/results/order-path-open-loop.md.
+// Run: npm run build && node bench/order-path-open-loop.bench.mjs
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  clearRedisPrefix,
+  createDatabase,
+  dropDatabase,
+  issueOperatorKey,
+  migrateAll,
+  startPlatform,
+  testEnv,
+  uniquePrefix,
+} from '@desk/testing';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(ROOT, 'libs', 'platform', 'package.json'));
+const { Client } = createRequire(join(ROOT, 'libs', 'testing', 'package.json'))('pg');
+process.env.DESK_TEST_DATABASE_URL ??=
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+process.env.DESK_TEST_REDIS_PREFIX ??= 'bench';
+const RATES = (process.env.BENCH_RATES ?? '25,50,100').split(',').filter(Boolean).map(Number);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CHAIN_JOBS = Number(process.env.BENCH_CHAIN_JOBS ?? 5000);
+
+const pct = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A bare BullMQ chain: three worker processes, each taking a job off its queue and adding it to the next. */
+async function bareChain(redisUrl) {
+  const prefix = uniquePrefix('benchchain');
+  const hops = ['hop1', 'hop2', 'hop3'];
+  const workerSource = `
+    const { Worker, Queue } = require(${JSON.stringify(require.resolve('bullmq'))});
+    const [from, to, prefix, url] = process.argv.slice(1);
+    const u = new URL(url);
+    const connection = { host: u.hostname, port: Number(u.port || 6379) };
+    const next = to === 'done' ? undefined : new Queue(to, { connection, prefix });
+    const done = to === 'done' ? new Queue('done', { connection, prefix }) : undefined;
+    new Worker(from, async (job) => {
+      if (next) await next.add('j', job.data, { removeOnComplete: true });
+      else await done.add('j', { ...job.data, doneAt: Date.now() }, { removeOnComplete: false });
+    }, { connection, prefix, concurrency: 16, removeOnComplete: { count: 0 } });
+  `;
+  const procs = hops.map((hop, i) =>
+    spawn(process.execPath, ['-e', workerSource, hop, hops[i + 1] ?? 'done', prefix, redisUrl], {
+      stdio: 'ignore',
+    }),
+  );
+  const { Queue } = require('bullmq');
+  const u = new URL(redisUrl);
+  const connection = { host: u.hostname, port: Number(u.port || 6379) };
+  const first = new Queue('hop1', { connection, prefix });
+  const done = new Queue('done', { connection, prefix });
+  await sleep(1500);
+  const started = Date.now();
+  for (let i = 0; i < CHAIN_JOBS; i += 200) {
+    await first.addBulk(
+      Array.from({ length: Math.min(200, CHAIN_JOBS - i) }, () => ({
+        name: 'j',
+        data: { at: Date.now() },
+        opts: { removeOnComplete: true },
+      })),
+    );
+  }
+  const giveUp = Date.now() + 120_000;
+  while ((await done.getJobCountByTypes('waiting')) < CHAIN_JOBS) {
+    if (Date.now() > giveUp) throw new Error('the bare chain did not finish in 120 s');
+    await sleep(50);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  for (const p of procs) p.kill();
+  await first.close();
+  await done.close();
+  await clearRedisPrefix(prefix);
+  return { jobs: CHAIN_JOBS, perSecond: Math.round(CHAIN_JOBS / seconds) };
+}
+
+const env = testEnv();
+const prefix = uniquePrefix('benchol');
+const db = await createDatabase('benchol');
+migrateAll(db.url);
+const platform = await startPlatform({
+  databaseUrl: db.url,
+  redisUrl: env.redisUrl,
+  redisPrefix: prefix,
+  env: {
+    THROTTLE_LIMIT: '1000000',
+    THROTTLE_IP_LIMIT: '1000000',
+    THROTTLE_ORDER_LIMIT: '1000000',
+    RISK_MAX_SUBMIT_RATE_PER_SYMBOL: '1000000',
+    RISK_MAX_SUBMIT_RATE_TOTAL: '1000000',
+    RISK_MAX_ORDERS_PER_DAY: '1000000',
+    RISK_MAX_OPEN_ORDERS: '1000000',
+    RISK_MAX_POSITION_SHARE: '100',
+    RISK_MAX_GROSS_EXPOSURE: '1000000000',
+    AGENT_TRADING_ENABLED: 'false',
+    EXECUTION_TICK_MS: '200',
+  },
+});
+const pg = new Client({ connectionString: db.url });
+await pg.connect();
+const rows = [];
+try {
+  const { key } = await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Bench Trader', ['trader']);
+  const submit = (side) =>
+    fetch(`${platform.baseUrl}/v1/orders`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
+      body: JSON.stringify({ symbol: 'BTC/USDT', side, type: 'market', quantity: '0.001' }),
+    }).then(async (r) => ({ status: r.status, id: (await r.json()).id }));
+  // Wait for a market price: the first order that fills.
+  for (let i = 0; ; i++) {
+    const { id } = await submit('buy');
+    await sleep(1000);
+    const r = await pg.query(`SELECT status FROM gateway.orders WHERE id = $1`, [id]);
+    if (r.rows[0]?.status === 'FILLED') break;
+    if (i > 120) throw new Error('no order filled: no market price?');
+  }
+  for (const rate of RATES) {
+    const total = rate * SECONDS;
+    const pending = [];
+    const t0 = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = t0 + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      pending.push(submit(i % 2 ? 'buy' : 'sell').catch((e) => ({ status: 0, error: String(e) })));
+    }
+    const answers = await Promise.all(pending);
+    const ids = answers.filter((a) => a.status === 202).map((a) => a.id);
+    // Every accepted order to its end (or 120 s).
+    const deadline = Date.now() + 120_000;
+    let final = 0;
+    while (Date.now() < deadline) {
+      final = (
+        await pg.query(
+          `SELECT count(*)::int AS n FROM gateway.orders WHERE id = ANY($1::uuid[]) AND status IN ('FILLED', 'REJECTED', 'CANCELLED')`,
+          [ids],
+        )
+      ).rows[0].n;
+      if (final === ids.length) break;
+      await sleep(500);
+    }
+    const timing = await pg.query(
+      `SELECT extract(epoch FROM (e.at - o.submitted_at)) * 1000 AS ms, extract(epoch FROM e.at) AS at
+         FROM gateway.orders o JOIN gateway.order_events e ON e.order_id = o.id AND e.status = 'FILLED'
+        WHERE o.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const fills = await pg.query(
+      `SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM execution.fills WHERE order_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const ms = timing.rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+    const ats = timing.rows.map((r) => Number(r.at)).sort((a, b) => a - b);
+    const span = ats.length > 1 ? ats[ats.length - 1] - ats[0] : 1;
+    rows.push({
+      rate,
+      submitted: total,
+      accepted: ids.length,
+      filled: ms.length,
+      fillsRecorded: fills.rows[0].n,
+      filledPerSecond: Number((ms.length / Math.max(span, SECONDS)).toFixed(1)),
+      p50: Math.round(pct(ms, 50)),
+      p99: Math.round(pct(ms, 99)),
+      max: Math.round(ms[ms.length - 1] ?? NaN),
+    });
+    console.log(JSON.stringify(rows[rows.length - 1]));
+  }
+} finally {
+  await pg.end();
+  await platform.stop();
+  await dropDatabase(db.name);
+  await clearRedisPrefix(prefix);
+}
+const chain = await bareChain(env.redisUrl);
+console.log(JSON.stringify({ bareBullmqChain: chain }));
+const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? ''}`;
+const lines = [
+  `\n## ${new Date().toISOString()} — ${machine}\n`,
+  '| rate/s | submitted | accepted | filled | fills recorded | filled/s | p50 ms | p99 ms | max ms |',
+  '| ------ | --------- | -------- | ------ | -------------- | -------- | ------ | ------ | ------ |',
+  ...rows.map(
+    (r) =>
+      `| ${r.rate} | ${r.submitted} | ${r.accepted} | ${r.filled} | ${r.fillsRecorded} | ${r.filledPerSecond} | ${r.p50} | ${r.p99} | ${r.max} |`,
+  ),
+  '',
+  `Bare BullMQ chain (three hops between processes, same Redis): ${chain.perSecond} jobs/s over ${chain.jobs} jobs.`,
+  '',
+];
+appendFileSync(join(ROOT, 'bench', 'results', 'order-path-open-loop.md'), lines.join('\n'));
