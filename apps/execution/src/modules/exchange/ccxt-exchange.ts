@@ -19,6 +19,7 @@ import type {
   VenueOrderStatus,
   VenueTrade,
 } from './exchange-adapter';
+import { scrubText } from '@desk/platform';
 import { VenueError } from './venue-error';
 
 /** What the adapter needs to build its ccxt client (execution's config and secrets, already resolved). */
@@ -338,7 +339,10 @@ export function mapCcxtError(
   otherwise: 'unknown' | 'not-taken',
 ): VenueError {
   if (error instanceof VenueError) return error;
-  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+  // ccxt's messages carry the venue's answer and, for network errors, the request's URL: a venue that takes
+  // its key in the query would put it there. The message goes to the order's history and the audit log, so
+  // every loaded secret value is masked first.
+  const message = scrubText(error instanceof Error ? error.message : String(error)).slice(0, 300);
   const reject = (code: RiskReasonCode) => new VenueError('rejected', message, code);
   if (error instanceof ccxt.OrderNotFound) return new VenueError('rejected', `not found: ${message}`);
   // A second order with our client order id: the venue has the first; ask it. (Binance answers -2010

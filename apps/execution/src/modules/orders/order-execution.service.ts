@@ -570,7 +570,7 @@ export class OrderExecutionService {
       audit: {
         reason: request.reason,
         filledQuantity: toWire(order.filledQuantity),
-        ...(request.context as Record<string, string>),
+        ...request.context,
       },
     });
   }

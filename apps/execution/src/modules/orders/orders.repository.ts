@@ -10,6 +10,7 @@ import {
   money,
   toWire,
   type Money,
+  type AuditEvent,
   type PositionAmounts,
 } from '@desk/contracts';
 import { returnedRows } from '@desk/platform';
@@ -20,7 +21,7 @@ export interface CancelRequest {
   readonly reasonCode: string;
   readonly reason: string;
   /** Who asked and through what (requestedBy, commandId, requestId): shown in the order's audit record. */
-  readonly context: Record<string, unknown>;
+  readonly context: AuditEvent['payload'];
 }
 
 export interface OrderRecord {
@@ -504,7 +505,7 @@ function toRecord(row: OrderRow): OrderRecord {
         : {
             reasonCode: row.cancel_reason_code,
             reason: row.cancel_reason ?? '',
-            context: row.cancel_context ?? {},
+            context: (row.cancel_context ?? {}),
           },
     ...(row.created_at ? { createdAt: row.created_at } : {}),
   };

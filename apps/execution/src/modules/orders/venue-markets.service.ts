@@ -7,7 +7,7 @@ import {
   serviceActor,
   type MarketSpec,
 } from '@desk/contracts';
-import { Outbox, PeriodicTask, uuidFromHash } from '@desk/platform';
+import { DependencyUnavailableError, Outbox, PeriodicTask, uuidFromHash } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import { EXCHANGE_ADAPTER, type ExchangeAdapter } from '../exchange/exchange-adapter';
 import { VenueMarketsRepository } from './venue-markets.repository';
@@ -46,14 +46,23 @@ export class VenueMarkets implements OnApplicationBootstrap, OnModuleDestroy {
     await this.refresh.stop();
   }
 
-  /** The market, from the venue's catalog (the published one until the venue has answered). */
+  /**
+   * The market, from the venue's catalog (the published one until the venue has answered). With no
+   * catalog at all (a new venue that cannot be reached yet) the caller's job is retried, never refused.
+   */
   async find(symbol: string): Promise<MarketSpec | undefined> {
     if (!this.catalog) {
       const published = await this.repository.read(this.exchange.venue);
       if (published.length === 0) await this.refresh.trigger();
       else this.catalog = new Map(published.map((m) => [m.symbol, m]));
     }
-    return this.catalog?.get(symbol);
+    if (!this.catalog) {
+      throw new DependencyUnavailableError(
+        'market-catalog',
+        `no market catalog of ${this.exchange.venue} yet: the venue could not be reached`,
+      );
+    }
+    return this.catalog.get(symbol);
   }
 
   /** Loads the catalog from the venue and publishes it when it changed. */
