@@ -6,9 +6,9 @@
 // run, a bare BullMQ chain of the same three hops between processes (gateway → risk → execution → done) on
 // the same Redis, at its own maximum rate, for the ratio. Writes a line to bench/results/order-path-open-loop.md.
 // Run: npm run build && node bench/order-path-open-loop.bench.mjs
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,6 +37,43 @@ const CHAIN_JOBS = Number(process.env.BENCH_CHAIN_JOBS ?? 5000);
 const pct = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+const pidsNamed = (name) => {
+  try {
+    return execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+/** CPU seconds so far of each desk service, of PostgreSQL (every backend) and of Redis. */
+function cpuSnapshot(platform) {
+  const out = {};
+  for (const [app, pid] of Object.entries(platform.pids())) out[app] = pid ? cpuSecondsOf(pid) : 0;
+  out.postgres = pidsNamed('postgres').reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  out.redis = pidsNamed('redis-server').reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  return out;
+}
+async function redisCommands(redisUrl) {
+  const { default: Redis } = await import(require.resolve('ioredis'));
+  const client = new Redis(redisUrl, { lazyConnect: true });
+  await client.connect();
+  const info = await client.info('stats');
+  await client.quit();
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);
+}
+async function pgTransactions(pg) {
+  const r = await pg.query(`SELECT sum(xact_commit + xact_rollback)::bigint AS n FROM pg_stat_database`);
+  return Number(r.rows[0].n);
+}
 
 /** A bare BullMQ chain: three worker processes, each taking a job off its queue and adding it to the next. */
 async function bareChain(redisUrl) {
@@ -92,7 +129,11 @@ const env = testEnv();
 const prefix = uniquePrefix('benchol');
 const db = await createDatabase('benchol');
 migrateAll(db.url);
+// BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (chrome://inspect, speedscope).
+const profileDir = process.env.BENCH_CPU_PROF;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 const platform = await startPlatform({
+  nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   databaseUrl: db.url,
   redisUrl: env.redisUrl,
   redisPrefix: prefix,
@@ -135,6 +176,10 @@ try {
   }
   for (const rate of RATES) {
     const total = rate * SECONDS;
+    await sleep(2000); // the previous rate's tail settles out of the counters
+    const cpuBefore = cpuSnapshot(platform);
+    const commandsBefore = await redisCommands(env.redisUrl);
+    const txBefore = await pgTransactions(pg);
     const pending = [];
     const t0 = performance.now();
     for (let i = 0; i < total; i++) {
@@ -158,6 +203,17 @@ try {
       if (final === ids.length) break;
       await sleep(500);
     }
+    const cpuAfter = cpuSnapshot(platform);
+    const commandsAfter = await redisCommands(env.redisUrl);
+    await sleep(1000); // PostgreSQL publishes its transaction counts within a second
+    const txAfter = await pgTransactions(pg);
+    const perOrder = (n) => Number((n / Math.max(1, ids.length)).toFixed(1));
+    const cpuMsPerOrder = Object.fromEntries(
+      Object.keys(cpuAfter).map((k) => [
+        k,
+        Math.round(((cpuAfter[k] - cpuBefore[k]) * 1000) / Math.max(1, ids.length)),
+      ]),
+    );
     const timing = await pg.query(
       `SELECT extract(epoch FROM (e.at - o.submitted_at)) * 1000 AS ms, extract(epoch FROM e.at) AS at
          FROM gateway.orders o JOIN gateway.order_events e ON e.order_id = o.id AND e.status = 'FILLED'
@@ -181,6 +237,11 @@ try {
       p50: Math.round(pct(ms, 50)),
       p99: Math.round(pct(ms, 99)),
       max: Math.round(ms[ms.length - 1] ?? NaN),
+      // Costs per accepted order over the whole window (everything else is idle): the round trips and CPU
+      // each order takes, which is what bounds throughput on a small machine.
+      redisCommandsPerOrder: perOrder(commandsAfter - commandsBefore),
+      pgTransactionsPerOrder: perOrder(txAfter - txBefore),
+      cpuMsPerOrder,
     });
     console.log(JSON.stringify(rows[rows.length - 1]));
   }
@@ -200,6 +261,13 @@ const lines = [
   ...rows.map(
     (r) =>
       `| ${r.rate} | ${r.submitted} | ${r.accepted} | ${r.filled} | ${r.fillsRecorded} | ${r.filledPerSecond} | ${r.p50} | ${r.p99} | ${r.max} |`,
+  ),
+  '',
+  '| rate/s | Redis commands/order | PostgreSQL transactions/order | CPU ms/order: gateway, risk, execution, audit, agent-analysis, postgres, redis |',
+  '| ------ | -------------------- | ----------------------------- | ---------------------------------------------------------------------------- |',
+  ...rows.map(
+    (r) =>
+      `| ${r.rate} | ${r.redisCommandsPerOrder} | ${r.pgTransactionsPerOrder} | ${['gateway', 'risk', 'execution', 'audit', 'agent-analysis', 'postgres', 'redis'].map((k) => r.cpuMsPerOrder[k]).join(', ')} |`,
   ),
   '',
   `Bare BullMQ chain (three hops between processes, same Redis): ${chain.perSecond} jobs/s over ${chain.jobs} jobs.`,

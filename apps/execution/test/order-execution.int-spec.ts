@@ -216,10 +216,12 @@ describe('execution service filling accepted orders on the paper exchange (real 
     const reported = await waitFor(
       async () => {
         const r = await reports(job.intentId);
-        return r.has('FILLED') && r.has('SUBMITTED') ? r : undefined;
+        return r.has('FILLED') ? r : undefined;
       },
       { what: 'execution reports' },
     );
+    // Risk hears what changes exposure or fails, not the steps on the way (docs/adr/0024).
+    expect([...reported.keys()]).toEqual(['FILLED']);
     expect(reported.get('FILLED')).toMatchObject({
       correlationId: job.correlationId,
       symbol: 'BTC/USDT',
@@ -340,10 +342,8 @@ describe('execution service filling accepted orders on the paper exchange (real 
     expect((await orderRow(job.intentId))?.status).toBe('OPEN');
     expect(await fills(job.intentId)).toEqual([]);
     expect(await position('SOL/USDT')).toBeUndefined();
-    const open = await waitFor(async () => (await reports(job.intentId)).get('OPEN'), {
-      what: 'OPEN report',
-    });
-    expect(open.fill).toBeUndefined();
+    // Resting changes nothing risk counts: no report until the order fills or ends.
+    expect((await reports(job.intentId)).size).toBe(0);
 
     await publishPrice('SOL/USDT', '139.5');
     const row = await waitForStatus(job.intentId, 'FILLED');

@@ -10,6 +10,7 @@ import { RecordControlVersions1732407710000 } from './migrations/1732407710000-r
 import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-receipts';
 import { CreateCancelRequests1732408500000 } from './migrations/1732408500000-create-cancel-requests';
 import { OrderOptions1732408510000 } from './migrations/1732408510000-order-options';
+import { KeyChangeNotify1732408700000 } from './migrations/1732408700000-key-change-notify';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -27,5 +28,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     OutboxReceipts1732408300000,
     CreateCancelRequests1732408500000,
     OrderOptions1732408510000,
+    KeyChangeNotify1732408700000,
   ],
 };

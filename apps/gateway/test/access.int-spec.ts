@@ -195,29 +195,85 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
     expect(events[0]!.data.actor.type).toBe('operator');
   });
 
-  it('revocation on one gateway instance is refused at once by another', async () => {
-    {
+  it('revocation on one gateway instance is refused by another as soon as the commit is announced', async () => {
+    const k = await gw.issueKey(['viewer']);
+    const me = () =>
+      other.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${k.key}` } });
+    expect((await me()).statusCode).toBe(200); // now cached by the other instance
+    await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/revoke`);
+    // The announcement travels from PostgreSQL to every listening gateway when the revoke commits.
+    await waitFor(async () => ((await me()).statusCode === 401 ? true : undefined), {
+      timeoutMs: 1000,
+      what: 'the other instance to refuse the revoked key',
+    });
+  });
+
+  describe('cached credentials (CredentialCache, LISTEN gateway_credentials_changed)', () => {
+    const me = (key: string) => as(key, 'GET', '/v1/me');
+    const refusedSoon = (key: string, what: string) =>
+      waitFor(async () => ((await me(key)).statusCode === 401 ? true : undefined), {
+        timeoutMs: 1000,
+        what,
+      });
+
+    it('a key revoked straight in the table (the console, another writer) is refused once the commit is announced', async () => {
       const k = await gw.issueKey(['viewer']);
-      expect(
-        (
-          await other.app.inject({
-            method: 'GET',
-            url: '/v1/me',
-            headers: { authorization: `Bearer ${k.key}` },
-          })
-        ).statusCode,
-      ).toBe(200);
-      await as(gw.adminKey, 'POST', `/v1/keys/${k.keyId}/revoke`);
-      expect(
-        (
-          await other.app.inject({
-            method: 'GET',
-            url: '/v1/me',
-            headers: { authorization: `Bearer ${k.key}` },
-          })
-        ).statusCode,
-      ).toBe(401);
-    }
+      expect((await me(k.key)).statusCode).toBe(200);
+      expect((await me(k.key)).statusCode).toBe(200);
+      await pg.query(`UPDATE gateway.api_keys SET status = 'revoked', revoked_at = now() WHERE id = $1`, [
+        k.keyId,
+      ]);
+      await refusedSoon(k.key, 'the revoked key to be refused');
+    });
+
+    it('an operator disabled straight in the table loses every cached key', async () => {
+      const k = await gw.issueKey(['viewer']);
+      expect((await me(k.key)).statusCode).toBe(200);
+      await pg.query(`UPDATE gateway.operators SET status = 'disabled', disabled_at = now() WHERE id = $1`, [
+        k.operatorId,
+      ]);
+      await refusedSoon(k.key, 'the disabled operator’s key to be refused');
+    });
+
+    it('an expiry reached while the key is cached is refused on time', async () => {
+      const k = await gw.issueKey(['viewer']);
+      await pg.query(`UPDATE gateway.api_keys SET expires_at = now() + interval '1 second' WHERE id = $1`, [
+        k.keyId,
+      ]);
+      await waitFor(async () => ((await me(k.key)).statusCode === 200 ? true : undefined), {
+        what: 'the key to be served (and cached) with its new expiry',
+      });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await me(k.key)).statusCode).toBe(401);
+    });
+
+    it('with its listening connection killed, the gateway caches nothing it could not hear about', async () => {
+      const k = await gw.issueKey(['viewer']);
+      expect((await me(k.key)).statusCode).toBe(200);
+      // Kill every gateway's listener: no announcement can reach them now.
+      const killed = await pg.query(
+        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN gateway_credentials_changed%'`,
+      );
+      expect(killed.rowCount).toBeGreaterThan(0);
+      await pg.query(`UPDATE gateway.api_keys SET status = 'revoked', revoked_at = now() WHERE id = $1`, [
+        k.keyId,
+      ]);
+      expect((await me(k.key)).statusCode).toBe(401);
+      // It listens again and serves (and caches) keys as before.
+      const fresh = await gw.issueKey(['viewer']);
+      await waitFor(
+        async () => {
+          const listeners = await pg.query(
+            `SELECT 1 FROM pg_stat_activity
+              WHERE datname = current_database() AND query LIKE 'LISTEN gateway_credentials_changed%'`,
+          );
+          return listeners.rowCount ? true : undefined;
+        },
+        { what: 'the listener to come back' },
+      );
+      expect((await me(fresh.key)).statusCode).toBe(200);
+    });
   });
 
   it('rotation is done by the holder with a key they generated; the old key works for the overlap only', async () => {

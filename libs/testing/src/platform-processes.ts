@@ -34,6 +34,8 @@ export interface RunningPlatform {
   ports: Record<AppName, number>;
   /** Everything each service printed, for failure messages. */
   output: Record<AppName, string[]>;
+  /** Each running service's process id (benchmarks read their CPU time from /proc). */
+  pids(): Record<AppName, number | undefined>;
   /** Sends a signal to one service (SIGKILL: a crash) and resolves when its process has exited. */
   kill(app: AppName, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a service again (after kill), as npm start's supervisor does, and waits until it is ready. */
@@ -76,6 +78,8 @@ export async function startPlatform(options: {
   redisUrl: string;
   redisPrefix: string;
   env?: Record<string, string>;
+  /** Extra Node.js flags for every service (a benchmark's `--cpu-prof --cpu-prof-dir=…`). */
+  nodeArgs?: string[];
 }): Promise<RunningPlatform> {
   const signing = generateKeyPairSync('ed25519');
   const ports = {} as Record<AppName, number>;
@@ -112,7 +116,7 @@ export async function startPlatform(options: {
   const spawnApp = (app: AppName) => {
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', join(REPO_ROOT, 'apps', app, 'dist', 'main.js')],
+      [...(options.nodeArgs ?? []), '--enable-source-maps', join(REPO_ROOT, 'apps', app, 'dist', 'main.js')],
       {
         env: processEnv(app, env),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -184,6 +188,11 @@ export async function startPlatform(options: {
     ports,
     metricsPorts,
     output,
+    pids: () =>
+      Object.fromEntries(APPS.map((app) => [app, children.get(app)?.pid])) as Record<
+        AppName,
+        number | undefined
+      >,
     kill,
     restart,
     stop,

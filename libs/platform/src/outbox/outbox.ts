@@ -26,6 +26,8 @@ const BATCH = 200;
  * the row stays unpublished and is published again later, which adds nothing twice (deterministic job ids).
  */
 export const OUTBOX_PUBLISH_TIMEOUT_MS = 5000;
+/** How often a relay deletes rows published more than a day ago. */
+const PRUNE_EVERY_MS = 60_000;
 
 /**
  * Transactional outbox. A service writes its state change and the jobs that announce it (next-hop jobs,
@@ -34,8 +36,8 @@ export const OUTBOX_PUBLISH_TIMEOUT_MS = 5000;
  * has a deterministic id.
  *
  * The relay never holds a database transaction (or a row lock) while it talks to Redis: it reads a batch
- * of unpublished rows, publishes them one by one, each within OUTBOX_PUBLISH_TIMEOUT_MS, and marks the
- * ones that were published in a separate statement. Two relays on one table (replicas) may publish a row
+ * of unpublished rows, publishes the batch in one round trip per queue (addBulk) within
+ * OUTBOX_PUBLISH_TIMEOUT_MS, and marks it published in a separate statement. Two relays on one table (replicas) may publish a row
  * both; BullMQ adds a job id once, so the second add is a no-op. While Redis is not connected the relay
  * does not try at all, and says so in the log (at most every 30 s).
  */
@@ -46,6 +48,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private running: Promise<void> | undefined;
   private again = false;
   private lastWarning = 0;
+  private lastPrune = 0;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -121,28 +124,31 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         `SELECT id, job_name, payload FROM "${this.schema}".outbox
           WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH}`,
       );
-      const published: string[] = [];
-      try {
-        for (const row of rows) {
-          await withDeadline(this.jobs.publish(row.job_name, row.payload), OUTBOX_PUBLISH_TIMEOUT_MS);
-          published.push(row.id);
-        }
-      } finally {
-        if (published.length) {
-          // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the
-          // re-drive sweep to see them recorded.
-          await this.db.query(
-            `UPDATE "${this.schema}".outbox
-                SET published_at = now(),
-                    delivered_at = CASE WHEN job_name = ANY($2::text[]) THEN NULL ELSE now() END
-              WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
-            [published, Object.keys(OUTBOX_RECEIPTS)],
-          );
-        }
-      }
+      if (!rows.length) break;
+      // One round trip per queue for the whole batch. The payloads were validated when they were added;
+      // if the batch is not in Redis within the deadline, none is marked and all are published again later.
+      await withDeadline(
+        this.jobs.publishValidated(rows.map((row) => ({ name: row.job_name, payload: row.payload }))),
+        OUTBOX_PUBLISH_TIMEOUT_MS,
+      );
+      // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the
+      // re-drive sweep to see them recorded.
+      await this.db.query(
+        `UPDATE "${this.schema}".outbox
+            SET published_at = now(),
+                delivered_at = CASE WHEN job_name = ANY($2::text[]) THEN NULL ELSE now() END
+          WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
+        [rows.map((row) => row.id), Object.keys(OUTBOX_RECEIPTS)],
+      );
       if (rows.length < BATCH) break;
     }
-    await this.db.query(`DELETE FROM "${this.schema}".outbox WHERE published_at < now() - interval '1 day'`);
+    // Published rows are kept a day (the re-drive sweep reads them); pruning them is not urgent.
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.db.query(
+        `DELETE FROM "${this.schema}".outbox WHERE published_at < now() - interval '1 day'`,
+      );
+    }
   }
 }
 

@@ -25,6 +25,26 @@ export class JobPublisher {
   }
 
   /**
+   * Publishes jobs whose payloads were validated when they were written (the outbox validates in `add`), in
+   * one Redis round trip per queue (BullMQ's addBulk: one MULTI of addJob scripts). Each job keeps its
+   * deterministic id, so a job already present is not added again. Resolves once every job is in Redis.
+   */
+  async publishValidated(jobs: readonly { name: JobName; payload: JobData<JobName> }[]): Promise<void> {
+    const byQueue = new Map<Queue, { name: string; data: unknown; opts: Record<string, unknown> }[]>();
+    for (const { name, payload } of jobs) {
+      const queue = this.queueFor(name);
+      const list = byQueue.get(queue) ?? [];
+      list.push({
+        name,
+        data: payload,
+        opts: { jobId: jobIdOf(name, payload), ...JOB_OPTION_OVERRIDES[name] },
+      });
+      byQueue.set(queue, list);
+    }
+    await Promise.all([...byQueue].map(([queue, list]) => queue.addBulk(list)));
+  }
+
+  /**
    * Sends a job again that its producer's records say should have arrived and its consumer never recorded:
    * re-added when Redis no longer has it (lost), retried when it ended in the failed set, left alone while it
    * waits, runs or has completed. The job id is the same, so the consumer's idempotency holds.
@@ -47,7 +67,10 @@ export class JobPublisher {
   /** The payload checked against its contract, this service's queue for it, and its deterministic id. */
   private prepare<N extends JobName>(name: N, data: JobData<N>) {
     const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
-    const queue = this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
-    return { queue, payload, jobId: jobIdOf(name, payload) };
+    return { queue: this.queueFor(name), payload, jobId: jobIdOf(name, payload) };
+  }
+
+  private queueFor(name: JobName): Queue {
+    return this.moduleRef.get<Queue>(getQueueToken(queueOf(name, this.service)), { strict: false });
   }
 }

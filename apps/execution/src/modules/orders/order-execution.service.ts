@@ -60,6 +60,9 @@ type VenueAnswer =
   | { readonly kind: 'error'; readonly error: VenueError };
 
 /** Where one step left the order; `again`: take another step now (`placeNow`: and place it). */
+/** A step's committed decision: done without the venue, or what to ask it; undefined: not ours now. */
+type Decision = { done: OrderStatus } | { order: OrderRecord; action: VenueAction } | undefined;
+
 interface StepResult {
   readonly status: OrderStatus;
   readonly again: boolean;
@@ -180,18 +183,24 @@ export class OrderExecutionService {
       }
       if (!(await this.orders.insertOrder(tx, order))) return { created: false };
       await this.recorder.transition(tx, order, OrderStatus.Submitted, at, { audit: about });
-      return { created: true };
+      // The first step is decided in the same transaction (docs/adr/0024): one commit records SUBMITTED
+      // and PLACING with its lease, and the venue call follows that commit as in every other step.
+      return { created: true, decided: await this.decide(tx, { ...order, createdAt: at }, false) };
     });
     void this.outbox.flush();
-    if (outcome.created && !outcome.refused) {
+    if (outcome.decided) {
       try {
-        await this.advance(orderId);
+        await this.advance(orderId, outcome.decided);
       } catch (error) {
         // The order is recorded; the tick loop works on it. Retrying the job would only find it recorded.
         this.logger.warn({ err: error, orderId }, 'working on the order failed; the tick loop will retry');
       }
     }
-    return { orderId, ...outcome };
+    return {
+      orderId,
+      created: outcome.created,
+      ...('refused' in outcome && outcome.refused ? { refused: outcome.refused } : {}),
+    };
   }
 
   /**
@@ -199,11 +208,12 @@ export class OrderExecutionService {
    * wants off the venue (or may no longer execute). Returns the order's status afterwards, or undefined
    * when it was not this instance's to work on now (another holds its lease, or it waits out a backoff).
    */
-  async advance(orderId: string): Promise<OrderStatus | undefined> {
+  async advance(orderId: string, first?: Decision): Promise<OrderStatus | undefined> {
     let status: OrderStatus | undefined;
     let placeNow = false;
     for (let step = 0; step < MAX_STEPS; step += 1) {
-      const result = await this.step(orderId, placeNow);
+      const result: StepResult | undefined =
+        step === 0 && first ? await this.act(orderId, first) : await this.step(orderId, placeNow);
       if (!result) return status;
       status = result.status;
       placeNow = result.placeNow ?? false;
@@ -285,6 +295,11 @@ export class OrderExecutionService {
       return this.decide(tx, order, placeNow);
     });
     void this.outbox.flush();
+    return this.act(orderId, decided);
+  }
+
+  /** The rest of a step once its decision is committed: the venue call, then its answer recorded. */
+  private async act(orderId: string, decided: Decision): Promise<StepResult | undefined> {
     if (!decided) return undefined;
     if ('done' in decided) return { status: decided.done, again: false };
     const { order, action } = decided;
@@ -300,11 +315,7 @@ export class OrderExecutionService {
   }
 
   /** Under the order's row lock: what to do at the venue (lease taken and committed), or done without it. */
-  private async decide(
-    tx: EntityManager,
-    order: OrderRecord,
-    placeNow: boolean,
-  ): Promise<{ done: OrderStatus } | { order: OrderRecord; action: VenueAction } | undefined> {
+  private async decide(tx: EntityManager, order: OrderRecord, placeNow: boolean): Promise<Decision> {
     let current = order;
     if (!current.cancelRequest) {
       const verdict = await this.verdict(tx, current);

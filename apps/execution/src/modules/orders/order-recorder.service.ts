@@ -39,6 +39,13 @@ const ACTION_OF: Readonly<Record<ReportedStatus, AuditAction>> = {
  * projection) and its audit event; for a fill also the fill, the position and its audit event. Execution
  * owns an order's state from SUBMITTED on; nothing here calls a venue.
  */
+/** Statuses that change neither risk's exposure nor its error count: risk is not told of them. */
+const NOT_REPORTED_TO_RISK: ReadonlySet<ReportedStatus> = new Set([
+  OrderStatus.Submitted,
+  OrderStatus.Placing,
+  OrderStatus.Open,
+]);
+
 @Injectable()
 export class OrderRecorder {
   private readonly actor = serviceActor(ServiceName.Execution);
@@ -188,9 +195,10 @@ export class OrderRecorder {
     const { reasonCode, detail, key, fill } = extra;
     const seq = await this.orders.addEvent(tx, order.id, status, detail ?? null, at, key);
     if (seq === undefined) return undefined;
-    // Risk follows what changes exposure and what fails (fills, ends, UNKNOWN); PLACING is only the
-    // venue call beginning (the projection and the audit log show it).
-    if (status !== OrderStatus.Placing)
+    // Risk follows what changes exposure and what fails (fills, ends, UNKNOWN). SUBMITTED, PLACING and OPEN
+    // change neither (risk counts an accepted order as pending until it ends): the projection and the audit
+    // log show them, and risk is spared a job and a book-locked transaction per order (docs/adr/0024).
+    if (!NOT_REPORTED_TO_RISK.has(status))
       await this.outbox.add(tx, JobName.ExecutionReported, {
         schemaVersion: SCHEMA_VERSION,
         correlationId: order.correlationId,

@@ -505,7 +505,7 @@ function toRecord(row: OrderRow): OrderRecord {
         : {
             reasonCode: row.cancel_reason_code,
             reason: row.cancel_reason ?? '',
-            context: (row.cancel_context ?? {}),
+            context: row.cancel_context ?? {},
           },
     ...(row.created_at ? { createdAt: row.created_at } : {}),
   };

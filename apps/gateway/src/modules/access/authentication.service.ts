@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '@desk/contracts';
-import { ApiKeysRepository } from '../keys/api-keys.repository';
+import { CredentialCache } from '../credentials/credential-cache.service';
 import { digestOf, digestsMatch, keyIdOf, parseApiKey } from './api-key';
 import type { Role } from './role';
 
@@ -12,13 +12,13 @@ export type Authentication =
   | { ok: false; reason: AuthFailureReason; keyId?: string };
 
 /**
- * `Authorization: Bearer <key>`. The key is looked up by its derived id on every request (so revocation,
- * expiry and a disabled operator take effect at once on every gateway instance) and compared in constant
- * time on 32-byte digests. The caller learns nothing about why a key failed: that is for the audit log.
+ * `Authorization: Bearer <key>`. The key is looked up by its derived id (from memory while the gateway
+ * listens for changes: a revocation, expiry change or disabled operator empties every instance's cache when
+ * it commits, CredentialCache) and compared in constant time on 32-byte digests. The caller learns nothing about why a key failed: that is for the audit log.
  */
 @Injectable()
 export class AuthenticationService {
-  constructor(@Inject(ApiKeysRepository) private readonly keys: ApiKeysRepository) {}
+  constructor(@Inject(CredentialCache) private readonly keys: CredentialCache) {}
 
   async authenticate(header: string | undefined): Promise<Authentication> {
     if (header === undefined || header === '') return { ok: false, reason: 'missing' };

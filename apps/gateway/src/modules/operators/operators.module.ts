@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../credentials/credentials.module';
 import { ApprovalsCoreModule } from '../approvals/approvals-core.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { SetupModule } from '../setup/setup.module';
@@ -7,7 +8,7 @@ import { OperatorsRepository } from './operators.repository';
 import { OperatorsService } from './operators.service';
 
 @Module({
-  imports: [ApprovalsCoreModule, IdempotencyModule, SetupModule],
+  imports: [ApprovalsCoreModule, CredentialsModule, IdempotencyModule, SetupModule],
   controllers: [OperatorsController],
   providers: [OperatorsRepository, OperatorsService],
   exports: [OperatorsService, OperatorsRepository],
