@@ -33,6 +33,9 @@ process.env.DESK_TEST_REDIS_PREFIX ??= 'bench';
 const RATES = (process.env.BENCH_RATES ?? '25,50,100').split(',').filter(Boolean).map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CHAIN_JOBS = Number(process.env.BENCH_CHAIN_JOBS ?? 5000);
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const HTTP_CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 32);
+const autocannon = createRequire(join(ROOT, 'package.json'))('autocannon');
 
 const pct = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -125,6 +128,60 @@ async function bareChain(redisUrl) {
   return { jobs: CHAIN_JOBS, perSecond: Math.round(CHAIN_JOBS / seconds) };
 }
 
+/**
+ * Requests per second and latency of one route under HTTP_CONNECTIONS connections kept busy for HTTP_SECONDS
+ * (autocannon, in this process). `body`: a function giving each request's body and headers (a fresh
+ * idempotency key per order).
+ */
+async function hammer(url, { method = 'GET', headers = {}, body } = {}) {
+  const result = await autocannon({
+    url,
+    method,
+    headers,
+    connections: HTTP_CONNECTIONS,
+    duration: HTTP_SECONDS,
+    ...(body ? { requests: [{ setupRequest: (req) => ({ ...req, ...body() }) }] } : {}),
+  });
+  const ok = Object.entries(result.statusCodeStats ?? {})
+    .filter(([code]) => code.startsWith('2'))
+    .reduce((sum, [, v]) => sum + v.count, 0);
+  return {
+    perSecond: Math.round(ok / HTTP_SECONDS),
+    non2xx: result.non2xx + result.errors,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+/**
+ * Bare Fastify (the gateway's own version) in a process of its own, with the same two routes answering
+ * fixed bodies: GET /v1/me, and POST /v1/orders parsing the JSON body and answering 202.
+ */
+async function bareFastify() {
+  const fastifyPath = createRequire(join(ROOT, 'apps', 'gateway', 'package.json')).resolve('fastify');
+  const source = `
+    const app = require(${JSON.stringify(fastifyPath)})({ logger: false });
+    app.get('/v1/me', async () => ({ operator: { id: 'x', name: 'Bench' }, keyId: 'k', roles: ['trader'] }));
+    app.post('/v1/orders', async (req, reply) => reply.code(202).send({ id: require('node:crypto').randomUUID(), status: 'RECEIVED', symbol: req.body.symbol }));
+    app.listen({ port: 0, host: '127.0.0.1' }).then((address) => process.stdout.write(address + '\\n'));
+  `;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
+  try {
+    return {
+      read: await hammer(`${base}/v1/me`),
+      submit: await hammer(`${base}/v1/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: () => ({ body: ORDER_BODY }),
+      }),
+    };
+  } finally {
+    child.kill();
+  }
+}
+const ORDER_BODY = JSON.stringify({ symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.001' });
+
 const env = testEnv();
 const prefix = uniquePrefix('benchol');
 const db = await createDatabase('benchol');
@@ -154,6 +211,7 @@ const platform = await startPlatform({
 const pg = new Client({ connectionString: db.url });
 await pg.connect();
 const rows = [];
+const http = {};
 try {
   const { key } = await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Bench Trader', ['trader']);
   const submit = (side) =>
@@ -245,12 +303,33 @@ try {
     });
     console.log(JSON.stringify(rows[rows.length - 1]));
   }
+  // The gateway alone: an authenticated, throttled read, then order submission (accepted, durable, 202).
+  // Submission goes last: the orders it accepts keep the rest of the desk busy after it.
+  await sleep(2000);
+  http.desk = {
+    read: await hammer(`${platform.baseUrl}/v1/me`, { headers: { authorization: `Bearer ${key}` } }),
+    submit: await hammer(`${platform.baseUrl}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: () => ({
+        body: ORDER_BODY,
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID(),
+        },
+      }),
+    }),
+  };
+  console.log(JSON.stringify({ gateway: http.desk }));
 } finally {
   await pg.end();
   await platform.stop();
   await dropDatabase(db.name);
   await clearRedisPrefix(prefix);
 }
+http.bare = await bareFastify();
+console.log(JSON.stringify({ bareFastify: http.bare }));
 const chain = await bareChain(env.redisUrl);
 console.log(JSON.stringify({ bareBullmqChain: chain }));
 const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? ''}`;
@@ -271,6 +350,20 @@ const lines = [
   ),
   '',
   `Bare BullMQ chain (three hops between processes, same Redis): ${chain.perSecond} jobs/s over ${chain.jobs} jobs.`,
+  '',
+  `HTTP, ${HTTP_CONNECTIONS} connections for ${HTTP_SECONDS} s each (autocannon):`,
+  '',
+  '| route | desk req/s (p50 / p99 ms) | bare Fastify req/s (p50 / p99 ms) | desk ÷ bare |',
+  '| ----- | ------------------------- | --------------------------------- | ----------- |',
+  ...(http.desk
+    ? [
+        ['GET /v1/me (authenticated, throttled)', http.desk.read, http.bare.read],
+        ['POST /v1/orders (authenticated, throttled, durable, 202)', http.desk.submit, http.bare.submit],
+      ].map(
+        ([route, d, b]) =>
+          `| ${route} | ${d.perSecond} (${d.p50} / ${d.p99})${d.non2xx ? `, ${d.non2xx} not 2xx` : ''} | ${b.perSecond} (${b.p50} / ${b.p99}) | ${((100 * d.perSecond) / b.perSecond).toFixed(1)} % |`,
+      )
+    : []),
   '',
 ];
 appendFileSync(join(ROOT, 'bench', 'results', 'order-path-open-loop.md'), lines.join('\n'));

@@ -27,6 +27,8 @@ const METRICS_PORT_VARS: Record<AppName, string> = {
 
 export interface RunningPlatform {
   baseUrl: string;
+  /** Every gateway instance's base URL (the first is baseUrl). */
+  gatewayUrls: string[];
   /** Each service's internal metrics port (GET /metrics, Prometheus text format). */
   metricsPorts: Record<AppName, number>;
   /** The first admin key, from the console bootstrap (as `npm start` does it). */
@@ -36,10 +38,13 @@ export interface RunningPlatform {
   output: Record<AppName, string[]>;
   /** Each running service's process id (benchmarks read their CPU time from /proc). */
   pids(): Record<AppName, number | undefined>;
-  /** Sends a signal to one service (SIGKILL: a crash) and resolves when its process has exited. */
-  kill(app: AppName, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends a signal to one service (SIGKILL: a crash) and resolves when its process has exited. `instance`:
+   * which of the service's instances (default the first).
+   */
+  kill(app: AppName, signal?: NodeJS.Signals, instance?: number): Promise<void>;
   /** Starts a service again (after kill), as npm start's supervisor does, and waits until it is ready. */
-  restart(app: AppName): Promise<void>;
+  restart(app: AppName, instance?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,12 +85,21 @@ export async function startPlatform(options: {
   env?: Record<string, string>;
   /** Extra Node.js flags for every service (a benchmark's `--cpu-prof --cpu-prof-dir=…`). */
   nodeArgs?: string[];
+  /** Instances of every service, side by side on the same database and Redis (default 1). */
+  instances?: number;
 }): Promise<RunningPlatform> {
   const signing = generateKeyPairSync('ed25519');
+  const count = options.instances ?? 1;
   const ports = {} as Record<AppName, number>;
   const metricsPorts = {} as Record<AppName, number>;
-  for (const app of APPS) ports[app] = await freePort();
-  for (const app of APPS) metricsPorts[app] = await freePort();
+  /** Each instance's own HTTP and metrics ports; instance 0 uses `ports` and `metricsPorts`. */
+  const instancePorts = new Map<string, { http: number; metrics: number }>();
+  for (const app of APPS) {
+    for (let i = 0; i < count; i++)
+      instancePorts.set(`${app}#${i}`, { http: await freePort(), metrics: await freePort() });
+    ports[app] = instancePorts.get(`${app}#0`)!.http;
+    metricsPorts[app] = instancePorts.get(`${app}#0`)!.metrics;
+  }
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
@@ -111,14 +125,19 @@ export async function startPlatform(options: {
       )
     ).stdout,
   ) as { key: string };
-  const children = new Map<AppName, ChildProcess>();
+  const children = new Map<string, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
-  const spawnApp = (app: AppName) => {
+  const spawnApp = (app: AppName, instance = 0) => {
+    const own = instancePorts.get(`${app}#${instance}`)!;
     const child = spawn(
       process.execPath,
       [...(options.nodeArgs ?? []), '--enable-source-maps', join(REPO_ROOT, 'apps', app, 'dist', 'main.js')],
       {
-        env: processEnv(app, env),
+        env: processEnv(app, {
+          ...env,
+          [PORT_VARS[app]]: String(own.http),
+          [METRICS_PORT_VARS[app]]: String(own.metrics),
+        }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -128,35 +147,37 @@ export async function startPlatform(options: {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    children.set(app, child);
+    children.set(`${app}#${instance}`, child);
   };
-  for (const app of APPS) spawnApp(app);
+  const instances = Array.from({ length: count }, (_, i) => i);
+  for (const app of APPS) for (const i of instances) spawnApp(app, i);
 
-  const ready = (app: AppName) =>
+  const ready = (app: AppName, instance = 0) =>
     waitFor(
       async () => {
-        const child = children.get(app);
+        const child = children.get(`${app}#${instance}`);
         if (child && child.exitCode !== null) {
           throw new Error(`${app} exited with ${child.exitCode}: ${output[app].join('').slice(-2000)}`);
         }
-        const res = await fetch(`http://127.0.0.1:${ports[app]}/health/ready`).catch(() => undefined);
+        const port = instancePorts.get(`${app}#${instance}`)!.http;
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
         return res?.ok ? true : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 250, what: `${app} to be ready` },
+      { timeoutMs: 60_000, intervalMs: 250, what: `${app} (instance ${instance}) to be ready` },
     );
 
-  const kill = (app: AppName, signal: NodeJS.Signals = 'SIGKILL') =>
+  const kill = (app: AppName, signal: NodeJS.Signals = 'SIGKILL', instance = 0) =>
     new Promise<void>((resolve) => {
-      const child = children.get(app);
+      const child = children.get(`${app}#${instance}`);
       if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill(signal);
     });
 
-  const restart = async (app: AppName) => {
-    await kill(app);
-    spawnApp(app);
-    await ready(app);
+  const restart = async (app: AppName, instance = 0) => {
+    await kill(app, 'SIGKILL', instance);
+    spawnApp(app, instance);
+    await ready(app, instance);
   };
 
   const stop = async () => {
@@ -177,13 +198,14 @@ export async function startPlatform(options: {
   };
 
   try {
-    for (const app of APPS) await ready(app);
+    for (const app of APPS) for (const i of instances) await ready(app, i);
   } catch (error) {
     await stop();
     throw error;
   }
   return {
     baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    gatewayUrls: instances.map((i) => `http://127.0.0.1:${instancePorts.get(`gateway#${i}`)!.http}`),
     adminKey: issued.key,
     ports,
     metricsPorts,
