@@ -92,7 +92,7 @@ describe('two instances of every service (processes, paper mode)', () => {
         `SELECT count(DISTINCT l.pid)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted AND a.datname = current_database() AND a.usename = 'desk_risk'`,
       )
-    ).rows[0]!.n;
+    ).rows[0].n;
 
   it('starts two of each: both gateways answer, one risk instance leads', async () => {
     expect(platform.gatewayUrls).toHaveLength(2);
@@ -207,7 +207,7 @@ describe('two instances of every service (processes, paper mode)', () => {
       `SELECT count(*)::int AS n FROM gateway.order_fills WHERE order_id = ANY($1::uuid[])`,
       [ids],
     );
-    expect(projected.rows[0]!.n).toBe(ids.length);
+    expect(projected.rows[0].n).toBe(ids.length);
     // Each order's history, as the gateway shows it, follows the path in order, each status once.
     const history = await pg.query<{ order_id: string; statuses: string[] }>(
       `SELECT order_id,
