@@ -211,7 +211,7 @@ export async function startPlatform(options: {
     metricsPorts,
     output,
     pids: () =>
-      Object.fromEntries(APPS.map((app) => [app, children.get(app)?.pid])) as Record<
+      Object.fromEntries(APPS.map((app) => [app, children.get(`${app}#0`)?.pid])) as Record<
         AppName,
         number | undefined
       >,
