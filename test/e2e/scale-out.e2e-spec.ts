@@ -7,6 +7,7 @@ import {
   dropDatabase,
   issueOperatorKey,
   migrateAll,
+  OPENED_WIDE,
   startPlatform,
   testEnv,
   uniquePrefix,
@@ -42,18 +43,10 @@ describe('two instances of every service (processes, paper mode)', () => {
       redisPrefix: prefix,
       instances: 2,
       env: {
-        AGENT_TRADING_ENABLED: 'false',
+        ...OPENED_WIDE,
         EXECUTION_TICK_MS: '200',
-        THROTTLE_LIMIT: '100000',
-        THROTTLE_IP_LIMIT: '100000',
-        THROTTLE_ORDER_LIMIT: '100000',
-        RISK_MAX_SUBMIT_RATE_PER_SYMBOL: '100000',
-        RISK_MAX_SUBMIT_RATE_TOTAL: '100000',
-        RISK_MAX_ORDERS_PER_DAY: '100000',
         // Above what the crash test can leave pending (orders leased by a dead instance count until they end).
         RISK_MAX_OPEN_ORDERS: '50',
-        RISK_MAX_POSITION_SHARE: '100',
-        RISK_MAX_GROSS_EXPOSURE: '1000000000',
       },
     });
     traderKey = (await issueOperatorKey(platform.baseUrl, platform.adminKey, 'Sam Trader', ['trader'])).key;

@@ -220,3 +220,20 @@ export async function startPlatform(options: {
     stop,
   };
 }
+
+/**
+ * Throttles and order limits opened wide, agents not trading: the environment in which benchmarks and
+ * load tests measure the path itself rather than the desk's refusals.
+ */
+export const OPENED_WIDE: Readonly<Record<string, string>> = {
+  THROTTLE_LIMIT: '1000000',
+  THROTTLE_IP_LIMIT: '1000000',
+  THROTTLE_ORDER_LIMIT: '1000000',
+  RISK_MAX_SUBMIT_RATE_PER_SYMBOL: '1000000',
+  RISK_MAX_SUBMIT_RATE_TOTAL: '1000000',
+  RISK_MAX_ORDERS_PER_DAY: '1000000',
+  RISK_MAX_OPEN_ORDERS: '1000000',
+  RISK_MAX_POSITION_SHARE: '100',
+  RISK_MAX_GROSS_EXPOSURE: '1000000000',
+  AGENT_TRADING_ENABLED: 'false',
+};
