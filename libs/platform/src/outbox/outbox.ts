@@ -37,8 +37,8 @@ const PRUNE_EVERY_MS = 60_000;
  *
  * The relay never holds a database transaction (or a row lock) while it talks to Redis: it reads a batch
  * of unpublished rows, publishes the batch in one round trip per queue (addBulk) within
- * OUTBOX_PUBLISH_TIMEOUT_MS, and marks it published in a separate statement. Two relays on one table (replicas) may publish a row
- * both; BullMQ adds a job id once, so the second add is a no-op. While Redis is not connected the relay
+ * OUTBOX_PUBLISH_TIMEOUT_MS, and marks it published in a separate statement. Two relays on one table
+ * (replicas) may publish a row both; BullMQ adds a job id once, so the second add is a no-op. While Redis is not connected the relay
  * does not try at all, and says so in the log (at most every 30 s).
  */
 @Injectable()

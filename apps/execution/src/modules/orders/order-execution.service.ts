@@ -59,10 +59,10 @@ type VenueAnswer =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'error'; readonly error: VenueError };
 
-/** Where one step left the order; `again`: take another step now (`placeNow`: and place it). */
 /** A step's committed decision: done without the venue, or what to ask it; undefined: not ours now. */
 type Decision = { done: OrderStatus } | { order: OrderRecord; action: VenueAction } | undefined;
 
+/** Where one step left the order; `again`: take another step now (`placeNow`: and place it). */
 interface StepResult {
   readonly status: OrderStatus;
   readonly again: boolean;

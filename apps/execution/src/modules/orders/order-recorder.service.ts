@@ -20,6 +20,13 @@ import { OrdersRepository, type OrderRecord } from './orders.repository';
 
 type ReportedStatus = ExecutionReported['status'];
 
+/** Statuses that change neither risk's exposure nor its error count: risk is not told of them. */
+const NOT_REPORTED_TO_RISK: ReadonlySet<ReportedStatus> = new Set([
+  OrderStatus.Submitted,
+  OrderStatus.Placing,
+  OrderStatus.Open,
+]);
+
 /** The audit action recording that an order moved into a status. */
 const ACTION_OF: Readonly<Record<ReportedStatus, AuditAction>> = {
   [OrderStatus.Submitted]: AuditAction.OrderSubmitted,
@@ -39,13 +46,6 @@ const ACTION_OF: Readonly<Record<ReportedStatus, AuditAction>> = {
  * projection) and its audit event; for a fill also the fill, the position and its audit event. Execution
  * owns an order's state from SUBMITTED on; nothing here calls a venue.
  */
-/** Statuses that change neither risk's exposure nor its error count: risk is not told of them. */
-const NOT_REPORTED_TO_RISK: ReadonlySet<ReportedStatus> = new Set([
-  OrderStatus.Submitted,
-  OrderStatus.Placing,
-  OrderStatus.Open,
-]);
-
 @Injectable()
 export class OrderRecorder {
   private readonly actor = serviceActor(ServiceName.Execution);

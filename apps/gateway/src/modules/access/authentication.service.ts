@@ -14,7 +14,8 @@ export type Authentication =
 /**
  * `Authorization: Bearer <key>`. The key is looked up by its derived id (from memory while the gateway
  * listens for changes: a revocation, expiry change or disabled operator empties every instance's cache when
- * it commits, CredentialCache) and compared in constant time on 32-byte digests. The caller learns nothing about why a key failed: that is for the audit log.
+ * it commits, CredentialCache) and compared in constant time on 32-byte digests. The caller learns nothing
+ * about why a key failed: that is for the audit log.
  */
 @Injectable()
 export class AuthenticationService {

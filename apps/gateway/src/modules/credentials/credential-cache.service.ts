@@ -2,8 +2,8 @@ import {
   Inject,
   Injectable,
   Logger,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -36,7 +36,7 @@ interface ListenerClient {
  * cached `expiresAt`.
  */
 @Injectable()
-export class CredentialCache implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CredentialCache implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(CredentialCache.name);
   private readonly entries = new Map<string, { credential: KeyCredential; readAt: number }>();
   /** Bumped by every announced change and every loss of the listener: older loads are not kept. */
@@ -54,7 +54,8 @@ export class CredentialCache implements OnApplicationBootstrap, OnApplicationShu
     await this.listen();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the database closes (its own shutdown hook), the listening connection goes back, closed. */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.retry);
     this.drop();

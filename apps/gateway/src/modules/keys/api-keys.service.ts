@@ -236,41 +236,41 @@ export class ApiKeysService implements OnModuleInit {
   async revoke(command: Command, keyId: string): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, false);
     if (!KEY_ID_RE.test(keyId)) throw AppError.notFound('key');
+    const response = await this.idempotency.execute(
+      {
+        actorId: command.actor.id,
+        key: command.idempotencyKey,
+        required: false,
+        method: 'POST',
+        path: `/v1/keys/${keyId}/revoke`,
+        canonicalBody: {},
+      },
+      async (tx) => {
+        await this.operators.lockAdminChanges(tx);
+        const existing = await this.keys.lockForUpdate(tx, keyId);
+        if (!existing) throw AppError.notFound('key');
+        if (existing.status === 'revoked') return { status: 200, body: toView(existing) };
+        if (
+          existing.roles.includes(Role.Admin) &&
+          (await this.operators.activeAdminKeysExcept(tx, { keyId })) === 0
+        ) {
+          throw new AppError(ErrorCode.Conflict, 'this would leave no active admin key');
+        }
+        const revoked = await this.keys.revoke(tx, keyId, command.actor.id);
+        if (!revoked) throw AppError.notFound('key');
+        await this.outbox.addAudit(tx, {
+          actor: command.actor,
+          action: AuditAction.KeyRevoked,
+          subject: { type: 'key', id: keyId },
+          payload: { operatorId: revoked.operatorId, roles: revoked.roles },
+          correlationId: command.correlationId,
+        });
+        return { status: 200, body: toView(revoked) };
+      },
+    );
     // This instance forgets cached credentials at once; the others when the commit is announced.
-    return this.idempotency
-      .execute(
-        {
-          actorId: command.actor.id,
-          key: command.idempotencyKey,
-          required: false,
-          method: 'POST',
-          path: `/v1/keys/${keyId}/revoke`,
-          canonicalBody: {},
-        },
-        async (tx) => {
-          await this.operators.lockAdminChanges(tx);
-          const existing = await this.keys.lockForUpdate(tx, keyId);
-          if (!existing) throw AppError.notFound('key');
-          if (existing.status === 'revoked') return { status: 200, body: toView(existing) };
-          if (
-            existing.roles.includes(Role.Admin) &&
-            (await this.operators.activeAdminKeysExcept(tx, { keyId })) === 0
-          ) {
-            throw new AppError(ErrorCode.Conflict, 'this would leave no active admin key');
-          }
-          const revoked = await this.keys.revoke(tx, keyId, command.actor.id);
-          if (!revoked) throw AppError.notFound('key');
-          await this.outbox.addAudit(tx, {
-            actor: command.actor,
-            action: AuditAction.KeyRevoked,
-            subject: { type: 'key', id: keyId },
-            payload: { operatorId: revoked.operatorId, roles: revoked.roles },
-            correlationId: command.correlationId,
-          });
-          return { status: 200, body: toView(revoked) };
-        },
-      )
-      .finally(() => this.credentials.invalidate());
+    this.credentials.invalidate();
+    return response;
   }
 
   /**
@@ -285,50 +285,50 @@ export class ApiKeysService implements OnModuleInit {
     const input = parseInput(rotateOwnKeySchema, body);
     const overlapSeconds = input.overlapSeconds ?? this.config.KEY_ROTATION_OVERLAP_SECONDS;
     const keyId = command.actor.keyId;
+    const response = await this.idempotency.execute(
+      {
+        actorId: command.actor.id,
+        key: command.idempotencyKey,
+        required: false,
+        method: 'POST',
+        path: '/v1/me/key/rotate',
+        canonicalBody: input,
+      },
+      async (tx): Promise<WorkResult<unknown>> => {
+        const old = await this.keys.lockForUpdate(tx, keyId);
+        if (!old || old.status !== 'active' || old.rotatedTo) {
+          throw new AppError(ErrorCode.Conflict, 'this key was rotated already: use its replacement');
+        }
+        if (await this.keys.find(input.keyId, tx)) {
+          throw new AppError(ErrorCode.Conflict, 'this key is registered already: generate a new one');
+        }
+        const record = await this.insert(
+          tx,
+          command,
+          {
+            operatorId: old.operatorId,
+            roles: old.roles,
+            label: old.label,
+            expiresAt: old.expiresAt ? old.expiresAt.toISOString() : null,
+            keyId: input.keyId,
+            digest: input.digest,
+          },
+          AuditAction.KeyRotated,
+          { rotatedFrom: keyId, overlapSeconds },
+        );
+        const retired = await this.keys.retire(
+          tx,
+          keyId,
+          record.id,
+          new Date(Date.now() + overlapSeconds * 1000),
+        );
+        if (!retired) throw new AppError(ErrorCode.Conflict, 'the key changed during rotation; try again');
+        return { status: 201, body: { ...toView(record), previous: toView(retired) } };
+      },
+    );
     // This instance forgets cached credentials at once; the others when the commit is announced.
-    return this.idempotency
-      .execute(
-        {
-          actorId: command.actor.id,
-          key: command.idempotencyKey,
-          required: false,
-          method: 'POST',
-          path: '/v1/me/key/rotate',
-          canonicalBody: input,
-        },
-        async (tx): Promise<WorkResult<unknown>> => {
-          const old = await this.keys.lockForUpdate(tx, keyId);
-          if (!old || old.status !== 'active' || old.rotatedTo) {
-            throw new AppError(ErrorCode.Conflict, 'this key was rotated already: use its replacement');
-          }
-          if (await this.keys.find(input.keyId, tx)) {
-            throw new AppError(ErrorCode.Conflict, 'this key is registered already: generate a new one');
-          }
-          const record = await this.insert(
-            tx,
-            command,
-            {
-              operatorId: old.operatorId,
-              roles: old.roles,
-              label: old.label,
-              expiresAt: old.expiresAt ? old.expiresAt.toISOString() : null,
-              keyId: input.keyId,
-              digest: input.digest,
-            },
-            AuditAction.KeyRotated,
-            { rotatedFrom: keyId, overlapSeconds },
-          );
-          const retired = await this.keys.retire(
-            tx,
-            keyId,
-            record.id,
-            new Date(Date.now() + overlapSeconds * 1000),
-          );
-          if (!retired) throw new AppError(ErrorCode.Conflict, 'the key changed during rotation; try again');
-          return { status: 201, body: { ...toView(record), previous: toView(retired) } };
-        },
-      )
-      .finally(() => this.credentials.invalidate());
+    this.credentials.invalidate();
+    return response;
   }
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { CredentialCache } from '../credentials/credential-cache.service';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ApprovalKind, AuditAction, type Actor } from '@desk/contracts';
-import { CredentialCache } from '../credentials/credential-cache.service';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import type { AuthenticatedRequest } from '../../http/request-context';
 import { parseInput } from '../../http/zod-input';
@@ -150,39 +150,39 @@ export class OperatorsService implements OnModuleInit {
   async disable(command: Command, id: string): Promise<IdempotentResponse> {
     IdempotencyService.checkKey(command.idempotencyKey, false);
     if (!UUID_RE.test(id)) throw AppError.notFound('operator');
+    const response = await this.idempotency.execute(
+      {
+        actorId: command.actor.id,
+        key: command.idempotencyKey,
+        required: false,
+        method: 'POST',
+        path: `/v1/operators/${id}/disable`,
+        canonicalBody: {},
+      },
+      async (tx) => {
+        // Serialise admin-affecting changes, so two concurrent requests cannot remove the last admin together.
+        await this.operators.lockAdminChanges(tx);
+        const existing = await this.operators.find(id, tx);
+        if (!existing) throw AppError.notFound('operator');
+        if (existing.status === 'disabled') return { status: 200, body: toView(existing) };
+        if ((await this.operators.activeAdminKeysExcept(tx, { operatorId: id })) === 0) {
+          throw new AppError(ErrorCode.Conflict, 'this would leave no operator with an active admin key');
+        }
+        const disabled = await this.operators.disable(tx, id);
+        if (!disabled) throw AppError.notFound('operator');
+        await this.outbox.addAudit(tx, {
+          actor: command.actor,
+          action: AuditAction.OperatorDisabled,
+          subject: { type: 'operator', id },
+          payload: { name: disabled.name },
+          correlationId: command.correlationId,
+        });
+        return { status: 200, body: toView(disabled) };
+      },
+    );
     // This instance forgets cached credentials at once; the others when the commit is announced.
-    return this.idempotency
-      .execute(
-        {
-          actorId: command.actor.id,
-          key: command.idempotencyKey,
-          required: false,
-          method: 'POST',
-          path: `/v1/operators/${id}/disable`,
-          canonicalBody: {},
-        },
-        async (tx) => {
-          // Serialise admin-affecting changes, so two concurrent requests cannot remove the last admin together.
-          await this.operators.lockAdminChanges(tx);
-          const existing = await this.operators.find(id, tx);
-          if (!existing) throw AppError.notFound('operator');
-          if (existing.status === 'disabled') return { status: 200, body: toView(existing) };
-          if ((await this.operators.activeAdminKeysExcept(tx, { operatorId: id })) === 0) {
-            throw new AppError(ErrorCode.Conflict, 'this would leave no operator with an active admin key');
-          }
-          const disabled = await this.operators.disable(tx, id);
-          if (!disabled) throw AppError.notFound('operator');
-          await this.outbox.addAudit(tx, {
-            actor: command.actor,
-            action: AuditAction.OperatorDisabled,
-            subject: { type: 'operator', id },
-            payload: { name: disabled.name },
-            correlationId: command.correlationId,
-          });
-          return { status: 200, body: toView(disabled) };
-        },
-      )
-      .finally(() => this.credentials.invalidate());
+    this.credentials.invalidate();
+    return response;
   }
 
   async whoAmI(request: AuthenticatedRequest) {
