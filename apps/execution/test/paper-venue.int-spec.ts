@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { OrderSide, OrderType, TimeInForce, type OrderParams } from '@desk/contracts';
+import { OrderSide, OrderType, TimeInForce, money, type OrderParams } from '@desk/contracts';
 import { finishedJob, waitFor } from '@desk/testing';
+import {
+  EXCHANGE_ADAPTER,
+  type ExchangeAdapter,
+  type ExchangeOrder,
+} from '../src/modules/exchange/exchange-adapter';
 import { ReconciliationService } from '../src/modules/reconciliation/reconciliation.service';
 import { ExecutionHarness } from './execution-harness';
 
@@ -118,5 +123,33 @@ describe('the paper venue: partial fills, expiry, post-only and operator cancels
       return r.rows.length ? r.rows : undefined;
     });
     expect(balances.find((b) => b.asset === 'BTC')?.total).toBe('2');
+  });
+
+  // Runs last: its fill moves the paper balances the test above reads.
+  it('answers a lookup as of when the desk asked: a price that came later fills the order on the next lookup, not this one', async () => {
+    const venue = h.moduleRef().get<symbol, ExchangeAdapter>(EXCHANGE_ADAPTER);
+    await h.publishPrice('ETH/USDT', '3000', new Date(Date.now() - 1000));
+    const order: ExchangeOrder = {
+      id: 'asked-before-the-cross',
+      clientOrderId: 'asked-before-the-cross',
+      venueOrderId: null,
+      symbol: 'ETH/USDT',
+      side: OrderSide.Buy,
+      type: OrderType.Limit,
+      quantity: money('0.1'),
+      price: money('2900'),
+      timeInForce: TimeInForce.Gtc,
+      postOnly: false,
+    };
+    expect((await venue.placeOrder(order)).status).toBe('open');
+    // The desk decided to look the order up (before a halt, say); then the market crossed its limit.
+    const askedAt = new Date();
+    await h.publishPrice('ETH/USDT', '2800', new Date(askedAt.getTime() + 5));
+    const stale = await venue.fetchOrder(order, money('0'), askedAt);
+    expect(stale?.status).toBe('open');
+    expect(stale?.filledQuantity.toString()).toBe('0');
+    const next = await venue.fetchOrder(order, money('0'), new Date(askedAt.getTime() + 10));
+    expect(next?.status).toBe('filled');
+    expect(next?.fills.map((f) => f.price.toString())).toEqual(['2800']);
   });
 });

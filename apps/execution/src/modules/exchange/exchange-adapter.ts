@@ -95,9 +95,11 @@ export interface ExchangeAdapter {
   /**
    * An order already sent, looked up by its client order id (or venue id): undefined when the venue has no
    * such order (it never took it). `knownFilled` is what the desk has recorded: an adapter may skip fetching
-   * trades when nothing more filled.
+   * trades when nothing more filled. `askedAt` is when the desk decided to ask (under the order's lock): a
+   * simulated venue answers as of then, so nothing the market did after the desk's decision (after a halt
+   * that followed it, say) fills the order on that lookup. A real venue ignores it.
    */
-  fetchOrder(order: ExchangeOrder, knownFilled: Money): Promise<VenueOrderReport | undefined>;
+  fetchOrder(order: ExchangeOrder, knownFilled: Money, askedAt: Date): Promise<VenueOrderReport | undefined>;
   /**
    * Takes a working order off the venue; its state afterwards (it may have filled meanwhile). Undefined
    * when the venue has no such order.

@@ -77,8 +77,22 @@ export class PaperExchange implements ExchangeAdapter {
     return report;
   }
 
-  async fetchOrder(order: ExchangeOrder): Promise<VenueOrderReport | undefined> {
-    return this.match(order.clientOrderId, this.market(order.symbol));
+  /**
+   * Matches the order against the last price, unless that price is not older than the desk's question: then the
+   * order is reported as it stands and the next lookup matches it. The venue so answers as of the moment
+   * the desk decided to ask, which makes a halt final for paper orders (a lookup decided before the halt
+   * cannot fill against a price that came after it). A real venue keeps matching until a cancel reaches it.
+   */
+  async fetchOrder(
+    order: ExchangeOrder,
+    _knownFilled: Money,
+    askedAt: Date,
+  ): Promise<VenueOrderReport | undefined> {
+    const market = this.market(order.symbol);
+    const last = await this.prices.get(market.symbol);
+    if (last && last.at.getTime() >= askedAt.getTime()) return this.report(order.clientOrderId);
+    const now = this.clock();
+    return this.book.transaction((tx) => this.matchIn(tx, order.clientOrderId, market, last, now));
   }
 
   async cancelOrder(order: ExchangeOrder): Promise<VenueOrderReport | undefined> {
@@ -113,13 +127,6 @@ export class PaperExchange implements ExchangeAdapter {
       const used = moved.get(asset)?.held ?? money('0');
       return { asset, total, used, free: total.minus(used) };
     });
-  }
-
-  /** Matches a working order against the book once, then reports it. */
-  private async match(clientOrderId: string, market: MarketSpec): Promise<VenueOrderReport | undefined> {
-    const last = await this.prices.get(market.symbol);
-    const now = this.clock();
-    return this.book.transaction((tx) => this.matchIn(tx, clientOrderId, market, last, now));
   }
 
   private async matchIn(

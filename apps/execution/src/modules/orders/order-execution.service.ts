@@ -60,7 +60,9 @@ type VenueAnswer =
   | { readonly kind: 'error'; readonly error: VenueError };
 
 /** A step's committed decision: done without the venue, or what to ask it; undefined: not ours now. */
-type Decision = { done: OrderStatus } | { order: OrderRecord; action: VenueAction } | undefined;
+/** `decidedAt`: taken before the verdict was read; a lookup asks the venue as of then. */
+type Decision =
+  { done: OrderStatus } | { order: OrderRecord; action: VenueAction; decidedAt: Date } | undefined;
 
 /** Where one step left the order; `again`: take another step now (`placeNow`: and place it). */
 interface StepResult {
@@ -302,8 +304,8 @@ export class OrderExecutionService {
   private async act(orderId: string, decided: Decision): Promise<StepResult | undefined> {
     if (!decided) return undefined;
     if ('done' in decided) return { status: decided.done, again: false };
-    const { order, action } = decided;
-    const answer = await this.callVenue(action, order);
+    const { order, action, decidedAt } = decided;
+    const answer = await this.callVenue(action, order, decidedAt);
     const recorded = await this.orders.transaction(async (tx) => {
       const current = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: false, leased: 'any' });
       if (!current) return { status: OrderStatus.Cancelled, again: false };
@@ -316,6 +318,7 @@ export class OrderExecutionService {
 
   /** Under the order's row lock: what to do at the venue (lease taken and committed), or done without it. */
   private async decide(tx: EntityManager, order: OrderRecord, placeNow: boolean): Promise<Decision> {
+    const decidedAt = new Date();
     let current = order;
     if (!current.cancelRequest) {
       const verdict = await this.verdict(tx, current);
@@ -350,17 +353,17 @@ export class OrderExecutionService {
       action = 'place';
     } else action = 'lookup';
     await this.orders.setLease(tx, current.id, this.config.EXECUTION_LEASE_MS);
-    return { order: current, action };
+    return { order: current, action, decidedAt };
   }
 
-  private async callVenue(action: VenueAction, order: OrderRecord): Promise<VenueAnswer> {
+  private async callVenue(action: VenueAction, order: OrderRecord, decidedAt: Date): Promise<VenueAnswer> {
     const request = toExchangeOrder(order);
     try {
       switch (action) {
         case 'place':
           return { kind: 'report', report: await this.exchange.placeOrder(request) };
         case 'lookup': {
-          const report = await this.exchange.fetchOrder(request, order.filledQuantity);
+          const report = await this.exchange.fetchOrder(request, order.filledQuantity, decidedAt);
           return report ? { kind: 'report', report } : { kind: 'not-found' };
         }
         case 'cancel': {
@@ -591,11 +594,12 @@ export class OrderExecutionService {
    * its transitions marked RECONCILED. Undefined when another step holds the order (it will see the same).
    */
   async reconcileOrder(orderId: string): Promise<{ before: OrderStatus; after: OrderStatus } | undefined> {
+    const askedAt = new Date();
     const order = await this.orders.transaction((tx) =>
       this.orders.lockActiveOrder(tx, orderId, { skipLocked: true, leased: 'free' }),
     );
     if (!order || order.status === OrderStatus.Submitted) return undefined;
-    const answer = await this.callVenue('lookup', order);
+    const answer = await this.callVenue('lookup', order, askedAt);
     if (answer.kind !== 'report') return undefined;
     const result = await this.orders.transaction(async (tx) => {
       const current = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true, leased: 'free' });
