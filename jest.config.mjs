@@ -40,6 +40,12 @@ const tier = (displayName, testMatch, options = {}) => ({
   transform,
   transformIgnorePatterns,
   testEnvironment: 'node',
+  // Jest 30 "soft-deletes" what a finished file left on the global scope by wrapping each property in a
+  // warning getter/setter. Objects that outlive a file (@sentry/node's carrier, reached through node's
+  // diagnostics channels) are wrapped again by every later file of the same worker, until setting one of
+  // their properties overflows the stack: a 500 ("cb is not a function") deep in Fastify's error path.
+  // Workers are recycled by memory instead (workerIdleMemoryLimit below).
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   setupFilesAfterEnv: ['<rootDir>/test/jest/tier-timeout.ts'],
   ...options,
 });
