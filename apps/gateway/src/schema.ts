@@ -11,6 +11,7 @@ import { OutboxReceipts1732408300000 } from './migrations/1732408300000-outbox-r
 import { CreateCancelRequests1732408500000 } from './migrations/1732408500000-create-cancel-requests';
 import { OrderOptions1732408510000 } from './migrations/1732408510000-order-options';
 import { KeyChangeNotify1732408700000 } from './migrations/1732408700000-key-change-notify';
+import { SetupChangeNotify1732408800000 } from './migrations/1732408800000-setup-change-notify';
 
 /** The gateway's own PostgreSQL schema: its tables and migrations. */
 export const GATEWAY_SCHEMA: ServiceSchema = {
@@ -29,5 +30,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     CreateCancelRequests1732408500000,
     OrderOptions1732408510000,
     KeyChangeNotify1732408700000,
+    SetupChangeNotify1732408800000,
   ],
 };

@@ -247,6 +247,22 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
       expect((await me(k.key)).statusCode).toBe(401);
     });
 
+    it('who-am-I answers from the cached credential, and shows a rename made straight in the table', async () => {
+      const k = await gw.issueKey(['viewer']);
+      const before = await me(k.key);
+      expect(before.statusCode).toBe(200);
+      expect(before.json()).toMatchObject({
+        operator: { id: k.operatorId, status: 'active' },
+        keyId: k.keyId,
+      });
+      const renamed = `renamed-${k.keyId}`;
+      await pg.query(`UPDATE gateway.operators SET name = $1 WHERE id = $2`, [renamed, k.operatorId]);
+      await waitFor(async () => ((await me(k.key)).json().operator.name === renamed ? true : undefined), {
+        timeoutMs: 1000,
+        what: 'who-am-I to show the new name',
+      });
+    });
+
     it('with its listening connection killed, the gateway caches nothing it could not hear about', async () => {
       const k = await gw.issueKey(['viewer']);
       expect((await me(k.key)).statusCode).toBe(200);

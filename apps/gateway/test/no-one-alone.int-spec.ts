@@ -48,6 +48,13 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
 
   it('runs setup as an explicit phase: nothing approved while it is open, closed once, audited, shown in /v1/me', async () => {
     expect((await me(gw.adminKey)).json().setup).toMatchObject({ phase: 'bootstrap', closedAt: null });
+    // A second gateway instance keeps the phase in memory (CredentialCache) until the close is announced.
+    const replica = await startGateway({}, { prefix: gw.prefix, adminKey: gw.adminKey });
+    const replicaSetup = async () =>
+      (
+        await replica.app.inject({ url: '/v1/setup', headers: { authorization: `Bearer ${gw.adminKey}` } })
+      ).json<{ phase: string }>();
+    expect((await replicaSetup()).phase).toBe('bootstrap');
     // During setup the admin creates operators and grants keys at once (there is nobody to approve yet) ...
     const trader = await gw.issueKey(['trader']);
     const approver = await gw.issueKey(['approver']);
@@ -83,11 +90,22 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
       /2 operator\(s\) other than you hold an active approver key; 1 do/,
     );
     const second = await gw.issueKey(['approver']);
+    // The replica reads the phase again once the key grant's announcement has landed, and keeps it.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await replicaSetup()).phase).toBe('bootstrap');
     const closed = await as(gw.adminKey, 'POST', '/v1/setup/close');
     expect(closed.statusCode).toBe(200);
     expect(closed.json()).toMatchObject({ phase: 'operational', closedBy: expect.any(String) });
     expect((await as(gw.adminKey, 'POST', '/v1/setup/close')).json().closedAt).toBe(closed.json().closedAt);
     expect((await me(trader.key)).json().setup).toMatchObject({ phase: 'operational' });
+    try {
+      await waitFor(async () => ((await replicaSetup()).phase === 'operational' ? true : undefined), {
+        timeoutMs: 1000,
+        what: 'the other instance to show setup closed',
+      });
+    } finally {
+      await replica.close();
+    }
     // Not even the gateway's own database role can reopen it, delete it, or switch the guard off.
     const db = gw.app.get(DataSource);
     await expect(

@@ -5,6 +5,8 @@ import type { Role } from '../modules/access/role';
 
 export interface AuthenticatedRequest extends FastifyRequest {
   actor?: Actor & { keyId: string };
+  /** The authenticated key holder's name (set with `actor`). */
+  operatorName?: string;
   roles?: Role[];
   keyExpiresAt?: Date | null;
 }

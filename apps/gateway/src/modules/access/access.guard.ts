@@ -55,6 +55,7 @@ export class AccessGuard implements CanActivate {
       throw new AppError(ErrorCode.Unauthorized, 'missing or invalid API key');
     }
     request.actor = auth.actor;
+    request.operatorName = auth.operatorName;
     request.roles = auth.roles;
     request.keyExpiresAt = auth.expiresAt;
 

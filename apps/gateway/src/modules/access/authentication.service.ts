@@ -8,7 +8,14 @@ export type AuthFailureReason =
   'missing' | 'malformed' | 'unknown_key' | 'revoked' | 'expired' | 'operator_disabled';
 
 export type Authentication =
-  | { ok: true; actor: Actor & { keyId: string }; roles: Role[]; expiresAt: Date | null }
+  | {
+      ok: true;
+      actor: Actor & { keyId: string };
+      /** The key holder's name as of this request (the operator is active, or authentication fails). */
+      operatorName: string;
+      roles: Role[];
+      expiresAt: Date | null;
+    }
   | { ok: false; reason: AuthFailureReason; keyId?: string };
 
 /**
@@ -36,6 +43,7 @@ export class AuthenticationService {
     return {
       ok: true,
       actor: { type: 'operator', id: credential.operatorId, keyId },
+      operatorName: credential.operatorName,
       roles: credential.roles,
       expiresAt: credential.expiresAt,
     };

@@ -10,7 +10,10 @@ import type { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ApiKeysRepository, type KeyCredential } from '../keys/api-keys.repository';
 
-/** The channel the key and operator tables announce every change on (migration KeyChangeNotify). */
+/**
+ * The channel the key, operator and setup tables announce every change on (migrations KeyChangeNotify,
+ * SetupChangeNotify).
+ */
 export const CREDENTIALS_CHANGED = 'gateway_credentials_changed';
 /** A credential is read again at least this often even if no change was announced (defence in depth). */
 const MAX_AGE_MS = 60_000;
@@ -27,9 +30,10 @@ interface ListenerClient {
 }
 
 /**
- * API key credentials, read once and kept in memory while this gateway LISTENs to the tables' change
- * channel (docs/adr/0024): a revoke, rotation, expiry change or disabled operator committed anywhere (any
- * gateway instance, the console) is announced on commit and empties every gateway's cache. While the
+ * API key credentials (and, through `memo`, other reads of the announcing tables: the setup phase), read
+ * once and kept in memory while this gateway LISTENs to the tables' change channel (docs/adr/0024): a
+ * revoke, rotation, expiry change, disabled operator or closed setup committed anywhere (any gateway
+ * instance, the console) is announced on commit and empties every gateway's cache. While the
  * listening connection is down nothing is cached: every request reads the database, as before. A load that
  * was in flight when a change was announced is used for its own request but not kept. Unknown keys are never
  * cached (a flood of made-up keys costs queries, not memory). Expiry is judged on every request from the
@@ -38,7 +42,12 @@ interface ListenerClient {
 @Injectable()
 export class CredentialCache implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(CredentialCache.name);
-  private readonly entries = new Map<string, { credential: KeyCredential; readAt: number }>();
+  /** Every memo's entries: emptied together when a change is announced. */
+  private readonly memos: Map<string, unknown>[] = [];
+  private readonly credentials = this.memo(
+    (keyId) => this.keys.credential(keyId),
+    (credential) => credential !== undefined,
+  );
   /** Bumped by every announced change and every loss of the listener: older loads are not kept. */
   private generation = 0;
   private listener: ListenerClient | undefined;
@@ -63,16 +72,32 @@ export class CredentialCache implements OnApplicationBootstrap, BeforeApplicatio
 
   /** The key's credential (undefined: no such key), from memory while that is safe, else from the table. */
   async credential(keyId: string): Promise<KeyCredential | undefined> {
-    const cached = this.entries.get(keyId);
-    const now = Date.now();
-    if (cached && now - cached.readAt < MAX_AGE_MS) return withExpiry(cached.credential, now);
-    const generation = this.generation;
-    const credential = await this.keys.credential(keyId);
-    if (credential && this.listener && generation === this.generation) {
-      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-      this.entries.set(keyId, { credential, readAt: now });
-    }
-    return credential;
+    const credential = await this.credentials(keyId);
+    return credential && withExpiry(credential, Date.now());
+  }
+
+  /**
+   * A read of the announcing tables, kept per key while that is safe (listening, no change announced
+   * since the read began, younger than MAX_AGE_MS). `keep` says which results may be kept.
+   */
+  memo<T>(
+    load: (key: string) => Promise<T>,
+    keep: (value: T) => boolean = () => true,
+  ): (key: string) => Promise<T> {
+    const entries = new Map<string, { value: T; readAt: number }>();
+    this.memos.push(entries);
+    return async (key) => {
+      const cached = entries.get(key);
+      const now = Date.now();
+      if (cached && now - cached.readAt < MAX_AGE_MS) return cached.value;
+      const generation = this.generation;
+      const value = await load(key);
+      if (keep(value) && this.listener && generation === this.generation) {
+        if (entries.size >= MAX_ENTRIES) entries.clear();
+        entries.set(key, { value, readAt: now });
+      }
+      return value;
+    };
   }
 
   /**
@@ -82,7 +107,7 @@ export class CredentialCache implements OnApplicationBootstrap, BeforeApplicatio
    */
   invalidate(): void {
     this.generation += 1;
-    this.entries.clear();
+    for (const entries of this.memos) entries.clear();
   }
 
   private async listen(): Promise<void> {

@@ -23,6 +23,7 @@ export interface ApiKeyRecord {
 /** What authentication needs to know about a presented key, in one query. */
 export interface KeyCredential extends ApiKeyRecord {
   digest: Buffer;
+  operatorName: string;
   operatorStatus: 'active' | 'disabled';
   expired: boolean;
 }
@@ -84,17 +85,27 @@ export class ApiKeysRepository {
 
   /** Read on every request: revocation, expiry and operator status take effect at once on every instance. */
   async credential(keyId: string): Promise<KeyCredential | undefined> {
-    const rows: (KeyRow & { digest: Buffer; operator_status: 'active' | 'disabled'; expired: boolean })[] =
-      await this.db.query(
-        `SELECT ${COLUMNS}, k.digest, o.status AS operator_status,
+    const rows: (KeyRow & {
+      digest: Buffer;
+      operator_name: string;
+      operator_status: 'active' | 'disabled';
+      expired: boolean;
+    })[] = await this.db.query(
+      `SELECT ${COLUMNS}, k.digest, o.name AS operator_name, o.status AS operator_status,
                 (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired
            FROM gateway.api_keys k JOIN gateway.operators o ON o.id = k.operator_id
           WHERE k.id = $1`,
-        [keyId],
-      );
+      [keyId],
+    );
     const r = rows[0];
     return r
-      ? { ...toRecord(r), digest: r.digest, operatorStatus: r.operator_status, expired: r.expired }
+      ? {
+          ...toRecord(r),
+          digest: r.digest,
+          operatorName: r.operator_name,
+          operatorStatus: r.operator_status,
+          expired: r.expired,
+        }
       : undefined;
   }
 

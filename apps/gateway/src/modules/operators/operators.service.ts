@@ -186,12 +186,13 @@ export class OperatorsService implements OnModuleInit {
   }
 
   async whoAmI(request: AuthenticatedRequest) {
-    const actor = request.actor;
-    if (!actor) throw new AppError(ErrorCode.Unauthorized, 'missing or invalid API key');
-    const operator = await this.operators.find(actor.id);
-    if (!operator) throw new AppError(ErrorCode.Unauthorized, 'missing or invalid API key');
+    const { actor, operatorName } = request;
+    if (!actor || operatorName === undefined) {
+      throw new AppError(ErrorCode.Unauthorized, 'missing or invalid API key');
+    }
     return {
-      operator: { id: operator.id, name: operator.name, status: operator.status },
+      // As authentication found it: an operator who is not active has no key that works.
+      operator: { id: actor.id, name: operatorName, status: 'active' as const },
       keyId: actor.keyId,
       roles: request.roles ?? [],
       expiresAt: request.keyExpiresAt ? request.keyExpiresAt.toISOString() : null,

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AuditAction, type Actor } from '@desk/contracts';
 import { AppError, ErrorCode, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
+import { CredentialCache } from '../credentials/credential-cache.service';
 import { SetupRepository, type SetupPhase, type SetupRecord } from './setup.repository';
 
 export interface SetupView {
@@ -31,15 +32,23 @@ const RULES: Record<SetupPhase, string> = {
  */
 @Injectable()
 export class SetupService {
+  /** The phase, from memory while the gateway listens for its change (it changes once in a desk's life). */
+  private readonly current: () => Promise<SetupRecord>;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SetupRepository) private readonly setup: SetupRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    @Inject(CredentialCache) private readonly cache: CredentialCache,
+  ) {
+    const read = cache.memo(() => this.setup.read());
+    this.current = () => read('phase');
+  }
 
+  /** For display only: a decision reads the phase in its own transaction (isBootstrap). */
   async view(): Promise<SetupView> {
-    return toView(await this.setup.read());
+    return toView(await this.current());
   }
 
   /** Whether the bootstrap rules apply to a change in `tx` (share-locks the phase until `tx` ends). */
@@ -84,6 +93,7 @@ export class SetupService {
       });
       return record;
     });
+    this.cache.invalidate();
     void this.outbox.flush();
     return toView(closed);
   }
