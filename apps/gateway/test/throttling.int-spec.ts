@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
-import { uniquePrefix, waitFor } from '@desk/testing';
+import { Redis } from 'ioredis';
+import { testEnv, uniquePrefix, waitFor } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
 /** Two gateway instances sharing one Redis prefix: two replicas behind a load balancer. */
@@ -78,6 +79,63 @@ describe('throttling across gateway instances (real Redis)', () => {
     });
     expect(hit.data.payload).toMatchObject({ limit: 'orders', max: 3, path: '/v1/orders' });
     expect(JSON.stringify(hit.data)).not.toContain(trader.key.slice(4, 20));
+  });
+});
+
+/**
+ * Limits of 2 × 20 and more are taken from Redis in leases (a twentieth of the limit at a time) and counted
+ * in memory (LeasedThrottlerStorage): fewer round trips, and still never more than the limit in a window.
+ */
+describe('throttling with leased budgets (real Redis)', () => {
+  const limits = { THROTTLE_LIMIT: '100', THROTTLE_IP_LIMIT: '100000', THROTTLE_TTL_MS: '60000' };
+  let issuer: Gateway;
+  let a: Gateway;
+  let b: Gateway;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    issuer = await startGateway();
+    a = await startGateway(limits);
+    b = await startGateway(limits, { prefix: a.prefix, adminKey: a.adminKey, approverKeys: a.approverKeys });
+    redis = new Redis(testEnv().redisUrl);
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await b.close();
+    await a.close();
+    await issuer.close();
+  });
+
+  const get = (gw: Gateway, key: string) =>
+    gw.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
+  const sharedHits = async (keyId: string) =>
+    Number(await redis.get(`{${a.prefix}:throttle:key:key:${keyId}:key}:hits`));
+
+  it('one instance admits exactly the limit, asking Redis once per lease of 5', async () => {
+    const { key, keyId } = await issuer.issueKey(['viewer']);
+    expect((await get(a, key)).statusCode).toBe(200);
+    // The first request reserved a lease: the shared counter shows five, not one.
+    expect(await sharedHits(keyId)).toBe(5);
+    const statuses: number[] = [];
+    for (let i = 0; i < 109; i++) statuses.push((await get(a, key)).statusCode);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(99);
+    expect(statuses.slice(99).every((s) => s === 429)).toBe(true);
+    expect(await sharedHits(keyId)).toBe(100);
+  });
+
+  it('two instances together never admit more than the limit, from a concurrent burst', async () => {
+    const { key, keyId } = await issuer.issueKey(['viewer']);
+    const results = await Promise.all(Array.from({ length: 160 }, (_, i) => get(i % 2 ? b : a, key)));
+    const admitted = results.filter((r) => r.statusCode === 200).length;
+    expect(admitted).toBeLessThanOrEqual(100);
+    // At most one lease less one request can sit unused on the other instance.
+    expect(admitted).toBeGreaterThanOrEqual(96);
+    expect(results.filter((r) => r.statusCode === 429)).toHaveLength(160 - admitted);
+    expect(await sharedHits(keyId)).toBe(100);
+    const refused = await get(a, key);
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
 

@@ -1,25 +1,26 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { dependencyFailureOf } from '@desk/platform';
+import { LeasedThrottlerStorage } from './leased-throttler.storage';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
- * The throttler's counters: in Redis, shared by every gateway instance; while Redis is down, in this
+ * The throttler's counters: in Redis, shared by every gateway instance and taken in leases
+ * (LeasedThrottlerStorage); while Redis is down, in this
  * instance's memory. The limits keep holding during an outage (per instance instead of across them), and
  * what needs only PostgreSQL (reading orders, submitting one into the outbox, a kill) keeps working.
  * Counting moves back to Redis as soon as it is connected again. Any other error is not swallowed.
  */
 export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('Throttler');
-  private readonly shared: ThrottlerStorageRedisService;
+  private readonly shared: LeasedThrottlerStorage;
   private readonly local = new ThrottlerStorageService();
   private degraded = false;
 
   constructor(private readonly redis: Redis) {
-    this.shared = new ThrottlerStorageRedisService(redis);
+    this.shared = new LeasedThrottlerStorage(redis);
   }
 
   async increment(
