@@ -22,6 +22,7 @@ export * from './persistence/approval-record';
 export * from './persistence/decimal.transformer';
 export * from './persistence/run-migrations';
 export * from './queue/audit-publisher';
+export * from './queue/batcher';
 export * from './queue/job-options';
 export * from './queue/platform-worker';
 export * from './queue/retry-policy';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { auditActorProblem, type AuditEvent, type ServiceName } from '@desk/contracts';
-import { UnverifiedJobError } from '@desk/platform';
+import { Batcher, UnverifiedJobError } from '@desk/platform';
 import { AUDIT_CONFIG, type AuditConfig } from '../../config';
 import { AuditLogRepository } from './audit-log.repository';
-import { Batcher } from './batcher';
+
 import { UnstorableEventError, prepareEvent, type PreparedEvent } from './prepared-event';
 
 /**

@@ -3,16 +3,16 @@ import { Inject } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
-import { IntentsService, type IntentOutcome } from './intents.service';
+import { DECISION_BATCH_SIZE, IntentsService, type IntentOutcome } from './intents.service';
 
 /**
  * The intents queue carries new intents and approvals of held ones (released, or never: denied, expired,
- * refused), one at a time in arrival order (each decision also holds the risk book, so limits hold whatever
- * the concurrency). Runs only on the writer instance (autorun: false; LeaderDutiesService starts and pauses
+ * refused). Up to DECISION_BATCH_SIZE run at once so that new intents can be decided in batches; every
+ * decision holds the risk book, so decisions still take turns and limits hold whatever the concurrency. Runs only on the writer instance (autorun: false; LeaderDutiesService starts and pauses
  * it, docs/adr/0015). Any other job name fails validation (and is audited); an intent
  * or approval its source did not record is refused as forged (audited, terminal).
  */
-@Processor(QueueName.Intents, { concurrency: 1, autorun: false })
+@Processor(QueueName.Intents, { concurrency: DECISION_BATCH_SIZE, autorun: false })
 export class IntentsProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,

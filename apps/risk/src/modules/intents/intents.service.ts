@@ -27,16 +27,29 @@ import {
   type OrderParams,
   type RecordedOrder,
 } from '@desk/contracts';
-import { Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
+import { Batcher, Outbox, UnverifiedJobError, uuidFromHash, type MarketPriceReading } from '@desk/platform';
 import type { ApprovalNeed } from '../checks/approval-rule';
 import { RiskCheckService } from '../checks/risk-check.service';
 import type { RiskDecision, RiskFigures } from '../checks/risk-rule';
 import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../state/intents.repository';
+import type { TradingStateRecord } from '../state/trading-state.repository';
 import { countDecision } from '../checks/risk-metrics';
 import { IntentSourcesRepository } from './intent-sources.repository';
 
 export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: false };
+
+/** Most intents decided in one transaction (the intents worker's concurrency bounds it too). */
+export const DECISION_BATCH_SIZE = 32;
+
+/** An intent waiting for its batch, with the time it is judged at (when its job started). */
+interface PendingDecision {
+  readonly intent: IntentSubmitted;
+  readonly now: Date;
+}
+
+/** What a batch made of one intent: its decision (undefined: decided before), or why it was refused. */
+type BatchOutcome = { record: DecisionRecord | undefined } | { refused: UnverifiedJobError };
 
 /**
  * Decides every intent once: the decision (row and history), the next job (OrderAccepted, or
@@ -48,13 +61,20 @@ export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: f
  * source recorded exactly this intent (id, actor, parameters), and an approval only if the gateway's
  * approval record releases exactly this order; otherwise UnverifiedJobError and nothing is recorded.
  *
- * Each decision is evaluated and recorded in one transaction that holds the risk book (BookLockService):
+ * Each decision is evaluated and recorded in a transaction that holds the risk book (BookLockService):
  * even two instances deciding at once could not together exceed a limit, and only the writer instance
- * (docs/adr/0015) may decide at all.
+ * (docs/adr/0015) may decide at all. New intents that arrive while a batch is being decided share the next
+ * transaction (group commit, docs/adr/0024), each decided in turn as if alone.
  */
 @Injectable()
 export class IntentsService {
   private readonly risk = serviceActor(ServiceName.Risk);
+  /** New intents, decided in batches (group commit): as many as arrived while the last batch was decided. */
+  private readonly decisions = new Batcher<PendingDecision, BatchOutcome>({
+    maxSize: DECISION_BATCH_SIZE,
+    maxWaitMs: 0,
+    write: (batch) => this.decideBatch(batch),
+  });
 
   constructor(
     @Inject(RiskCheckService) private readonly checks: RiskCheckService,
@@ -64,68 +84,108 @@ export class IntentsService {
     @Inject(BookLockService) private readonly book: BookLockService,
   ) {}
 
+  /** Joins the next batch at once, so that intents are decided in the order their jobs started. */
   async handle(intent: IntentSubmitted): Promise<IntentOutcome> {
-    await this.verifySource(intent);
-    const prices = await this.checks.marketPrices();
-    const now = new Date();
-    const decided = await this.repository.transaction(async (tx): Promise<DecisionRecord | undefined> => {
-      // Evaluated and recorded under the book lock: decisions take turns, each sees the ones before.
-      const tradingState = await this.book.hold(tx);
-      const { decision, approval } = await this.checks.evaluate(tx, {
-        intentId: intent.intentId,
-        order: intent.order,
-        actor: intent.actor,
-        now,
-        prices,
-        tradingState,
-      });
-      const record = recordOf(decision, approval, now);
-      const inserted = await this.repository.insertDecided(
-        tx,
-        {
-          intentId: intent.intentId,
-          source: intent.source,
-          actor: intent.actor,
-          order: intent.order,
-          correlationId: intent.correlationId,
-          submittedAt: intent.submittedAt,
-          reduceOnly: false,
-        },
-        record,
-      );
-      if (!inserted) return undefined;
-      const { symbol, side, type, quantity, price } = intent.order;
-      await this.audit(
-        tx,
-        intent.intentId,
-        AuditAction.OrderReceived,
-        intent.actor,
-        intent.correlationId,
-        {
-          source: intent.source,
-          order:
-            price === undefined ? { symbol, side, type, quantity } : { symbol, side, type, quantity, price },
-        },
-        new Date(intent.submittedAt),
-      );
-      await this.announce(
-        tx,
-        intent.intentId,
-        intent.actor,
-        intent.order,
-        intent.correlationId,
-        decision,
-        record,
-        {
-          approvalContext: approval.context,
-        },
-      );
-      return record;
-    });
-    void this.outbox.flush();
+    const outcome = await this.decisions.submit({ intent, now: new Date() });
+    if ('refused' in outcome) throw outcome.refused;
+    const decided = outcome.record;
     if (!decided) return { decided: false };
     countDecision(decided.status, decided.reasonCode);
     return { decided: true, status: decided.status };
+  }
+
+  /**
+   * Decides a batch of intents in one transaction holding the book: one lock, one fence check and one
+   * commit for all of them, each decision seeing the ones before it in the batch exactly as it would see
+   * them committed. Each intent's source is checked first; a forged one is refused alone. The prices are
+   * read once, before the transaction (no Redis I/O in it). A batch that fails for any other reason is
+   * decided again intent by intent (Batcher), so one intent's failure never decides or fails another.
+   */
+  private async decideBatch(batch: PendingDecision[]): Promise<BatchOutcome[]> {
+    const refusals = await Promise.all(
+      batch.map(({ intent }) =>
+        this.verifySource(intent).then(
+          () => undefined,
+          (error: unknown) => {
+            if (error instanceof UnverifiedJobError) return error;
+            throw error;
+          },
+        ),
+      ),
+    );
+    const prices = await this.checks.marketPrices();
+    const outcomes = await this.repository.transaction(async (tx) => {
+      const tradingState = await this.book.hold(tx);
+      const decided: BatchOutcome[] = [];
+      for (const [i, pending] of batch.entries()) {
+        const refused = refusals[i];
+        decided.push(
+          refused ? { refused } : { record: await this.decide(tx, pending, prices, tradingState) },
+        );
+      }
+      return decided;
+    });
+    void this.outbox.flush();
+    return outcomes;
+  }
+
+  /** One intent's decision inside a batch's transaction: undefined when it was decided before. */
+  private async decide(
+    tx: EntityManager,
+    { intent, now }: PendingDecision,
+    prices: ReadonlyMap<string, MarketPriceReading>,
+    tradingState: TradingStateRecord,
+  ): Promise<DecisionRecord | undefined> {
+    const { decision, approval } = await this.checks.evaluate(tx, {
+      intentId: intent.intentId,
+      order: intent.order,
+      actor: intent.actor,
+      now,
+      prices,
+      tradingState,
+    });
+    const record = recordOf(decision, approval, now);
+    const inserted = await this.repository.insertDecided(
+      tx,
+      {
+        intentId: intent.intentId,
+        source: intent.source,
+        actor: intent.actor,
+        order: intent.order,
+        correlationId: intent.correlationId,
+        submittedAt: intent.submittedAt,
+        reduceOnly: false,
+      },
+      record,
+    );
+    if (!inserted) return undefined;
+    const { symbol, side, type, quantity, price } = intent.order;
+    await this.audit(
+      tx,
+      intent.intentId,
+      AuditAction.OrderReceived,
+      intent.actor,
+      intent.correlationId,
+      {
+        source: intent.source,
+        order:
+          price === undefined ? { symbol, side, type, quantity } : { symbol, side, type, quantity, price },
+      },
+      new Date(intent.submittedAt),
+    );
+    await this.announce(
+      tx,
+      intent.intentId,
+      intent.actor,
+      intent.order,
+      intent.correlationId,
+      decision,
+      record,
+      {
+        approvalContext: approval.context,
+      },
+    );
+    return record;
   }
 
   async approve(job: IntentApproved): Promise<IntentOutcome> {

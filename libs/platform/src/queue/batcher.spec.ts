@@ -78,4 +78,24 @@ describe('Batcher (group commit)', () => {
     ]);
     expect(writes).toEqual([[1, 2, 3], [1], [2], [3]]);
   });
+
+  it('with maxWaitMs 0 writes the first item at once and groups what arrives meanwhile', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => undefined;
+    const batcher = new Batcher<number, number>({
+      maxSize: 10,
+      maxWaitMs: 0,
+      write: async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await new Promise<void>((r) => (release = r));
+        return items;
+      },
+    });
+    const first = batcher.submit(1);
+    expect(batches).toEqual([[1]]);
+    const rest = [2, 3, 4].map((i) => batcher.submit(i));
+    release();
+    expect(await Promise.all([first, ...rest])).toEqual([1, 2, 3, 4]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
 });

@@ -1,7 +1,10 @@
 export interface BatcherOptions<T, R> {
   /** Most items written together. */
   maxSize: number;
-  /** How long an idle batcher waits for more items before writing a partial batch. */
+  /**
+   * How long an idle batcher waits for more items before writing a partial batch. 0: an idle batcher
+   * writes at once (no added latency); items that arrive while it writes form the next batch.
+   */
   maxWaitMs: number;
   /** Writes a batch; returns one result per item, in order. */
   write: (items: T[]) => Promise<R[]>;
@@ -30,7 +33,7 @@ export class Batcher<T, R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.writing) return; // picked up when the running batch ends
-      if (this.queue.length >= this.options.maxSize) this.start();
+      if (this.queue.length >= this.options.maxSize || this.options.maxWaitMs <= 0) this.start();
       else this.timer ??= setTimeout(() => this.start(), this.options.maxWaitMs);
     });
   }
