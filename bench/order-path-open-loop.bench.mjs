@@ -270,6 +270,26 @@ try {
         WHERE o.id = ANY($1::uuid[])`,
       [ids],
     );
+    // Where the time goes: each hop's p50, from the times the services recorded (the gateway's acceptance,
+    // risk's decision, execution's SUBMITTED, PLACING and FILLED).
+    const hops = await pg.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (i.decided_at - o.submitted_at)))
+                * 1000 AS risk,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (s.at - i.decided_at))) * 1000
+                AS execution,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (p.at - s.at))) * 1000 AS placing,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (f.at - p.at))) * 1000 AS venue
+         FROM gateway.orders o
+         JOIN risk.intents i ON i.id = o.id
+         JOIN execution.order_events s ON s.order_id = o.id AND s.status = 'SUBMITTED'
+         JOIN execution.order_events p ON p.order_id = o.id AND p.status = 'PLACING'
+         JOIN execution.order_events f ON f.order_id = o.id AND f.status = 'FILLED'
+        WHERE o.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const hopP50 = Object.fromEntries(
+      Object.entries(hops.rows[0] ?? {}).map(([hop, v]) => [hop, v === null ? NaN : Math.round(Number(v))]),
+    );
     const fills = await pg.query(
       `SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM execution.fills WHERE order_id = ANY($1::uuid[])`,
       [ids],
@@ -287,6 +307,8 @@ try {
       p50: Math.round(pct(ms, 50)),
       p99: Math.round(pct(ms, 99)),
       max: Math.round(ms[ms.length - 1] ?? NaN),
+      // p50 ms of each hop: accepted → risk decided → execution SUBMITTED → PLACING → FILLED.
+      hopP50,
       // Costs per accepted order over the whole window (everything else is idle): the round trips and CPU
       // each order takes, which is what bounds throughput on a small machine.
       redisCommandsPerOrder: perOrder(commandsAfter - commandsBefore),
@@ -339,6 +361,13 @@ const lines = [
   ...rows.map(
     (r) =>
       `| ${r.rate} | ${r.redisCommandsPerOrder} | ${r.pgTransactionsPerOrder} | ${['gateway', 'risk', 'execution', 'audit', 'agent-analysis', 'postgres', 'redis'].map((k) => r.cpuMsPerOrder[k]).join(', ')} |`,
+  ),
+  '',
+  '| rate/s | p50 ms: accepted → risk decided | → execution SUBMITTED | → PLACING | → FILLED |',
+  '| ------ | ------------------------------- | --------------------- | --------- | -------- |',
+  ...rows.map(
+    (r) =>
+      `| ${r.rate} | ${r.hopP50.risk} | ${r.hopP50.execution} | ${r.hopP50.placing} | ${r.hopP50.venue} |`,
   ),
   '',
   `Bare BullMQ chain (three hops between processes, same Redis): ${chain.perSecond} jobs/s over ${chain.jobs} jobs.`,
