@@ -241,4 +241,47 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
       { what: 'job.forged audited' },
     );
   });
+
+  it('projects a burst of updates in batches: each once, the forged one refused alone', async () => {
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    const honest = await Promise.all(ids.map((id) => riskDecides(id, OrderStatus.Accepted)));
+    const forgedId = randomUUID();
+    const recorded = await riskDecides(forgedId, OrderStatus.Accepted);
+    const forged: OrderUpdated = { ...recorded, status: OrderStatus.Rejected, reasonCode: 'MAX_NOTIONAL' };
+    const all = [...honest.slice(0, 10), forged, ...honest.slice(10)];
+    // One round trip, each update twice (a redelivery): the jobs wait together and go in batches.
+    await updates().addBulk(
+      all.flatMap((u) =>
+        ['', '.again'].map((again) => ({
+          name: JobName.OrderUpdated,
+          data: u,
+          opts: { jobId: `${u.intentId}.${u.owner}.${u.seq}${again}` },
+        })),
+      ),
+    );
+    const rows = await waitFor(
+      async () => {
+        const r = await pg.query<{ id: string; status: string; tx: string }>(
+          `SELECT o.id, o.status, e.xmin::text AS tx FROM gateway.orders o
+             JOIN gateway.order_events e ON e.order_id = o.id WHERE o.id = ANY($1::uuid[])`,
+          [ids],
+        );
+        return r.rows.length === ids.length ? r.rows : undefined;
+      },
+      { what: 'every honest update projected' },
+    );
+    expect(rows.every((r) => r.status === 'ACCEPTED')).toBe(true);
+    // Group commit happened: fewer transactions than orders.
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(ids.length);
+    const forgedJob = await waitFor(
+      async () => {
+        const job = await updates().getJob(`${forgedId}.risk.${forged.seq}`);
+        return job && (await job.isFailed()) ? job : undefined;
+      },
+      { what: 'the forged update refused' },
+    );
+    expect(forgedJob.failedReason).toMatch(/unverified/);
+    const projected = await pg.query(`SELECT 1 FROM gateway.orders WHERE id = $1`, [forgedId]);
+    expect(projected.rowCount).toBe(0);
+  });
 });

@@ -3,10 +3,13 @@ import { Inject } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
-import { OrderProjectionService } from './order-projection.service';
+import { OrderProjectionService, PROJECTION_BATCH_SIZE } from './order-projection.service';
 
-/** Order transitions from their owners (risk, execution), in any order: each is projected once. */
-@Processor(QueueName.OrderUpdates, { concurrency: 8 })
+/**
+ * Order transitions from their owners (risk, execution), in any order: each is projected once. Up to
+ * PROJECTION_BATCH_SIZE at once, so that they are projected in batches.
+ */
+@Processor(QueueName.OrderUpdates, { concurrency: PROJECTION_BATCH_SIZE })
 export class OrderUpdatedProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,
