@@ -78,10 +78,11 @@ export class PaperExchange implements ExchangeAdapter {
   }
 
   /**
-   * Matches the order against the last price, unless that price is not older than the desk's question: then the
-   * order is reported as it stands and the next lookup matches it. The venue so answers as of the moment
-   * the desk decided to ask, which makes a halt final for paper orders (a lookup decided before the halt
-   * cannot fill against a price that came after it). A real venue keeps matching until a cancel reaches it.
+   * Matches the order against the last price, unless that price is not older than the desk's question:
+   * then the order is reported as it stands and the next lookup matches it. The venue so answers as of the
+   * moment the desk decided to ask, which makes a halt final for paper orders (a lookup decided before the
+   * halt cannot fill against a price that came after it). A real venue keeps matching until a cancel
+   * reaches it.
    */
   async fetchOrder(
     order: ExchangeOrder,

@@ -24,7 +24,7 @@ export class OrderProjectionService {
     maxWaitMs: 0,
     write: (updates) =>
       this.projection.transaction(async (tx) => {
-        // In one order everywhere (by order id; sort is stable), so that two instances' batches lock the orders'
+        // By order id everywhere (the sort is stable), so that two instances' batches lock the orders'
         // rows in the same order and never deadlock.
         const order = updates.map((u, i) => ({ u, i })).sort((a, b) => compare(a.u.intentId, b.u.intentId));
         const applied: boolean[] = new Array<boolean>(updates.length);

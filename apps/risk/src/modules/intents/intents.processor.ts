@@ -8,8 +8,9 @@ import { DECISION_BATCH_SIZE, IntentsService, type IntentOutcome } from './inten
 /**
  * The intents queue carries new intents and approvals of held ones (released, or never: denied, expired,
  * refused). Up to DECISION_BATCH_SIZE run at once so that new intents can be decided in batches; every
- * decision holds the risk book, so decisions still take turns and limits hold whatever the concurrency. Runs only on the writer instance (autorun: false; LeaderDutiesService starts and pauses
- * it, docs/adr/0015). Any other job name fails validation (and is audited); an intent
+ * decision holds the risk book, so decisions still take turns and limits hold whatever the concurrency.
+ * Runs only on the writer instance (autorun: false; LeaderDutiesService starts and pauses it,
+ * docs/adr/0015). Any other job name fails validation (and is audited); an intent
  * or approval its source did not record is refused as forged (audited, terminal).
  */
 @Processor(QueueName.Intents, { concurrency: DECISION_BATCH_SIZE, autorun: false })
