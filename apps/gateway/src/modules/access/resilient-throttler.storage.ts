@@ -8,10 +8,10 @@ type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>
 
 /**
  * The throttler's counters: in Redis, shared by every gateway instance and taken in leases
- * (LeasedThrottlerStorage); while Redis is down, in this
- * instance's memory. The limits keep holding during an outage (per instance instead of across them), and
- * what needs only PostgreSQL (reading orders, submitting one into the outbox, a kill) keeps working.
- * Counting moves back to Redis as soon as it is connected again. Any other error is not swallowed.
+ * (LeasedThrottlerStorage); while Redis is down, in this instance's memory. The limits keep holding during
+ * an outage (per instance instead of across them), and what needs only PostgreSQL (reading orders,
+ * submitting one into the outbox, a kill) keeps working. Counting moves back to Redis as soon as it is
+ * connected again. Any other error is not swallowed.
  */
 export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('Throttler');
