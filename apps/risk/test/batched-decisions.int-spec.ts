@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobName, OrderStatus, OrderType, type Actor } from '@desk/contracts';
-import { finishedJob, recordSubmission, waitFor } from '@desk/testing';
+import { randomUUID } from 'node:crypto';
+import {
+  JobName,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SCHEMA_VERSION,
+  type Actor,
+  type ExecutionReported,
+} from '@desk/contracts';
+import { finishedJob, recordExecutionReport, recordSubmission, waitFor } from '@desk/testing';
 import { RISK_ADMIN, RiskHarness, TRADER } from './risk-harness';
 
 /**
@@ -8,7 +17,7 @@ import { RISK_ADMIN, RiskHarness, TRADER } from './risk-harness';
  * docs/adr/0024). A burst must still be decided as if one intent at a time: each once, in queue order,
  * every limit counting the decisions before it in the same batch, and a forged intent refused alone.
  */
-describe('intents decided in batches (real Redis and PostgreSQL)', () => {
+describe('intents decided and execution reports applied in batches (real Redis and PostgreSQL)', () => {
   let h: RiskHarness;
 
   beforeAll(async () => {
@@ -67,5 +76,53 @@ describe('intents decided in batches (real Redis and PostgreSQL)', () => {
     for (const id of honest.slice(5)) expect(await h.queues.orders.getJob(id)).toBeUndefined();
     const forged = await h.pg.query(`SELECT 1 FROM risk.intents WHERE id = $1`, [sent[forgedAt]!.intentId]);
     expect(forged.rowCount).toBe(0);
+  });
+
+  it('a burst of 30 fill reports, each twice, with one forged: every fill moves the position once, the forgery alone is refused', async () => {
+    const symbol = 'ETH/USDT';
+    const reports: ExecutionReported[] = Array.from({ length: 30 }, (_, n) => ({
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      intentId: randomUUID(),
+      symbol,
+      side: n % 3 === 0 ? OrderSide.Sell : OrderSide.Buy,
+      status: OrderStatus.Filled,
+      at: new Date().toISOString(),
+      fill: { fillId: `fill-${randomUUID()}`, price: '3000', quantity: '0.1', fee: '0', feeCurrency: 'USDT' },
+    }));
+    for (const r of reports) await recordExecutionReport(h.pg, r);
+    // The twelfth claims a larger fill than execution recorded.
+    const forgedAt = 11;
+    const sent = reports.map((r, n) => (n === forgedAt ? { ...r, fill: { ...r.fill!, quantity: '5' } } : r));
+    await h.queues.executions.addBulk(
+      sent.flatMap((data) =>
+        ['a', 'b'].map((copy) => ({
+          name: JobName.ExecutionReported,
+          data,
+          opts: { jobId: `${data.intentId}.${copy}` },
+        })),
+      ),
+    );
+    const forged = await finishedJob(h.queues.executions, `${sent[forgedAt]!.intentId}.a`, 'failed');
+    expect(forged.failedReason).toMatch(/fill\.quantity: 5 ≠ recorded 0\.1/);
+    const honest = reports.filter((_, n) => n !== forgedAt);
+    for (const r of honest) {
+      await finishedJob(h.queues.executions, `${r.intentId}.a`, 'completed');
+      await finishedJob(h.queues.executions, `${r.intentId}.b`, 'completed');
+    }
+    // 29 fills of 0.1, ten of them sells (n = 0, 3, …, 27; the forged n = 11 was a buy): 19 × 0.1 − 10 × 0.1.
+    const position = await h.pg.query<{ quantity: string }>(
+      `SELECT quantity::text FROM risk.positions WHERE symbol = $1`,
+      [symbol],
+    );
+    expect(Number(position.rows[0]?.quantity)).toBeCloseTo(0.9, 12);
+    expect(position.rows[0]?.quantity).toMatch(/^0\.90*$/);
+    const applied = await h.pg.query<{ tx: string }>(
+      `SELECT xmin::text AS tx FROM risk.applied_fills WHERE intent_id = ANY($1::uuid[])`,
+      [honest.map((r) => r.intentId)],
+    );
+    expect(applied.rows).toHaveLength(honest.length);
+    // Group commit happened: fewer transactions than fills.
+    expect(new Set(applied.rows.map((r) => r.tx)).size).toBeLessThan(honest.length);
   });
 });

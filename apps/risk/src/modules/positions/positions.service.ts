@@ -7,7 +7,8 @@ import {
   money,
   type ExecutionReported,
 } from '@desk/contracts';
-import { UnverifiedJobError } from '@desk/platform';
+import { Batcher, UnverifiedJobError } from '@desk/platform';
+import type { EntityManager } from 'typeorm';
 import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository } from '../state/intents.repository';
 import { PositionsRepository } from '../state/positions.repository';
@@ -28,6 +29,9 @@ export function isExecutionError(report: Pick<ExecutionReported, 'status' | 'rea
   );
 }
 
+/** Most reports applied in one transaction (the consumer's concurrency bounds it too). */
+export const REPORT_BATCH_SIZE = 32;
+
 /**
  * Keeps risk's own view from execution reports, each applied once: the order's execution status (so its
  * pending exposure ends when it fills or is cancelled), the outcome the error-rate breaker counts, and, for
@@ -46,39 +50,57 @@ export class PositionsService {
   /** `applied`: a fill moved the position. */
   async handle(report: ExecutionReported): Promise<{ applied: boolean }> {
     await this.verify(report);
-    return this.positions.transaction(async (tx) => {
-      // A fill moves quantity from pending to the position in one step that decisions never see half done.
-      await this.book.hold(tx);
-      const recorded = await this.positions.recordReport(tx, {
-        id: jobIdOf(JobName.ExecutionReported, report),
-        intentId: report.intentId,
-        status: report.status,
-        reasonCode: report.reasonCode ?? null,
-        isError: isExecutionError(report),
-        at: new Date(report.at),
-      });
-      if (!recorded) return { applied: false };
-      await this.intents.setExecutionStatus(tx, report.intentId, report.status);
-      const fill = report.fill;
-      // Each partial fill moves the position as it happens (PARTIALLY_FILLED, then FILLED with the last);
-      // a fill on any other status is not one execution reports.
-      const fills = report.status === OrderStatus.Filled || report.status === OrderStatus.PartiallyFilled;
-      if (!fills || !fill) return { applied: false };
-      if (!(await this.positions.markFillApplied(tx, fill.fillId, report.intentId)))
-        return { applied: false };
-      await this.intents.addExecutedQuantity(tx, report.intentId, fill.quantity);
-      const before = await this.positions.lock(tx, report.symbol);
-      await this.positions.save(
-        tx,
-        before.apply({
-          side: report.side,
-          quantity: money(fill.quantity),
-          price: money(fill.price),
-          fee: money(fill.fee),
-        }),
-      );
-      return { applied: true };
+    return { applied: await this.batches.submit(report) };
+  }
+
+  /**
+   * Verified reports, applied in batches (group commit, docs/adr/0024): one transaction holding the book
+   * for as many as arrived while the last batch was written, each applied in turn as if alone. A batch
+   * that fails is applied again report by report (Batcher).
+   */
+  private readonly batches = new Batcher<ExecutionReported, boolean>({
+    maxSize: REPORT_BATCH_SIZE,
+    maxWaitMs: 0,
+    write: (reports) =>
+      this.positions.transaction(async (tx) => {
+        // A fill moves quantity from pending to the position in one step that decisions never see half done.
+        await this.book.hold(tx);
+        const applied: boolean[] = [];
+        for (const report of reports) applied.push(await this.apply(tx, report));
+        return applied;
+      }),
+  });
+
+  /** One report inside a batch's transaction: true when its fill moved the position. */
+  private async apply(tx: EntityManager, report: ExecutionReported): Promise<boolean> {
+    const recorded = await this.positions.recordReport(tx, {
+      id: jobIdOf(JobName.ExecutionReported, report),
+      intentId: report.intentId,
+      status: report.status,
+      reasonCode: report.reasonCode ?? null,
+      isError: isExecutionError(report),
+      at: new Date(report.at),
     });
+    if (!recorded) return false;
+    await this.intents.setExecutionStatus(tx, report.intentId, report.status);
+    const fill = report.fill;
+    // Each partial fill moves the position as it happens (PARTIALLY_FILLED, then FILLED with the last);
+    // a fill on any other status is not one execution reports.
+    const fills = report.status === OrderStatus.Filled || report.status === OrderStatus.PartiallyFilled;
+    if (!fills || !fill) return false;
+    if (!(await this.positions.markFillApplied(tx, fill.fillId, report.intentId))) return false;
+    await this.intents.addExecutedQuantity(tx, report.intentId, fill.quantity);
+    const before = await this.positions.lock(tx, report.symbol);
+    await this.positions.save(
+      tx,
+      before.apply({
+        side: report.side,
+        quantity: money(fill.quantity),
+        price: money(fill.price),
+        fee: money(fill.fee),
+      }),
+    );
+    return true;
   }
 
   /**
