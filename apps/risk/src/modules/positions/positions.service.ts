@@ -40,19 +40,6 @@ export const REPORT_BATCH_SIZE = 32;
  */
 @Injectable()
 export class PositionsService {
-  constructor(
-    @Inject(PositionsRepository) private readonly positions: PositionsRepository,
-    @Inject(IntentsRepository) private readonly intents: IntentsRepository,
-    @Inject(ExecutionRecordsRepository) private readonly records: ExecutionRecordsRepository,
-    @Inject(BookLockService) private readonly book: BookLockService,
-  ) {}
-
-  /** `applied`: a fill moved the position. */
-  async handle(report: ExecutionReported): Promise<{ applied: boolean }> {
-    await this.verify(report);
-    return { applied: await this.batches.submit(report) };
-  }
-
   /**
    * Verified reports, applied in batches (group commit, docs/adr/0024): one transaction holding the book
    * for as many as arrived while the last batch was written, each applied in turn as if alone. A batch
@@ -70,6 +57,19 @@ export class PositionsService {
         return applied;
       }),
   });
+
+  constructor(
+    @Inject(PositionsRepository) private readonly positions: PositionsRepository,
+    @Inject(IntentsRepository) private readonly intents: IntentsRepository,
+    @Inject(ExecutionRecordsRepository) private readonly records: ExecutionRecordsRepository,
+    @Inject(BookLockService) private readonly book: BookLockService,
+  ) {}
+
+  /** `applied`: a fill moved the position. */
+  async handle(report: ExecutionReported): Promise<{ applied: boolean }> {
+    await this.verify(report);
+    return { applied: await this.batches.submit(report) };
+  }
 
   /** One report inside a batch's transaction: true when its fill moved the position. */
   private async apply(tx: EntityManager, report: ExecutionReported): Promise<boolean> {
