@@ -231,6 +231,7 @@ try {
     const commandsBefore = await redisCommands(env.redisUrl);
     const txBefore = await pgTransactions(pg);
     const pending = [];
+    const windowStart = new Date();
     const t0 = performance.now();
     for (let i = 0; i < total; i++) {
       const due = t0 + (i * 1000) / rate;
@@ -294,6 +295,19 @@ try {
       `SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM execution.fills WHERE order_id = ANY($1::uuid[])`,
       [ids],
     );
+    // The jobs each order took, by the service that wrote them (its outbox) and their name.
+    const outboxRows = await pg.query(
+      ['gateway', 'risk', 'execution', 'audit', 'agents']
+        .map(
+          (schema) => `SELECT '${schema}' AS service, job_name, count(*)::int AS n FROM ${schema}.outbox
+                        WHERE created_at >= $1 GROUP BY job_name`,
+        )
+        .join(' UNION ALL '),
+      [windowStart],
+    );
+    const jobsPerOrder = Object.fromEntries(
+      outboxRows.rows.map((r) => [`${r.service}:${r.job_name}`, perOrder(r.n)]),
+    );
     const ms = timing.rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
     const ats = timing.rows.map((r) => Number(r.at)).sort((a, b) => a - b);
     const span = ats.length > 1 ? ats[ats.length - 1] - ats[0] : 1;
@@ -314,6 +328,7 @@ try {
       redisCommandsPerOrder: perOrder(commandsAfter - commandsBefore),
       pgTransactionsPerOrder: perOrder(txAfter - txBefore),
       cpuMsPerOrder,
+      jobsPerOrder,
     });
     console.log(JSON.stringify(rows[rows.length - 1]));
   }

@@ -1,7 +1,15 @@
 import type { TestingModule } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AUDIT_QUEUES, AuditAction, JobName, ServiceName, type AuditEvent } from '@desk/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  AUDIT_QUEUES,
+  AuditAction,
+  JobName,
+  SCHEMA_VERSION,
+  ServiceName,
+  type AuditEvent,
+} from '@desk/contracts';
 import { redisOptions } from '@desk/platform';
 import { finishedJob, waitFor } from '@desk/testing';
 import { AuditHarness, auditEvent } from './audit-harness';
@@ -113,5 +121,70 @@ describe('the audit service refuses events whose actor their queue does not vouc
     expect(await storedActions(operator.eventId)).toEqual(['approval.approved']);
     // The chain still verifies with the refusals in it.
     expect((await h.verify()).ok).toBe(true);
+  });
+
+  // docs/adr/0024: a relay publishes the audit events of one round as one batch job. A batch vouches for
+  // nothing: each event in it is checked as if it came alone.
+  async function sendBatch(from: ServiceName, events: AuditEvent[]) {
+    const batchId = randomUUID();
+    const jobId = `${batchId}.batch`;
+    await queue(from).add(
+      JobName.AuditEventBatch,
+      { schemaVersion: SCHEMA_VERSION, correlationId: `batch-${batchId}`, batchId, jobs: events },
+      { jobId },
+    );
+    return { jobId, job: await finishedJob(queue(from), jobId, 'completed') };
+  }
+
+  it('a batch with a forged event among honest ones: the honest are stored, the forged alone is refused and recorded', async () => {
+    const honest = [1, 2].map(() =>
+      auditEvent({ actor: { type: 'service', id: 'risk' }, action: AuditAction.OrderAccepted }),
+    );
+    const lie = auditEvent({ actor: { type: 'service', id: 'execution' }, action: AuditAction.OrderFilled });
+    const { jobId, job } = await sendBatch(ServiceName.Risk, [honest[0]!, lie, honest[1]!]);
+
+    expect(job.returnvalue).toEqual({ done: 2, refused: 1 });
+    expect(await storedActions(honest[0]!.eventId)).toEqual(['order.accepted']);
+    expect(await storedActions(honest[1]!.eventId)).toEqual(['order.accepted']);
+    expect(await storedActions(lie.eventId)).toEqual([]);
+    const record = await forgedRecord(`audit.risk/${jobId}#1`);
+    expect(JSON.parse(record.payload)).toMatchObject({
+      queue: 'audit.risk',
+      jobName: 'audit.event_batch',
+      member: 1,
+      reason: expect.stringMatching(/risk's audit queue claims the actor service execution/),
+    });
+    expect((await h.verify()).ok).toBe(true);
+  });
+
+  it('an event published again in another batch (a relay regrouped after a crash) is stored once', async () => {
+    const first = auditEvent({
+      actor: { type: 'service', id: 'execution' },
+      action: AuditAction.OrderFilled,
+    });
+    const second = auditEvent({
+      actor: { type: 'service', id: 'execution' },
+      action: AuditAction.OrderFilled,
+    });
+    await sendBatch(ServiceName.Execution, [first]);
+    const { job } = await sendBatch(ServiceName.Execution, [first, second]);
+    expect(job.returnvalue).toEqual({ done: 2, refused: 0 });
+    expect(await storedActions(first.eventId)).toEqual(['order.filled']);
+    expect(await storedActions(second.eventId)).toEqual(['order.filled']);
+    await send(ServiceName.Execution, first, 'completed'); // and once more alone (the re-drive sweep)
+    expect(await storedActions(first.eventId)).toEqual(['order.filled']);
+  });
+
+  it('a batch job that is not a valid batch is rejected whole and stores nothing', async () => {
+    const event = auditEvent({ actor: { type: 'service', id: 'risk' }, action: AuditAction.OrderAccepted });
+    const batchId = randomUUID();
+    await queue(ServiceName.Risk).add(
+      JobName.AuditEventBatch,
+      { schemaVersion: SCHEMA_VERSION, correlationId: 'x', batchId, jobs: [{ ...event, extra: 1 }] },
+      { jobId: `${batchId}.batch` },
+    );
+    const failed = await finishedJob(queue(ServiceName.Risk), `${batchId}.batch`, 'failed');
+    expect(failed.failedReason).toMatch(/invalid audit.event_batch job/);
+    expect(await storedActions(event.eventId)).toEqual([]);
   });
 });

@@ -284,4 +284,50 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     const projected = await pg.query(`SELECT 1 FROM gateway.orders WHERE id = $1`, [forgedId]);
     expect(projected.rowCount).toBe(0);
   });
+
+  it('projects a batch job (one relay round) like its updates one by one: a forged member refused alone, a member sent again applied once', async () => {
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    const honest = await Promise.all(ids.map((id) => riskDecides(id, OrderStatus.Accepted)));
+    const recorded = await riskDecides(randomUUID(), OrderStatus.Accepted);
+    const forged: OrderUpdated = { ...recorded, status: OrderStatus.Rejected, reasonCode: 'MAX_NOTIONAL' };
+    // The first update already came alone (the relay regrouped after a crash, or the re-drive sweep sent it).
+    await publish(honest[0]!);
+    const batchId = randomUUID();
+    const jobId = `${batchId}.batch`;
+    await updates().add(
+      JobName.OrderUpdateBatch,
+      {
+        schemaVersion: SCHEMA_VERSION,
+        correlationId: `batch-${batchId}`,
+        batchId,
+        jobs: [...honest.slice(0, 3), forged, ...honest.slice(3)],
+      },
+      { jobId },
+    );
+    const job = await waitFor(
+      async () => {
+        const j = await updates().getJob(jobId);
+        return j && ((await j.isCompleted()) || (await j.isFailed())) ? j : undefined;
+      },
+      { what: 'the batch settled' },
+    );
+    expect(job.returnvalue).toEqual({ done: 6, refused: 1 });
+    for (const id of ids) expect(await view(id)).toMatchObject({ id, status: 'ACCEPTED' });
+    expect((await view(ids[0]!)).history).toHaveLength(2); // RECEIVED, ACCEPTED: not twice
+    const projected = await pg.query(`SELECT 1 FROM gateway.orders WHERE id = $1`, [forged.intentId]);
+    expect(projected.rowCount).toBe(0);
+    await waitFor(
+      async () => {
+        const audit = await gw
+          .queue(AUDIT_QUEUES[ServiceName.Gateway])
+          .getJobs(['waiting', 'completed', 'active', 'delayed']);
+        return audit.some(
+          (j) => j.data?.action === 'job.forged' && j.data?.subject?.id === `order-updates/${jobId}#3`,
+        )
+          ? true
+          : undefined;
+      },
+      { what: 'the forged member audited as job.forged' },
+    );
+  });
 });

@@ -283,6 +283,23 @@ export const orderUpdatedSchema = z
   })
   .strict();
 
+/** Most jobs one batch carries (the outbox relay reads 200 rows a round). */
+export const MAX_JOB_BATCH = 100;
+
+/**
+ * Jobs of one kind that a producer's outbox relay publishes together as one job (docs/adr/0024): fewer jobs
+ * per order on the fan-in queues (audit, order updates). `batchId` is derived from the member jobs' ids, so
+ * the same batch published twice is one job; a consumer treats every member as if it had come alone, and
+ * members are idempotent, so a member published again in another batch (or alone, by the re-drive sweep)
+ * changes nothing.
+ */
+function batchOf<T extends z.ZodType>(item: T) {
+  return z.object({ ...envelope, batchId: id, jobs: z.array(item).min(1).max(MAX_JOB_BATCH) }).strict();
+}
+
+export const auditEventBatchSchema = batchOf(auditEventSchema);
+export const orderUpdateBatchSchema = batchOf(orderUpdatedSchema);
+
 /** One run of the agents, fired by agent-analysis's BullMQ job scheduler. */
 export const agentRunSchema = z.object({ ...envelope }).strict();
 
@@ -296,9 +313,11 @@ export const JOB_SCHEMAS = {
   [JobName.IntentNotApproved]: intentNotApprovedSchema,
   [JobName.ControlCommand]: controlCommandSchema,
   [JobName.AuditEvent]: auditEventSchema,
+  [JobName.AuditEventBatch]: auditEventBatchSchema,
   [JobName.AgentRun]: agentRunSchema,
   [JobName.ApprovalNotify]: approvalNotifySchema,
   [JobName.OrderUpdated]: orderUpdatedSchema,
+  [JobName.OrderUpdateBatch]: orderUpdateBatchSchema,
   [JobName.OrderCancelRequested]: orderCancelRequestedSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
@@ -316,6 +335,14 @@ export type AgentRun = JobData<JobName.AgentRun>;
 export type ApprovalNotify = JobData<JobName.ApprovalNotify>;
 export type OrderUpdated = JobData<JobName.OrderUpdated>;
 export type OrderCancelRequested = JobData<JobName.OrderCancelRequested>;
+
+/** The job that carries a batch of each batchable job, and back (docs/adr/0024). */
+export type BatchableJob = JobName.AuditEvent | JobName.OrderUpdated;
+export const BATCHED_AS: Readonly<Record<BatchableJob, JobName.AuditEventBatch | JobName.OrderUpdateBatch>> =
+  {
+    [JobName.AuditEvent]: JobName.AuditEventBatch,
+    [JobName.OrderUpdated]: JobName.OrderUpdateBatch,
+  };
 
 /**
  * The BullMQ job id of each job. The intent id is the job id on every hop, so adding the same job twice
@@ -341,6 +368,9 @@ export function jobIdOf<N extends JobName>(name: N, data: JobData<N>): string {
       return (data as ControlCommand).commandId;
     case JobName.AuditEvent:
       return (data as AuditEvent).eventId;
+    case JobName.AuditEventBatch:
+    case JobName.OrderUpdateBatch:
+      return `${(data as JobData<JobName.AuditEventBatch>).batchId}.batch`;
     case JobName.ApprovalNotify:
       return `${(data as ApprovalNotify).approvalId}.notify`;
     case JobName.AgentRun:

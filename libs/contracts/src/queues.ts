@@ -38,10 +38,17 @@ export enum JobName {
   ApprovalRequested = 'approval.requested',
   ControlCommand = 'control.command',
   AuditEvent = 'audit.event',
+  /**
+   * Audit events one producer's outbox relay published together, as one job (docs/adr/0024): each event is
+   * checked and stored as if it came alone; the outbox still holds (and re-drives) each event on its own.
+   */
+  AuditEventBatch = 'audit.event_batch',
   AgentRun = 'agent.run',
   ApprovalNotify = 'approval.notify',
   /** A transition of an order, published by the service that owns that part of its life (risk, execution). */
   OrderUpdated = 'order.updated',
+  /** Order transitions one owner's outbox relay published together, as one job (as AuditEventBatch). */
+  OrderUpdateBatch = 'order.update_batch',
   /** An operator asks execution to cancel one order or every working order of a symbol. */
   OrderCancelRequested = 'order.cancel_requested',
 }
@@ -80,7 +87,7 @@ export const AUDIT_QUEUES = {
 
 const auditRoute = (service: ServiceName): QueueRoute => ({
   queue: AUDIT_QUEUES[service],
-  jobs: [JobName.AuditEvent],
+  jobs: [JobName.AuditEvent, JobName.AuditEventBatch],
   producers: [service],
   consumers: [ServiceName.Audit],
 });
@@ -138,7 +145,7 @@ export const QUEUE_TOPOLOGY: readonly QueueRoute[] = [
   },
   {
     queue: QueueName.OrderUpdates,
-    jobs: [JobName.OrderUpdated],
+    jobs: [JobName.OrderUpdated, JobName.OrderUpdateBatch],
     producers: [ServiceName.Risk, ServiceName.Execution],
     consumers: [ServiceName.Gateway],
   },

@@ -14,6 +14,7 @@ import { DependencyUnavailableError } from '../errors/dependency-failure';
 import type { AuditRecord } from '../queue/audit-publisher';
 import { JobPublisher } from '../queue/job-publisher';
 import { REDIS_CLIENT } from '../queue/redis.module';
+import { packBatches } from './job-batches';
 import { OUTBOX_RECEIPTS } from './receipts';
 import { withoutCorrelationId } from '../bootstrap/correlation';
 
@@ -125,10 +126,13 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
           WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH}`,
       );
       if (!rows.length) break;
-      // One round trip per queue for the whole batch. The payloads were validated when they were added;
+      // One round trip per queue for the whole batch, audit events and order updates packed into batch jobs
+      // (job-batches.ts). The payloads were validated when they were added;
       // if the batch is not in Redis within the deadline, none is marked and all are published again later.
       await withDeadline(
-        this.jobs.publishValidated(rows.map((row) => ({ name: row.job_name, payload: row.payload }))),
+        this.jobs.publishValidated(
+          packBatches(rows.map((row) => ({ name: row.job_name, payload: row.payload }))),
+        ),
         OUTBOX_PUBLISH_TIMEOUT_MS,
       );
       // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the

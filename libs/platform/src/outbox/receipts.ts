@@ -44,6 +44,10 @@ export const NO_RECEIPT: Readonly<Partial<Record<JobName, string>>> = {
   [JobName.ApprovalNotify]:
     'a courtesy webhook: the approval request itself is durable and listed by GET /v1/approvals',
   [JobName.AgentRun]: 'a scheduler tick, never written to an outbox; the next tick runs again',
+  [JobName.AuditEventBatch]:
+    'packed by the relay from outbox rows (job-batches.ts), never written to an outbox: each event is re-driven alone',
+  [JobName.OrderUpdateBatch]:
+    'packed by the relay from outbox rows (job-batches.ts), never written to an outbox: each update is re-driven alone',
 };
 
 /** Job names in re-drive priority: a kill (and the cancel-all it causes) before any order. */

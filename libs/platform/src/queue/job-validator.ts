@@ -65,26 +65,73 @@ export class JobValidator {
     }
   }
 
+  /**
+   * Runs a consumer's work on every member of a batch job (docs/adr/0024) at once, each as if it had come
+   * alone: a member whose claims do not hold (`UnverifiedJobError`) is refused alone and recorded as
+   * `job.forged`, one the consumer cannot take (`UnrecoverableError`) alone as `job.rejected`; the others
+   * are done. Any other error fails the job once every member was tried (infrastructure: retried, and the
+   * members already done are idempotent).
+   */
+  async eachVerified<I, T>(
+    job: Job,
+    members: readonly I[],
+    work: (member: I) => Promise<T>,
+  ): Promise<{ done: number; refused: number }> {
+    const outcomes = await Promise.allSettled(members.map((member) => work(member)));
+    let refused = 0;
+    let failure: unknown;
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') continue;
+      const error: unknown = outcome.reason;
+      if (error instanceof UnverifiedJobError)
+        await this.recordRefusal(job, AuditAction.JobForged, error.reason, index);
+      else if (error instanceof UnrecoverableError)
+        await this.recordRefusal(job, AuditAction.JobRejected, error.message, index);
+      else {
+        failure ??= error;
+        continue;
+      }
+      refused += 1;
+    }
+    if (failure !== undefined) throw failure;
+    return { done: members.length - refused, refused };
+  }
+
   private async refuseForged(job: Job, reason: string): Promise<never> {
-    this.logger.warn({ queue: job.queueName, jobId: job.id, jobName: job.name, reason }, 'job forged');
-    const jobKey = `${job.queueName}/${job.id ?? 'unknown'}`;
+    await this.recordRefusal(job, AuditAction.JobForged, reason);
+    throw new UnrecoverableError(`unverified ${String(job.name)} job: ${reason}`);
+  }
+
+  /** `member`: the refused member's index in a batch job (the rest of the batch is not refused). */
+  private async recordRefusal(
+    job: Job,
+    action: AuditAction.JobForged | AuditAction.JobRejected,
+    reason: string,
+    member?: number,
+  ): Promise<void> {
+    const at = member === undefined ? '' : `#${member}`;
+    this.logger.warn(
+      { queue: job.queueName, jobId: job.id, jobName: job.name, member, reason },
+      action === AuditAction.JobForged ? 'job forged' : 'job rejected',
+    );
+    const jobKey = `${job.queueName}/${job.id ?? 'unknown'}${at}`;
     await this.audit.record({
       // Same job (id, time added, payload), same event id: recorded once however often it is retried, while
       // a second forgery that reuses the job id is recorded too.
-      eventId: uuidFromHash(`${AuditAction.JobForged}:${this.service}:${jobKey}:${fingerprint(job)}`),
+      eventId: uuidFromHash(`${action}:${this.service}:${jobKey}:${fingerprint(job)}`),
       actor: serviceActor(this.service),
-      action: AuditAction.JobForged,
+      action,
       subject: { type: 'job', id: jobKey.slice(0, 200) },
       payload: {
         queue: job.queueName,
         jobName: String(job.name).slice(0, 100),
         jobId: String(job.id ?? 'unknown').slice(0, 200),
+        ...(member === undefined ? {} : { member }),
         reason: reason.slice(0, 2000),
         payloadSha256: payloadDigest(job),
       },
       correlationId: String(job.id ?? 'unknown').slice(0, 100),
     });
-    throw new UnrecoverableError(`unverified ${String(job.name)} job: ${reason}`);
   }
 
   private check(expected: JobName, job: Job): string | undefined {

@@ -36,8 +36,15 @@ export abstract class AuditEventProcessor
     await this.workers.drain();
   }
 
-  async process(job: Job): Promise<{ recorded: boolean }> {
+  async process(job: Job): Promise<unknown> {
+    const producer = producerOfAuditQueue(job.queueName);
+    if (job.name === String(JobName.AuditEventBatch)) {
+      // Events the producer's relay published together (docs/adr/0024): each checked and stored as if it
+      // came alone, and in the same append batches as single events; a forged one is refused alone.
+      const batch = await this.jobs.parse(JobName.AuditEventBatch, job);
+      return this.jobs.eachVerified(job, batch.jobs, (event) => this.auditLog.append(event, producer));
+    }
     const event = await this.jobs.parse(JobName.AuditEvent, job);
-    return this.jobs.verified(job, () => this.auditLog.append(event, producerOfAuditQueue(job.queueName)));
+    return this.jobs.verified(job, () => this.auditLog.append(event, producer));
   }
 }
