@@ -79,7 +79,7 @@ export class JobValidator {
   ): Promise<{ done: number; refused: number }> {
     const outcomes = await Promise.allSettled(members.map((member) => work(member)));
     let refused = 0;
-    let failure: unknown;
+    let failure: Error | undefined;
     for (const [index, outcome] of outcomes.entries()) {
       if (outcome.status === 'fulfilled') continue;
       const error: unknown = outcome.reason;
@@ -88,12 +88,12 @@ export class JobValidator {
       else if (error instanceof UnrecoverableError)
         await this.recordRefusal(job, AuditAction.JobRejected, error.message, index);
       else {
-        failure ??= error;
+        failure ??= error instanceof Error ? error : new Error(String(error));
         continue;
       }
       refused += 1;
     }
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure;
     return { done: members.length - refused, refused };
   }
 
