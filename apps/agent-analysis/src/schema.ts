@@ -1,4 +1,4 @@
-import type { ServiceSchema } from '@desk/platform';
+import { type ServiceSchema, outboxPublishedAsMigration } from '@desk/platform';
 import { CreateAgentTables1732406600000 } from './migrations/1732406600000-create-agent-tables';
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
 import { CreateIntentSourcesView1732407350000 } from './migrations/1732407350000-create-intent-sources-view';
@@ -15,5 +15,6 @@ export const AGENT_ANALYSIS_SCHEMA: ServiceSchema = {
     CreateIntentSourcesView1732407350000,
     CreateRunSlots1732408200100,
     OutboxReceipts1732408300000,
+    outboxPublishedAsMigration('agents'),
   ],
 };

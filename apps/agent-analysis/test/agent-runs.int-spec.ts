@@ -24,6 +24,7 @@ import {
   testEnv,
   uniquePrefix,
   waitFor,
+  unbatched,
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadAgentAnalysisConfig } from '../src/config';
@@ -79,7 +80,7 @@ async function start(overrides: Record<string, string>): Promise<Harness> {
 }
 
 async function auditEvents(queue: Queue): Promise<AuditEvent[]> {
-  const jobs: Job[] = await queue.getJobs([...ALL_STATES]);
+  const jobs: Job[] = unbatched(await queue.getJobs([...ALL_STATES]));
   return jobs.filter((j) => j.name === AUDIT_EVENT).map((j) => auditEventSchema.parse(j.data));
 }
 

@@ -11,6 +11,7 @@ import {
   testEnv,
   uniquePrefix,
   waitFor,
+  unbatched,
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadAgentAnalysisConfig } from '../src/config';
@@ -88,7 +89,7 @@ describe('agent-analysis refuses runs its schedule does not allow (own database)
   async function forgedEvent(jobId: string): Promise<AuditEvent> {
     return waitFor(
       async () =>
-        (await audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']))
+        unbatched(await audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']))
           .map((j) => j.data as AuditEvent)
           .find((e) => e.action === 'job.forged' && e.subject.id === `agent-schedule/${jobId}`),
       { what: `job.forged for ${jobId}` },

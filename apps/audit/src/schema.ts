@@ -1,4 +1,4 @@
-import type { ServiceSchema } from '@desk/platform';
+import { type ServiceSchema, outboxPublishedAsMigration } from '@desk/platform';
 import { AuditEventEntity } from './modules/audit-log/audit-event.entity';
 import { ChainHeadEntity, CheckpointEntity } from './modules/audit-log/chain.entity';
 import { CreateAuditEvents1732406400000 } from './migrations/1732406400000-create-audit-events';
@@ -15,5 +15,6 @@ export const AUDIT_SCHEMA: ServiceSchema = {
     AuditHashChain1732406400100,
     AuditReaders1732406400200,
     OutboxReceipts1732408300000,
+    outboxPublishedAsMigration('audit'),
   ],
 };

@@ -1,4 +1,4 @@
-import type { ServiceSchema } from '@desk/platform';
+import { type ServiceSchema, outboxPublishedAsMigration } from '@desk/platform';
 import { CreateExecutionTables1732406700000 } from './migrations/1732406700000-create-execution-tables';
 import { AddOrderControls1732407100000 } from './migrations/1732407100000-add-order-controls';
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
@@ -17,5 +17,6 @@ export const EXECUTION_SCHEMA: ServiceSchema = {
     CreateOrderReportViews1732407350000,
     OutboxReceipts1732408300000,
     VenueTrading1732408400000,
+    outboxPublishedAsMigration('execution'),
   ],
 };

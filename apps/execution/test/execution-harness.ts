@@ -34,6 +34,7 @@ import {
   uniquePrefix,
   waitFor,
   type RecordedApproval,
+  unbatched,
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadExecutionConfig } from '../src/config';
@@ -274,12 +275,9 @@ export class ExecutionHarness {
   async audit(subjectId: string, action: string): Promise<AuditEvent> {
     return waitFor(
       async () => {
-        const jobs = (await this.queues.audit.getJobs([
-          'waiting',
-          'prioritized',
-          'delayed',
-          'completed',
-        ])) as Job<AuditEvent>[];
+        const jobs = unbatched(
+          await this.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']),
+        ) as Job<AuditEvent>[];
         return jobs.map((j) => j.data).find((e) => e.subject.id === subjectId && e.action === action);
       },
       { what: `${action} audit event for ${subjectId}` },

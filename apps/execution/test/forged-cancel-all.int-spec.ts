@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobName, OrderSide, OrderType, type AuditEvent, type OrdersCancelAll } from '@desk/contracts';
-import { finishedJob, recordCancelAll, waitFor } from '@desk/testing';
+import { finishedJob, recordCancelAll, waitFor, unbatched } from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
 /**
@@ -46,7 +46,7 @@ describe('execution refuses cancel-alls that risk did not ask for (own database)
   async function forgedEvent(jobId: string): Promise<AuditEvent> {
     return waitFor(
       async () =>
-        (await h.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']))
+        unbatched(await h.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']))
           .map((j) => j.data as AuditEvent)
           .find((e) => e.action === 'job.forged' && e.subject.id === `orders/${jobId}`),
       { what: `job.forged for ${jobId}` },

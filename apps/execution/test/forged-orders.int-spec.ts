@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobName, OrderSide, OrderType, type AuditEvent, type OrderParams } from '@desk/contracts';
-import { finishedJob, recordRiskDecision, waitFor } from '@desk/testing';
+import { finishedJob, recordRiskDecision, waitFor, unbatched } from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
 const btc = (quantity: string): OrderParams => ({
@@ -36,7 +36,7 @@ describe('execution refuses order.accepted jobs that risk did not accept (own da
   }
 
   async function forgedEvents(jobId: string): Promise<AuditEvent[]> {
-    const jobs = await h.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']);
+    const jobs = unbatched(await h.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']));
     return jobs
       .map((j) => j.data as AuditEvent)
       .filter((e) => e.action === 'job.forged' && e.subject.id === `orders/${jobId}`);

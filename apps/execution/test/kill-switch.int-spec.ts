@@ -32,6 +32,7 @@ import {
   recordSubmission,
   testEnv,
   waitFor,
+  unbatched,
 } from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
@@ -292,8 +293,8 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
       const actions = await waitFor(async () => {
         const states = ['waiting', 'prioritized', 'delayed', 'completed'] as const;
         const jobs = [
-          ...(await h.queues.audit.getJobs([...states])),
-          ...(await riskAudit.getJobs([...states])),
+          ...unbatched(await h.queues.audit.getJobs([...states])),
+          ...unbatched(await riskAudit.getJobs([...states])),
         ];
         const found = new Set(
           jobs

@@ -25,6 +25,7 @@ import {
   testEnv,
   uniquePrefix,
   waitFor,
+  unbatched,
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadExecutionConfig } from '../src/config';
@@ -172,7 +173,7 @@ describe('execution service filling accepted orders on the paper exchange (real 
   }
 
   async function auditEvents(correlationId: string): Promise<AuditEvent[]> {
-    const jobs = (await audit.getJobs(['waiting', 'prioritized', 'delayed'])) as Job<AuditEvent>[];
+    const jobs = unbatched(await audit.getJobs(['waiting', 'prioritized', 'delayed'])) as Job<AuditEvent>[];
     return jobs.map((j) => j.data).filter((e) => e.correlationId === correlationId);
   }
 

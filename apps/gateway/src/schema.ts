@@ -1,4 +1,4 @@
-import type { ServiceSchema } from '@desk/platform';
+import { type ServiceSchema, outboxPublishedAsMigration } from '@desk/platform';
 import { CreateGatewayTables1732406600000 } from './migrations/1732406600000-create-gateway-tables';
 import { CreateApprovalTables1732406900000 } from './migrations/1732406900000-create-approval-tables';
 import { LeastPrivilege1732407300000 } from './migrations/1732407300000-least-privilege';
@@ -31,5 +31,6 @@ export const GATEWAY_SCHEMA: ServiceSchema = {
     OrderOptions1732408510000,
     KeyChangeNotify1732408700000,
     SetupChangeNotify1732408800000,
+    outboxPublishedAsMigration('gateway'),
   ],
 };

@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
-import { createMigratedDatabase, dropDatabase, waitFor } from '@desk/testing';
+import { createMigratedDatabase, dropDatabase, waitFor, unbatched } from '@desk/testing';
 import { holderKey, startGateway, type Gateway } from './gateway-harness';
 import { loadGatewayConfig } from '../src/config';
 
@@ -73,9 +73,11 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
     });
 
   const auditJobs = async (action: string): Promise<Job[]> => {
-    const jobs = await gw
-      .queue(QueueName.AuditGateway)
-      .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 5000);
+    const jobs = unbatched(
+      await gw
+        .queue(QueueName.AuditGateway)
+        .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 5000),
+    );
     return jobs.filter((j) => j.data?.action === action);
   };
 

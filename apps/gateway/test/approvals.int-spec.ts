@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
-import { waitFor } from '@desk/testing';
+import { waitFor, unbatched } from '@desk/testing';
 import { criticalOrder, holderKey, startGateway, type Gateway } from './gateway-harness';
 
 describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
@@ -252,7 +252,7 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
     const { approvalId } = resume.json();
     const control = gw.queue(QueueName.Control);
     const resumeJobs = async () =>
-      (await control.getJobs(['waiting', 'completed', 'active', 'delayed'], 0, 1000)).filter(
+      unbatched(await control.getJobs(['waiting', 'completed', 'active', 'delayed'], 0, 1000)).filter(
         (j) => j.data?.approvalId === approvalId,
       );
     await new Promise((r) => setTimeout(r, 300));
@@ -338,9 +338,9 @@ describe('two-man rule at the gateway (real PostgreSQL and Redis)', () => {
   const auditActions = async (subjectId: string, ...actions: string[]) =>
     waitFor(
       async () => {
-        const jobs = await gw
-          .queue(QueueName.AuditGateway)
-          .getJobs(['waiting', 'completed', 'active'], 0, 5000);
+        const jobs = unbatched(
+          await gw.queue(QueueName.AuditGateway).getJobs(['waiting', 'completed', 'active'], 0, 5000),
+        );
         const found = jobs
           .filter((j) => j.data?.subject?.id === subjectId)
           .map((j) => j.data as { action: string; payload: object });

@@ -12,7 +12,7 @@ import {
   type ApprovalRequested,
   type AuditEvent,
 } from '@desk/contracts';
-import { finishedJob, waitFor } from '@desk/testing';
+import { finishedJob, waitFor, unbatched } from '@desk/testing';
 import { criticalOrder, holdForApproval, startGateway, type Gateway } from './gateway-harness';
 
 /**
@@ -77,7 +77,9 @@ describe('the gateway refuses forged approval requests and notifications (real P
   async function forgedEvent(subject: string): Promise<AuditEvent> {
     return waitFor(
       async () =>
-        (await gw.queue(QueueName.AuditGateway).getJobs(['waiting', 'prioritized', 'delayed', 'completed']))
+        unbatched(
+          await gw.queue(QueueName.AuditGateway).getJobs(['waiting', 'prioritized', 'delayed', 'completed']),
+        )
           .map((j) => j.data as AuditEvent)
           .find((e) => e.action === 'job.forged' && e.subject.id === subject),
       { what: `job.forged for ${subject}` },

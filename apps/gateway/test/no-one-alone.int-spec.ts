@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { QueueName } from '@desk/contracts';
-import { waitFor } from '@desk/testing';
+import { waitFor, unbatched } from '@desk/testing';
 import { digestOf, keyIdOf } from '../src/modules/access/api-key';
 import { criticalOrder, holderKey, startGateway, type Gateway } from './gateway-harness';
 
@@ -35,9 +35,9 @@ describe('no one alone: setup, operators and key grants under the two-man rule (
   const auditEvents = async (action: string, subjectId: string) =>
     waitFor(
       async () => {
-        const jobs = await gw
-          .queue(QueueName.AuditGateway)
-          .getJobs(['waiting', 'completed', 'active'], 0, 5000);
+        const jobs = unbatched(
+          await gw.queue(QueueName.AuditGateway).getJobs(['waiting', 'completed', 'active'], 0, 5000),
+        );
         const found = jobs.filter((j) => j.data?.action === action && j.data?.subject?.id === subjectId);
         return found.length ? found.map((j) => j.data as { actor: object; payload: object }) : undefined;
       },

@@ -13,7 +13,7 @@ import {
   ServiceName,
   type OrderUpdated,
 } from '@desk/contracts';
-import { waitFor } from '@desk/testing';
+import { waitFor, unbatched } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
 /**
@@ -231,9 +231,11 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     expect(rows.rowCount).toBe(0);
     await waitFor(
       async () => {
-        const audit = await gw
-          .queue(AUDIT_QUEUES[ServiceName.Gateway])
-          .getJobs(['waiting', 'completed', 'active', 'delayed']);
+        const audit = unbatched(
+          await gw
+            .queue(AUDIT_QUEUES[ServiceName.Gateway])
+            .getJobs(['waiting', 'completed', 'active', 'delayed']),
+        );
         return audit.some((j) => j.data?.action === 'job.forged' && String(j.data?.subject?.id).includes(id))
           ? true
           : undefined;
@@ -318,9 +320,11 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     expect(projected.rowCount).toBe(0);
     await waitFor(
       async () => {
-        const audit = await gw
-          .queue(AUDIT_QUEUES[ServiceName.Gateway])
-          .getJobs(['waiting', 'completed', 'active', 'delayed']);
+        const audit = unbatched(
+          await gw
+            .queue(AUDIT_QUEUES[ServiceName.Gateway])
+            .getJobs(['waiting', 'completed', 'active', 'delayed']),
+        );
         return audit.some(
           (j) => j.data?.action === 'job.forged' && j.data?.subject?.id === `order-updates/${jobId}#3`,
         )

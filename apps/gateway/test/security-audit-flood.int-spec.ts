@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
-import { waitFor } from '@desk/testing';
+import { waitFor, unbatched } from '@desk/testing';
 import { SecurityMetrics } from '../src/modules/access/security-metrics';
 import { startGateway, type Gateway } from './gateway-harness';
 
@@ -43,9 +43,11 @@ describe('a flood of refused requests cannot flood the audit log', () => {
     });
 
   const auditJobs = async (): Promise<Job[]> =>
-    a
-      .queue(QueueName.AuditGateway)
-      .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 10_000);
+    unbatched(
+      await a
+        .queue(QueueName.AuditGateway)
+        .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'], 0, 10_000),
+    );
 
   const total = async (counter: SecurityMetrics['authFailures']): Promise<number> =>
     (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);

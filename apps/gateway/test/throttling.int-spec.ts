@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@desk/contracts';
 import { Redis } from 'ioredis';
-import { testEnv, uniquePrefix, waitFor } from '@desk/testing';
+import { testEnv, uniquePrefix, waitFor, unbatched } from '@desk/testing';
 import { startGateway, type Gateway } from './gateway-harness';
 
 /** Two gateway instances sharing one Redis prefix: two replicas behind a load balancer. */
@@ -74,7 +74,7 @@ describe('throttling across gateway instances (real Redis)', () => {
     expect((await get(a, trader.key)).statusCode).toBe(200);
     const audit = a.queue(QueueName.AuditGateway);
     const hit = await waitFor(async () => {
-      const jobs = await audit.getJobs(['waiting', 'completed', 'active'], 0, 5000);
+      const jobs = unbatched(await audit.getJobs(['waiting', 'completed', 'active'], 0, 5000));
       return jobs.find((j) => j.data?.action === 'request.throttled' && j.data.subject.id === trader.keyId);
     });
     expect(hit.data.payload).toMatchObject({ limit: 'orders', max: 3, path: '/v1/orders' });

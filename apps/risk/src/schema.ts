@@ -1,4 +1,4 @@
-import type { ServiceSchema } from '@desk/platform';
+import { type ServiceSchema, outboxPublishedAsMigration } from '@desk/platform';
 import { CreateRiskTables1732406500000 } from './migrations/1732406500000-create-risk-tables';
 import { CreateRiskEngineTables1732407000000 } from './migrations/1732407000000-create-risk-engine-tables';
 import { AddLiveVenues1732407200000 } from './migrations/1732407200000-add-live-venues';
@@ -31,5 +31,6 @@ export const RISK_SCHEMA: ServiceSchema = {
     OutboxReceipts1732408300000,
     OrderOptions1732408500000,
     ExecutedQuantity1732408600000,
+    outboxPublishedAsMigration('risk'),
   ],
 };

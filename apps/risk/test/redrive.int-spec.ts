@@ -57,4 +57,32 @@ describe('risk re-drives accepted orders execution never recorded (real PostgreS
       context: { notional: '32500', referencePrice: '65000', threshold: '25000' },
     });
   });
+
+  // docs/adr/0024: the relay packs the audit events of one round into one batch job. The sweep follows the
+  // batch: while Redis holds it, no event is sent again alone; once Redis lost it, each event goes alone, once.
+  it('follows the batch job audit events went in: none sent alone while it waits, each alone once it is lost', async () => {
+    const audit = h.queues.audit;
+    const i = await h.submit(h.intent({ quantity: '0.01' }));
+    expect(await h.decided(i.intentId)).toMatchObject({ status: 'ACCEPTED' });
+    const batch = await waitFor(
+      async () =>
+        (await audit.getJobs(['waiting'])).find(
+          (j) =>
+            j.name === 'audit.event_batch' &&
+            (j.data as { jobs: { subject: { id: string } }[] }).jobs.some((e) => e.subject.id === i.intentId),
+        ),
+      { what: "the decision's audit events in one batch job" },
+    );
+    const events = (batch.data as { jobs: { eventId: string }[] }).jobs.map((e) => e.eventId);
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    await h.queues.orders.remove(i.intentId); // this intent's order job is not what is looked at here
+    await new Promise((r) => setTimeout(r, 5200));
+    const sweep = () => h.get(OutboxRedrive).redrive();
+    expect(await sweep()).toBe(1); // the order job alone: every audit event is in its waiting batch
+    for (const id of events) expect(await audit.getJobState(id)).toBe('unknown');
+    await batch.remove();
+    expect(await sweep()).toBe(events.length);
+    for (const id of events) expect(await audit.getJobState(id)).toBe('waiting');
+    expect(await sweep()).toBe(0);
+  });
 });

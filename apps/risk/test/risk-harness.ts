@@ -38,6 +38,7 @@ import {
   uniquePrefix,
   waitFor,
   type RecordedApproval,
+  unbatched,
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadRiskConfig, type RiskConfig } from '../src/config';
@@ -283,13 +284,9 @@ export class RiskHarness {
 
   /** Audit events published so far that match. */
   async audits(match: (e: AuditEvent) => boolean): Promise<AuditEvent[]> {
-    const jobs = await this.queues.audit.getJobs([
-      'waiting',
-      'prioritized',
-      'delayed',
-      'completed',
-      'failed',
-    ]);
+    const jobs = unbatched(
+      await this.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed', 'failed']),
+    );
     return jobs.map((j) => j.data as AuditEvent).filter(match);
   }
 
@@ -324,8 +321,8 @@ export class RiskHarness {
   }
 
   async jobs(queue: Queue, name: JobName): Promise<Job[]> {
-    return (
-      await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'])
+    return unbatched(
+      await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']),
     ).filter((j) => j.name === String(name));
   }
 }

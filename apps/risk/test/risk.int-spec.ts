@@ -26,6 +26,7 @@ import {
   testEnv,
   uniquePrefix,
   waitFor,
+  unbatched,
 } from '@desk/testing';
 import { AppModule } from '../src/app.module';
 import { loadRiskConfig } from '../src/config';
@@ -120,7 +121,9 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
   async function auditEventsOf(intentId: string, count: number): Promise<AuditEvent[]> {
     return waitFor(
       async () => {
-        const jobs = await audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed', 'failed']);
+        const jobs = unbatched(
+          await audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed', 'failed']),
+        );
         const events = jobs.map((j) => j.data as AuditEvent).filter((e) => e.subject.id === intentId);
         return events.length >= count ? events : undefined;
       },
@@ -272,7 +275,7 @@ describe('risk service deciding intents and tracking fills (real Redis and Postg
       { job_name: JobName.OrderAccepted, action: null },
       { job_name: JobName.AuditEvent, action: 'order.accepted' },
     ]);
-    const ordersJobs = (await orders.getJobs(['waiting', 'active', 'completed'])).filter(
+    const ordersJobs = unbatched(await orders.getJobs(['waiting', 'active', 'completed'])).filter(
       (j) => j.id === i.intentId,
     );
     expect(ordersJobs).toHaveLength(1);

@@ -14,6 +14,11 @@ export interface OutboxJob {
   readonly payload: JobData<JobName>;
 }
 
+/** A job to publish, and the jobs it was packed from when it is a batch (their positions in the input). */
+export interface PackedJob extends OutboxJob {
+  readonly members?: readonly number[];
+}
+
 /**
  * The jobs one relay round publishes, with the batchable ones (audit events, order updates) packed into
  * batch jobs of at most MAX_JOB_BATCH (docs/adr/0024): one job, one consumer round trip, for what would have
@@ -21,26 +26,27 @@ export interface OutboxJob {
  * published again after a crash adds the same batch once; regrouped differently, its members are consumed
  * again and change nothing (every consumer is idempotent per member).
  */
-export function packBatches(jobs: readonly OutboxJob[]): OutboxJob[] {
-  const groups = new Map<BatchableJob, JobData<BatchableJob>[]>();
-  const out: OutboxJob[] = [];
-  for (const job of jobs) {
+export function packBatches(jobs: readonly OutboxJob[]): PackedJob[] {
+  const groups = new Map<BatchableJob, number[]>();
+  const out: PackedJob[] = [];
+  for (const [index, job] of jobs.entries()) {
     if (!(job.name in BATCHED_AS)) {
       out.push(job);
       continue;
     }
     const name = job.name as BatchableJob;
     const group = groups.get(name) ?? [];
-    group.push(job.payload as JobData<BatchableJob>);
+    group.push(index);
     groups.set(name, group);
   }
-  for (const [name, members] of groups) {
-    if (members.length === 1) {
-      out.push({ name, payload: members[0] as JobData<JobName> });
+  for (const [name, indexes] of groups) {
+    if (indexes.length === 1) {
+      out.push(jobs[indexes[0]!]!);
       continue;
     }
-    for (let i = 0; i < members.length; i += MAX_JOB_BATCH) {
-      const chunk = members.slice(i, i + MAX_JOB_BATCH);
+    for (let i = 0; i < indexes.length; i += MAX_JOB_BATCH) {
+      const members = indexes.slice(i, i + MAX_JOB_BATCH);
+      const chunk = members.map((m) => jobs[m]!.payload as JobData<BatchableJob>);
       const batchId = uuidFromHash(`${name}:${chunk.map((m) => jobIdOf(name, m)).join(',')}`);
       out.push({
         name: BATCHED_AS[name],
@@ -50,6 +56,7 @@ export function packBatches(jobs: readonly OutboxJob[]): OutboxJob[] {
           batchId,
           jobs: chunk,
         } as JobData<JobName>,
+        members,
       });
     }
   }

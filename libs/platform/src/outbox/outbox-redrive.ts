@@ -51,8 +51,13 @@ export class OutboxRedrive implements OnApplicationBootstrap, OnApplicationShutd
   /** One pass: how many jobs were sent again (re-added or retried). */
   async redrive(): Promise<number> {
     await this.markDelivered();
-    const rows: { id: string; job_name: JobName; payload: JobData<JobName> }[] = await this.db.query(
-      `SELECT id, job_name, payload FROM ${this.table}
+    const rows: {
+      id: string;
+      job_name: JobName;
+      payload: JobData<JobName>;
+      published_as: string | null;
+    }[] = await this.db.query(
+      `SELECT id, job_name, payload, published_as FROM ${this.table}
         WHERE published_at IS NOT NULL AND delivered_at IS NULL
           AND published_at < now() - make_interval(secs => $1 / 1000.0)
           AND created_at > now() - interval '23 hours'
@@ -63,7 +68,8 @@ export class OutboxRedrive implements OnApplicationBootstrap, OnApplicationShutd
     let sent = 0;
     for (const row of rows) {
       try {
-        if ((await this.jobs.redrive(row.job_name, row.payload)) !== 'present') sent += 1;
+        const sentAs = row.published_as ?? undefined;
+        if ((await this.jobs.redrive(row.job_name, row.payload, sentAs)) !== 'present') sent += 1;
       } catch (error) {
         // A row that no longer makes a valid job must not stall the sweep for every later one.
         if (error instanceof Error && error.name === 'ZodError') {

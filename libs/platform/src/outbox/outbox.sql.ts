@@ -1,3 +1,5 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
 /** DDL for a service's transactional outbox; call from the service's first migration. */
 export function createOutboxTableSql(schema: string): string[] {
   return [
@@ -31,4 +33,23 @@ export function dropOutboxDeliverySql(schema: string): string[] {
     `DROP INDEX "${schema}".outbox_undelivered_idx`,
     `ALTER TABLE ${t} DROP COLUMN job_id, DROP COLUMN delivered_at`,
   ];
+}
+
+/**
+ * The batch job a row was published in (docs/adr/0024): the re-drive sweep asks Redis about that job, not
+ * the row's own id, so a member of a batch still waiting in its queue is not sent again alone. One migration
+ * for every service's outbox, named alike in each (each service keeps its own migrations table).
+ */
+export function outboxPublishedAsMigration(schema: string): new () => MigrationInterface {
+  return class OutboxPublishedAs1732408900000 implements MigrationInterface {
+    name = 'OutboxPublishedAs1732408900000';
+
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE "${schema}".outbox ADD COLUMN published_as text`);
+    }
+
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE "${schema}".outbox DROP COLUMN published_as`);
+    }
+  };
 }

@@ -127,22 +127,23 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       );
       if (!rows.length) break;
       // One round trip per queue for the whole batch, audit events and order updates packed into batch jobs
-      // (job-batches.ts). The payloads were validated when they were added;
-      // if the batch is not in Redis within the deadline, none is marked and all are published again later.
-      await withDeadline(
-        this.jobs.publishValidated(
-          packBatches(rows.map((row) => ({ name: row.job_name, payload: row.payload }))),
-        ),
-        OUTBOX_PUBLISH_TIMEOUT_MS,
-      );
+      // (job-batches.ts). The payloads were validated when they were added; if the batch is not in Redis
+      // within the deadline, none is marked and all are published again later.
+      const jobs = packBatches(rows.map((row) => ({ name: row.job_name, payload: row.payload })));
+      await withDeadline(this.jobs.publishValidated(jobs), OUTBOX_PUBLISH_TIMEOUT_MS);
+      // Each row packed into a batch job records that job's id: the re-drive sweep asks Redis about it.
+      const publishedAs: (string | null)[] = rows.map(() => null);
+      for (const job of jobs)
+        for (const m of job.members ?? []) publishedAs[m] = jobIdOf(job.name, job.payload);
       // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the
       // re-drive sweep to see them recorded.
       await this.db.query(
-        `UPDATE "${this.schema}".outbox
-            SET published_at = now(),
-                delivered_at = CASE WHEN job_name = ANY($2::text[]) THEN NULL ELSE now() END
-          WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
-        [rows.map((row) => row.id), Object.keys(OUTBOX_RECEIPTS)],
+        `UPDATE "${this.schema}".outbox o
+            SET published_at = now(), published_as = p.published_as,
+                delivered_at = CASE WHEN o.job_name = ANY($3::text[]) THEN NULL ELSE now() END
+           FROM unnest($1::bigint[], $2::text[]) AS p(id, published_as)
+          WHERE o.id = p.id AND o.published_at IS NULL`,
+        [rows.map((row) => row.id), publishedAs, Object.keys(OUTBOX_RECEIPTS)],
       );
       if (rows.length < BATCH) break;
     }

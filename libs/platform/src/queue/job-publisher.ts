@@ -48,16 +48,28 @@ export class JobPublisher {
    * Sends a job again that its producer's records say should have arrived and its consumer never recorded:
    * re-added when Redis no longer has it (lost), retried when it ended in the failed set, left alone while it
    * waits, runs or has completed. The job id is the same, so the consumer's idempotency holds.
+   * `sentAs`: the batch job it was published in (docs/adr/0024); that job is the one looked at and retried,
+   * and once Redis no longer has it, the job is added again alone.
    */
-  async redrive<N extends JobName>(name: N, data: JobData<N>): Promise<'added' | 'retried' | 'present'> {
+  async redrive<N extends JobName>(
+    name: N,
+    data: JobData<N>,
+    sentAs?: string,
+  ): Promise<'added' | 'retried' | 'present'> {
     const { queue, payload, jobId } = this.prepare(name, data);
-    const state = await queue.getJobState(jobId);
+    // The batch while Redis has it; then the job itself (a sweep before may have added it alone).
+    let target = sentAs ?? jobId;
+    let state = await queue.getJobState(target);
+    if (state === 'unknown' && target !== jobId) {
+      target = jobId;
+      state = await queue.getJobState(jobId);
+    }
     if (state === 'unknown') {
       await queue.add(name, payload, { jobId, ...JOB_OPTION_OVERRIDES[name] });
       return 'added';
     }
     if (state === 'failed') {
-      const job = await queue.getJob(jobId);
+      const job = await queue.getJob(target);
       await job?.retry('failed');
       return 'retried';
     }
