@@ -1,5 +1,6 @@
 import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
 import { DataSource } from 'typeorm';
+import { PreparedStatementClient } from './prepared-client';
 
 export interface ServiceSchema {
   /** PostgreSQL schema the service owns; it writes only there. */
@@ -32,7 +33,8 @@ export function dataSourceOptions(
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: 10, application_name: `desk-${service.schema}` },
+    // Every parameterised statement prepared once per connection (prepared-client.ts).
+    extra: { max: 10, application_name: `desk-${service.schema}`, Client: PreparedStatementClient },
   };
 }
 
