@@ -28,7 +28,7 @@ describe("a service's database pool prepares its statements once per connection 
     const sql = `SELECT $1::int + $2::int AS sum`;
     const { answers, prepared } = await ds.transaction(async (tx) => {
       const answers: number[] = [];
-      for (let i = 0; i < 5; i++) answers.push(((await tx.query(sql, [i, 10])) as { sum: number }[])[0]!.sum);
+      for (let i = 0; i < 5; i++) answers.push((await tx.query<{ sum: number }[]>(sql, [i, 10]))[0].sum);
       const prepared: { statement: string; calls: string }[] = await tx.query(
         `SELECT statement, (generic_plans + custom_plans)::text AS calls FROM pg_prepared_statements`,
       );
