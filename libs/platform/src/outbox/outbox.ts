@@ -7,7 +7,14 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
-import type { DataSource, EntityManager } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { JOB_SCHEMAS, JobName, SCHEMA_VERSION, jobIdOf, type JobData } from '@desk/contracts';
 import { DependencyUnavailableError } from '../errors/dependency-failure';
@@ -19,6 +26,9 @@ import { OUTBOX_RECEIPTS } from './receipts';
 import { withoutCorrelationId } from '../bootstrap/correlation';
 
 export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
+
+/** An outbox row as written: job name, job id, payload (JSON). */
+type OutboxRow = [string, string, string];
 
 /** Rows read per round. */
 const BATCH = 200;
@@ -51,21 +61,55 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private lastWarning = 0;
   private lastPrune = 0;
 
+  /**
+   * Rows added in each open transaction, written in one statement just before it commits (docs/adr/0024):
+   * a transaction that announces five jobs writes its outbox once, not five times. A transaction that rolls
+   * back writes none. Keyed by the transaction's query runner (TypeORM opens one per transaction).
+   */
+  private readonly pending = new WeakMap<QueryRunner, OutboxRow[]>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(JobPublisher) private readonly jobs: JobPublisher,
     @Inject(OUTBOX_SCHEMA) private readonly schema: string,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
-  ) {}
+  ) {
+    const subscriber: EntitySubscriberInterface = {
+      beforeTransactionCommit: (event: TransactionCommitEvent) => this.writePending(event.queryRunner),
+      afterTransactionRollback: (event: TransactionRollbackEvent) => {
+        this.pending.delete(event.queryRunner);
+      },
+    };
+    db.subscribers.push(subscriber);
+  }
 
-  /** Adds a job inside the caller's transaction. The payload is validated now, not at publish time. */
+  /**
+   * Adds a job inside the caller's transaction: written with the transaction's other outbox rows just before
+   * it commits (outside a transaction: at once). The payload is validated now, not at publish time.
+   */
   async add<N extends JobName>(tx: EntityManager, name: N, data: JobData<N>): Promise<void> {
     const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
-    await tx.query(`INSERT INTO "${this.schema}".outbox (job_name, job_id, payload) VALUES ($1, $2, $3)`, [
-      name,
-      jobIdOf(name, payload),
-      JSON.stringify(payload),
-    ]);
+    const row: OutboxRow = [name, jobIdOf(name, payload), JSON.stringify(payload)];
+    const runner = tx.queryRunner;
+    if (!runner?.isTransactionActive) return this.insert(tx, [row]);
+    const rows = this.pending.get(runner);
+    if (rows) rows.push(row);
+    else this.pending.set(runner, [row]);
+  }
+
+  private async writePending(runner: QueryRunner): Promise<void> {
+    const rows = this.pending.get(runner);
+    if (!rows) return;
+    this.pending.delete(runner);
+    await this.insert(runner.manager, rows);
+  }
+
+  private async insert(tx: EntityManager, rows: readonly OutboxRow[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO "${this.schema}".outbox (job_name, job_id, payload)
+       SELECT n, i, p FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS r(n, i, p)`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
   }
 
   /** Adds an audit event inside the caller's transaction (the event exists exactly when the change does). */
