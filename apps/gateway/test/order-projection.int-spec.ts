@@ -140,6 +140,22 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     );
   }
 
+  /** Waits for the gateway's `job.forged` audit event whose subject matches. */
+  const forgeryAudited = (matches: (subject: string) => boolean) =>
+    waitFor(
+      async () => {
+        const audit = unbatched(
+          await gw
+            .queue(AUDIT_QUEUES[ServiceName.Gateway])
+            .getJobs(['waiting', 'completed', 'active', 'delayed']),
+        );
+        return audit.some((j) => j.data?.action === 'job.forged' && matches(String(j.data?.subject?.id)))
+          ? true
+          : undefined;
+      },
+      { what: 'job.forged audited' },
+    );
+
   const view = async (id: string) =>
     (
       await gw.app.inject({
@@ -229,19 +245,7 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     expect(job?.failedReason).toMatch(/unverified/);
     const rows = await pg.query(`SELECT 1 FROM gateway.orders WHERE id = $1`, [id]);
     expect(rows.rowCount).toBe(0);
-    await waitFor(
-      async () => {
-        const audit = unbatched(
-          await gw
-            .queue(AUDIT_QUEUES[ServiceName.Gateway])
-            .getJobs(['waiting', 'completed', 'active', 'delayed']),
-        );
-        return audit.some((j) => j.data?.action === 'job.forged' && String(j.data?.subject?.id).includes(id))
-          ? true
-          : undefined;
-      },
-      { what: 'job.forged audited' },
-    );
+    await forgeryAudited((subject) => subject.includes(id));
   });
 
   it('projects a burst of updates in batches: each once, the forged one refused alone', async () => {
@@ -318,20 +322,6 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     expect((await view(ids[0]!)).history).toHaveLength(2); // RECEIVED, ACCEPTED: not twice
     const projected = await pg.query(`SELECT 1 FROM gateway.orders WHERE id = $1`, [forged.intentId]);
     expect(projected.rowCount).toBe(0);
-    await waitFor(
-      async () => {
-        const audit = unbatched(
-          await gw
-            .queue(AUDIT_QUEUES[ServiceName.Gateway])
-            .getJobs(['waiting', 'completed', 'active', 'delayed']),
-        );
-        return audit.some(
-          (j) => j.data?.action === 'job.forged' && j.data?.subject?.id === `order-updates/${jobId}#3`,
-        )
-          ? true
-          : undefined;
-      },
-      { what: 'the forged member audited as job.forged' },
-    );
+    await forgeryAudited((subject) => subject === `order-updates/${jobId}#3`);
   });
 });
