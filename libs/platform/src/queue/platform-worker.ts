@@ -1,7 +1,7 @@
 import { Logger, type Type } from '@nestjs/common';
 import { reportError } from '../observability/error-reporting';
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
-import { QueueName } from '@desk/contracts';
+import { BATCHED_AS, QueueName } from '@desk/contracts';
 import { correlationIdOfJob, withCorrelationId } from '../bootstrap/correlation';
 import { jobDuration } from '../metrics/metrics';
 import { cappedBackoff, type RetryPolicy } from './retry-policy';
@@ -75,7 +75,15 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
       try {
         const result: unknown = await processor(job, token, signal);
         end({ outcome: 'completed' });
-        logDone(facts(), `${job.name} done`);
+        const members = batchMembers(job.name, job.data);
+        if (!members) logDone(facts(), `${job.name} done`);
+        // A batch job (docs/adr/0024): one line per member under its own correlation id, as if it had come
+        // alone, so `grep <correlation id>` still finds every step of an order.
+        else
+          for (const member of members.jobs)
+            withCorrelationId(correlationIdOfJob(member), () =>
+              logDone({ ...facts(), batchOf: members.size }, `${members.name} done`),
+            );
         return result;
       } catch (error) {
         end({ outcome: 'failed' });
@@ -113,4 +121,15 @@ export function platformWorkerClass(policy: RetryPolicy): Type<Worker> {
       );
     }
   };
+}
+
+/** The member job name and payloads of a batch job (undefined for any other job). */
+function batchMembers(
+  name: string,
+  data: unknown,
+): { name: string; jobs: unknown[]; size: number } | undefined {
+  const member = Object.entries(BATCHED_AS).find(([, batch]) => String(batch) === name)?.[0];
+  const jobs = (data as { jobs?: unknown } | null)?.jobs;
+  if (!member || !Array.isArray(jobs)) return undefined;
+  return { name: member, jobs, size: jobs.length };
 }
