@@ -63,4 +63,20 @@ describe("a service's database pool prepares its statements once per connection 
     for (let i = 0; i < 10; i++) await named().catch(() => undefined); // every pooled connection, once
     expect(await named()).toEqual([{ id: 1, v: '7' }]);
   });
+
+  it('prepares nothing when turned off (DATABASE_PREPARED_STATEMENTS=false: behind a pooler that cannot carry them)', async () => {
+    const plain = await new DataSource(
+      dataSourceOptions(db.url, { schema: 'public', entities: [], migrations: [] }, undefined, false),
+    ).initialize();
+    try {
+      const prepared = await plain.transaction(async (tx) => {
+        await tx.query(`SELECT $1::int AS one`, [1]);
+        await tx.query(`SELECT $1::int AS one`, [1]);
+        return tx.query<unknown[]>(`SELECT name FROM pg_prepared_statements`);
+      });
+      expect(prepared).toEqual([]);
+    } finally {
+      await plain.destroy();
+    }
+  });
 });

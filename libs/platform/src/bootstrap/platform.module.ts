@@ -75,6 +75,7 @@ export class PlatformModule {
             serviceDatabaseUrl(config.DATABASE_URL, options.databaseRole, options.databaseUrl),
             options.schema,
             password,
+            config.DATABASE_PREPARED_STATEMENTS,
           ),
           autoLoadEntities: false,
         }),

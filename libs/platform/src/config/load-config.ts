@@ -125,6 +125,12 @@ export const platformEnvSchema = z.object({
    * that long, so a completed one is never sent twice).
    */
   REDRIVE_AFTER_MS: env.int(120_000, 5_000, 6 * 3600_000),
+  /**
+   * Prepare each parameterised statement once per database connection (docs/adr/0024). Turn off only behind
+   * a pooler that cannot carry prepared statements (PgBouncer in transaction mode before 1.21, or without
+   * max_prepared_statements).
+   */
+  DATABASE_PREPARED_STATEMENTS: env.bool(true),
   /** How often each service's re-drive sweep looks. */
   REDRIVE_INTERVAL_MS: env.int(30_000, 1_000, 3600_000),
   /**

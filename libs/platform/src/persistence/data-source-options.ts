@@ -21,6 +21,7 @@ export function dataSourceOptions(
   databaseUrl: string,
   service: ServiceSchema,
   password?: () => Promise<string>,
+  preparedStatements = true,
 ): DataSourceOptions {
   const target = password ? connectionParts(databaseUrl, password) : { url: databaseUrl };
   return {
@@ -33,8 +34,12 @@ export function dataSourceOptions(
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    // Every parameterised statement prepared once per connection (prepared-client.ts).
-    extra: { max: 10, application_name: `desk-${service.schema}`, Client: PreparedStatementClient },
+    // Every parameterised statement prepared once per connection (prepared-client.ts), unless turned off.
+    extra: {
+      max: 10,
+      application_name: `desk-${service.schema}`,
+      ...(preparedStatements ? { Client: PreparedStatementClient } : {}),
+    },
   };
 }
 
