@@ -34,6 +34,7 @@ export * from './queue/redis.module';
 export * from './outbox/outbox';
 export * from './outbox/outbox.module';
 export * from './outbox/outbox.sql';
+export * from './outbox/job-batches';
 export * from './outbox/outbox-redrive';
 export * from './outbox/receipts';
 export * from './health/health.controller';

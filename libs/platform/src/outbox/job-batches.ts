@@ -62,3 +62,17 @@ export function packBatches(jobs: readonly OutboxJob[]): PackedJob[] {
   }
   return out;
 }
+
+/**
+ * The member job name and payloads of a batch job, read back from its name and data (undefined for any other
+ * job): what the worker logs per member, and what tests look into.
+ */
+export function batchMembersOf(
+  name: string,
+  data: unknown,
+): { name: BatchableJob; jobs: unknown[] } | undefined {
+  const member = (Object.keys(BATCHED_AS) as BatchableJob[]).find((m) => String(BATCHED_AS[m]) === name);
+  const jobs = (data as { jobs?: unknown } | null)?.jobs;
+  if (!member || !Array.isArray(jobs)) return undefined;
+  return { name: member, jobs };
+}

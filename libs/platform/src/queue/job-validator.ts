@@ -3,10 +3,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
   AuditAction,
+  BATCHED_AS,
   JOB_SCHEMAS,
   SCHEMA_VERSION,
   describeIssues,
   serviceActor,
+  type BatchableJob,
   type JobData,
   type JobName,
   type ServiceName,
@@ -63,6 +65,24 @@ export class JobValidator {
       if (!(error instanceof UnverifiedJobError)) throw error;
       return this.refuseForged(job, error.reason);
     }
+  }
+
+  /**
+   * Parses and runs a job that may come alone or packed in its batch job (BATCHED_AS, docs/adr/0024): alone,
+   * as `verified` does; a batch, each member as if it had come alone (`eachVerified`). Any other job name is
+   * rejected (and audited) as `parse` does.
+   */
+  async parseOneOrBatch<N extends BatchableJob, T>(
+    expected: N,
+    job: Job,
+    work: (data: JobData<N>) => Promise<T>,
+  ): Promise<T | { done: number; refused: number }> {
+    if (job.name === String(BATCHED_AS[expected])) {
+      const batch = (await this.parse(BATCHED_AS[expected], job)) as { jobs: JobData<N>[] };
+      return this.eachVerified(job, batch.jobs, work);
+    }
+    const data = await this.parse(expected, job);
+    return this.verified(job, () => work(data));
   }
 
   /**

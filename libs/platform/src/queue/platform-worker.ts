@@ -1,9 +1,10 @@
 import { Logger, type Type } from '@nestjs/common';
 import { reportError } from '../observability/error-reporting';
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
-import { BATCHED_AS, QueueName } from '@desk/contracts';
+import { QueueName } from '@desk/contracts';
 import { correlationIdOfJob, withCorrelationId } from '../bootstrap/correlation';
 import { jobDuration } from '../metrics/metrics';
+import { batchMembersOf } from '../outbox/job-batches';
 import { cappedBackoff, type RetryPolicy } from './retry-policy';
 
 /**
@@ -75,14 +76,14 @@ export function measuredProcessor(queue: string, processor: Processor): Processo
       try {
         const result: unknown = await processor(job, token, signal);
         end({ outcome: 'completed' });
-        const members = batchMembers(job.name, job.data);
+        const members = batchMembersOf(job.name, job.data);
         if (!members) logDone(facts(), `${job.name} done`);
         // A batch job (docs/adr/0024): one line per member under its own correlation id, as if it had come
         // alone, so `grep <correlation id>` still finds every step of an order.
         else
           for (const member of members.jobs)
             withCorrelationId(correlationIdOfJob(member), () =>
-              logDone({ ...facts(), batchOf: members.size }, `${members.name} done`),
+              logDone({ ...facts(), batchOf: members.jobs.length }, `${members.name} done`),
             );
         return result;
       } catch (error) {
@@ -121,15 +122,4 @@ export function platformWorkerClass(policy: RetryPolicy): Type<Worker> {
       );
     }
   };
-}
-
-/** The member job name and payloads of a batch job (undefined for any other job). */
-function batchMembers(
-  name: string,
-  data: unknown,
-): { name: string; jobs: unknown[]; size: number } | undefined {
-  const member = Object.entries(BATCHED_AS).find(([, batch]) => String(batch) === name)?.[0];
-  const jobs = (data as { jobs?: unknown } | null)?.jobs;
-  if (!member || !Array.isArray(jobs)) return undefined;
-  return { name: member, jobs, size: jobs.length };
 }

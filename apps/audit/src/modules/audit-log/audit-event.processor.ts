@@ -36,15 +36,11 @@ export abstract class AuditEventProcessor
     await this.workers.drain();
   }
 
+  /** An event, or a batch of them the producer's relay published together: each checked as if alone. */
   async process(job: Job): Promise<unknown> {
     const producer = producerOfAuditQueue(job.queueName);
-    if (job.name === String(JobName.AuditEventBatch)) {
-      // Events the producer's relay published together (docs/adr/0024): each checked and stored as if it
-      // came alone, and in the same append batches as single events; a forged one is refused alone.
-      const batch = await this.jobs.parse(JobName.AuditEventBatch, job);
-      return this.jobs.eachVerified(job, batch.jobs, (event) => this.auditLog.append(event, producer));
-    }
-    const event = await this.jobs.parse(JobName.AuditEvent, job);
-    return this.jobs.verified(job, () => this.auditLog.append(event, producer));
+    return this.jobs.parseOneOrBatch(JobName.AuditEvent, job, (event) =>
+      this.auditLog.append(event, producer),
+    );
   }
 }

@@ -6,9 +6,9 @@ import { JobValidator } from '@desk/platform';
 import { OrderProjectionService, PROJECTION_BATCH_SIZE } from './order-projection.service';
 
 /**
- * Order transitions from their owners (risk, execution), in any order, alone or in batch jobs: each is
- * projected once. Up to
- * PROJECTION_BATCH_SIZE at once, so that they are projected in batches.
+ * Order transitions from their owners (risk, execution), in any order, alone or in batch jobs (each member
+ * verified as if alone): each is projected once. Up to PROJECTION_BATCH_SIZE jobs at once, so that they are
+ * projected in batches.
  */
 @Processor(QueueName.OrderUpdates, { concurrency: PROJECTION_BATCH_SIZE })
 export class OrderUpdatedProcessor extends WorkerHost {
@@ -20,13 +20,6 @@ export class OrderUpdatedProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<unknown> {
-    if (job.name === String(JobName.OrderUpdateBatch)) {
-      // Updates the owner's relay published together (docs/adr/0024): each verified and projected as if it
-      // came alone, in the same projection batches; a forged one is refused alone.
-      const batch = await this.jobs.parse(JobName.OrderUpdateBatch, job);
-      return this.jobs.eachVerified(job, batch.jobs, (update) => this.projection.apply(update));
-    }
-    const update = await this.jobs.parse(JobName.OrderUpdated, job);
-    return this.jobs.verified(job, () => this.projection.apply(update));
+    return this.jobs.parseOneOrBatch(JobName.OrderUpdated, job, (update) => this.projection.apply(update));
   }
 }
