@@ -38,26 +38,35 @@ export class ControlsRepository {
   }
 
   /**
-   * Risk's decision on an intent, with the actor and parameters it decided on (risk.order_decisions, one
-   * primary-key read); undefined when risk never saw the intent.
+   * Risk's decisions on these intents, with the actor and parameters each was decided on
+   * (risk.order_decisions, one primary-key read for all of them), in the order asked; undefined where risk
+   * never saw the intent.
    */
-  async orderDecision(intentId: string): Promise<OrderDecision | undefined> {
-    const rows: (OrderRow & { decision: string; reduce_only: boolean; approval_id: string | null })[] =
-      await this.db.query(
-        `SELECT decision, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
-              time_in_force, post_only, reduce_only, approval_id
-         FROM risk.order_decisions WHERE intent_id = $1`,
-        [intentId],
-      );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      decision: r.decision,
-      actor: actorOfRow(r),
-      order: orderOfRow(r),
-      reduceOnly: r.reduce_only,
-      approvalId: r.approval_id,
-    };
+  async orderDecisions(intentIds: readonly string[]): Promise<(OrderDecision | undefined)[]> {
+    const rows: (OrderRow & {
+      intent_id: string;
+      decision: string;
+      reduce_only: boolean;
+      approval_id: string | null;
+    })[] = await this.db.query(
+      `SELECT intent_id::text, decision, actor_type, actor_id, actor_key_id, symbol, side, type,
+              quantity::text, price::text, time_in_force, post_only, reduce_only, approval_id
+         FROM risk.order_decisions WHERE intent_id = ANY($1::uuid[])`,
+      [intentIds],
+    );
+    const byId = new Map(
+      rows.map((r): [string, OrderDecision] => [
+        r.intent_id,
+        {
+          decision: r.decision,
+          actor: actorOfRow(r),
+          order: orderOfRow(r),
+          reduceOnly: r.reduce_only,
+          approvalId: r.approval_id,
+        },
+      ]),
+    );
+    return intentIds.map((id) => byId.get(id.toLowerCase()));
   }
 
   /**

@@ -20,7 +20,7 @@ import {
   type OrderCancelRequested,
   type OrdersCancelAll,
 } from '@desk/contracts';
-import { MarketPriceStore, Outbox, UnverifiedJobError } from '@desk/platform';
+import { Batcher, MarketPriceStore, Outbox, UnverifiedJobError } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import {
   EXCHANGE_ADAPTER,
@@ -29,7 +29,7 @@ import {
   type VenueOrderReport,
 } from '../exchange/exchange-adapter';
 import { VenueError, clientOrderIdFor } from '../exchange/venue-error';
-import { ControlsRepository } from './controls.repository';
+import { ControlsRepository, type OrderDecision } from './controls.repository';
 import { observeOrderToFill } from './execution-metrics.service';
 import {
   describeNotional,
@@ -71,6 +71,30 @@ interface StepResult {
   readonly placeNow?: boolean;
 }
 
+/** An accepted order, checked outside any transaction, waiting to be recorded (and its first step decided). */
+interface AcceptItem {
+  readonly job: OrderAccepted;
+  readonly reduceOnly: boolean;
+  readonly critical: boolean;
+  readonly notional: Money | undefined;
+}
+
+type AcceptOutcome = { created: boolean; refused?: string; decided?: Decision };
+
+/** A venue answer waiting to be recorded under its order's row lock. */
+interface RecordItem {
+  readonly orderId: string;
+  readonly symbol: string;
+  readonly action: VenueAction;
+  readonly answer: VenueAnswer;
+}
+
+/**
+ * Most accepted orders recorded, or venue answers recorded, in one transaction (group commit, docs/adr/0024);
+ * the orders worker's concurrency bounds it too.
+ */
+export const EXECUTION_BATCH_SIZE = 32;
+
 /** Placement is given up after this many attempts the venue surely did not take. */
 const MAX_PLACE_ATTEMPTS = 8;
 /** Backoff never waits longer than this. */
@@ -96,6 +120,24 @@ const MAX_STEPS = 4;
 export class OrderExecutionService {
   private readonly logger = new Logger(OrderExecutionService.name);
   private readonly threshold: Money;
+  /** Risk's decisions on the orders arriving together, read in one statement. */
+  private readonly decisionReads = new Batcher<string, OrderDecision | undefined>({
+    maxSize: EXECUTION_BATCH_SIZE,
+    maxWaitMs: 0,
+    write: (ids) => this.controls.orderDecisions(ids),
+  });
+  /** Accepted orders arriving together, recorded (and their first steps decided) in one transaction. */
+  private readonly accepts = new Batcher<AcceptItem, AcceptOutcome>({
+    maxSize: EXECUTION_BATCH_SIZE,
+    maxWaitMs: 0,
+    write: (items) => this.acceptBatch(items),
+  });
+  /** Venue answers arriving together, recorded in one transaction. */
+  private readonly records = new Batcher<RecordItem, StepResult>({
+    maxSize: EXECUTION_BATCH_SIZE,
+    maxWaitMs: 0,
+    write: (items) => this.recordBatch(items),
+  });
 
   constructor(
     @Inject(EXECUTION_CONFIG) private readonly config: ExecutionConfig,
@@ -138,58 +180,7 @@ export class OrderExecutionService {
     // so, like the kill switch itself, they are never held for approval.
     const critical = !reduceOnly && isCritical(notional, this.threshold, this.exchange.live);
 
-    const outcome = await this.orders.transaction(async (tx) => {
-      const order: OrderRecord = {
-        id: orderId,
-        venue: this.exchange.venue,
-        symbol: job.order.symbol,
-        side: job.order.side,
-        type: job.order.type,
-        quantity: money(job.order.quantity),
-        price: job.order.price === undefined ? null : money(job.order.price),
-        status: OrderStatus.Submitted,
-        correlationId: job.correlationId,
-        reduceOnly,
-        approvalId: job.approvalId ?? null,
-        timeInForce: job.order.timeInForce ?? null,
-        postOnly: job.order.postOnly ?? false,
-        clientOrderId: clientOrderIdFor(orderId),
-        venueOrderId: null,
-        filledQuantity: money('0'),
-        placeAttempts: 0,
-        cancelRequest: null,
-      };
-      const refusal =
-        (await this.operatorCancelRefusal(tx, orderId)) ??
-        (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
-        (await this.haltRefusal(tx, reduceOnly));
-      const at = new Date();
-      const about = {
-        ...job.order,
-        requestedBy: job.actor,
-        acceptedAt: job.acceptedAt,
-        ...(reduceOnly ? { reduceOnly } : {}),
-        ...(job.approvalId ? { approvalId: job.approvalId } : {}),
-      };
-      if (refusal) {
-        if (!(await this.orders.insertOrder(tx, { ...order, status: OrderStatus.Cancelled }))) {
-          return { created: false };
-        }
-        await this.recorder.transition(tx, order, OrderStatus.Cancelled, at, {
-          reasonCode: refusal.reasonCode,
-          detail: reasonDetail(refusal.reasonCode, refusal.reason),
-          action: AuditAction.OrderRefused,
-          audit: { ...about, reason: refusal.reason, ...(refusal.figures ?? {}) },
-        });
-        return { created: true, refused: refusal.reasonCode };
-      }
-      if (!(await this.orders.insertOrder(tx, order))) return { created: false };
-      await this.recorder.transition(tx, order, OrderStatus.Submitted, at, { audit: about });
-      // The first step is decided in the same transaction (docs/adr/0024): one commit records SUBMITTED
-      // and PLACING with its lease, and the venue call follows that commit as in every other step.
-      return { created: true, decided: await this.decide(tx, { ...order, createdAt: at }, false) };
-    });
-    void this.outbox.flush();
+    const outcome = await this.accepts.submit({ job, reduceOnly, critical, notional });
     if (outcome.decided) {
       try {
         await this.advance(orderId, outcome.decided);
@@ -203,6 +194,82 @@ export class OrderExecutionService {
       created: outcome.created,
       ...('refused' in outcome && outcome.refused ? { refused: outcome.refused } : {}),
     };
+  }
+
+  /**
+   * Records a batch of accepted orders in one transaction, each in turn exactly as it would be alone: a
+   * batch that fails is recorded again order by order (Batcher), so one order's failure never fails
+   * another's. The outbox's jobs are sent once the batch commits.
+   */
+  private async acceptBatch(items: AcceptItem[]): Promise<AcceptOutcome[]> {
+    // By symbol (in arrival order within one): positions are locked in the order recordBatch locks them.
+    const turns = inTurns(items, (item) => [item.job.order.symbol]);
+    const outcomes = await this.orders.transaction(async (tx) => {
+      const done: AcceptOutcome[] = [];
+      for (const { item, index } of turns) done[index] = await this.accept(tx, item);
+      return done;
+    });
+    void this.outbox.flush();
+    return outcomes;
+  }
+
+  /**
+   * In the batch's transaction: records the order SUBMITTED and decides its first step, or records it
+   * refused (CANCELLED) when it is critical without a valid approval, cancelled by an operator before it
+   * got here, or the desk is halted. `created: false`: already recorded (a redelivered job).
+   */
+  private async accept(tx: EntityManager, item: AcceptItem): Promise<AcceptOutcome> {
+    const { job, reduceOnly, critical, notional } = item;
+    const orderId = job.intentId;
+    const order: OrderRecord = {
+      id: orderId,
+      venue: this.exchange.venue,
+      symbol: job.order.symbol,
+      side: job.order.side,
+      type: job.order.type,
+      quantity: money(job.order.quantity),
+      price: job.order.price === undefined ? null : money(job.order.price),
+      status: OrderStatus.Submitted,
+      correlationId: job.correlationId,
+      reduceOnly,
+      approvalId: job.approvalId ?? null,
+      timeInForce: job.order.timeInForce ?? null,
+      postOnly: job.order.postOnly ?? false,
+      clientOrderId: clientOrderIdFor(orderId),
+      venueOrderId: null,
+      filledQuantity: money('0'),
+      placeAttempts: 0,
+      cancelRequest: null,
+    };
+    const refusal =
+      (await this.operatorCancelRefusal(tx, orderId)) ??
+      (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
+      (await this.haltRefusal(tx, reduceOnly));
+    const at = new Date();
+    const about = {
+      ...job.order,
+      requestedBy: job.actor,
+      acceptedAt: job.acceptedAt,
+      ...(reduceOnly ? { reduceOnly } : {}),
+      ...(job.approvalId ? { approvalId: job.approvalId } : {}),
+    };
+    if (refusal) {
+      if (!(await this.orders.insertOrder(tx, { ...order, status: OrderStatus.Cancelled }))) {
+        return { created: false };
+      }
+      await this.recorder.transition(tx, order, OrderStatus.Cancelled, at, {
+        reasonCode: refusal.reasonCode,
+        detail: reasonDetail(refusal.reasonCode, refusal.reason),
+        action: AuditAction.OrderRefused,
+        audit: { ...about, reason: refusal.reason, ...(refusal.figures ?? {}) },
+      });
+      return { created: true, refused: refusal.reasonCode };
+    }
+    if (!(await this.orders.insertOrder(tx, order))) return { created: false };
+    await this.recorder.transition(tx, order, OrderStatus.Submitted, at, { audit: about });
+    // The first step is decided in the same transaction (docs/adr/0024): one commit records SUBMITTED
+    // and PLACING with its lease, and the venue call follows that commit as in every other step.
+    return { created: true, decided: await this.decide(tx, { ...order, createdAt: at }, false) };
   }
 
   /**
@@ -306,14 +373,34 @@ export class OrderExecutionService {
     if ('done' in decided) return { status: decided.done, again: false };
     const { order, action, decidedAt } = decided;
     const answer = await this.callVenue(action, order, decidedAt);
-    const recorded = await this.orders.transaction(async (tx) => {
-      const current = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: false, leased: 'any' });
-      if (!current) return { status: OrderStatus.Cancelled, again: false };
-      return this.record(tx, current, action, answer);
-    });
-    void this.outbox.flush();
+    const recorded = await this.records.submit({ orderId, symbol: order.symbol, action, answer });
     if (recorded.status === OrderStatus.Filled && order.createdAt) observeOrderToFill(order.createdAt);
     return recorded;
+  }
+
+  /**
+   * Records a batch of venue answers in one transaction, each under its order's row lock as it would be
+   * alone. They are taken by symbol, then order id, so two batches lock orders and positions in the same
+   * order and never wait on each other in a circle; a batch that fails anyway (a deadlock, one answer that
+   * cannot be recorded) is recorded again answer by answer (Batcher).
+   */
+  private async recordBatch(items: RecordItem[]): Promise<StepResult[]> {
+    const turns = inTurns(items, (item) => [item.symbol, item.orderId]);
+    const results = await this.orders.transaction(async (tx) => {
+      const done: StepResult[] = [];
+      for (const { item, index } of turns) {
+        const current = await this.orders.lockActiveOrder(tx, item.orderId, {
+          skipLocked: false,
+          leased: 'any',
+        });
+        done[index] = current
+          ? await this.record(tx, current, item.action, item.answer)
+          : { status: OrderStatus.Cancelled, again: false };
+      }
+      return done;
+    });
+    void this.outbox.flush();
+    return results;
   }
 
   /** Under the order's row lock: what to do at the venue (lease taken and committed), or done without it. */
@@ -617,7 +704,7 @@ export class OrderExecutionService {
    * once ACCEPTED, so reading it outside the order's transaction is enough.
    */
   private async verifyAccepted(job: OrderAccepted): Promise<void> {
-    const decided = await this.controls.orderDecision(job.intentId);
+    const decided = await this.decisionReads.submit(job.intentId);
     if (!decided) throw new UnverifiedJobError(`risk has no decision on intent ${job.intentId}`);
     if (decided.decision !== String(OrderStatus.Accepted)) {
       throw new UnverifiedJobError(
@@ -754,6 +841,18 @@ export class OrderExecutionService {
     // of the two reaches the order first, the operator reads the same why.
     return verdict.reasonCode === RiskReasonCode.TradingHalted ? { ...verdict, reason } : verdict;
   }
+}
+
+/** The items sorted by their keys (then by arrival), each with its place in the batch. */
+function inTurns<T>(items: readonly T[], keys: (item: T) => string[]): { item: T; index: number }[] {
+  const keyed = items.map((item, index) => ({ item, index, keys: keys(item) }));
+  keyed.sort((a, b) => {
+    for (let k = 0; k < a.keys.length; k += 1) {
+      if (a.keys[k]! !== b.keys[k]!) return a.keys[k]! < b.keys[k]! ? -1 : 1;
+    }
+    return a.index - b.index;
+  });
+  return keyed.map(({ item, index }) => ({ item, index }));
 }
 
 function toExchangeOrder(order: OrderRecord): ExchangeOrder {

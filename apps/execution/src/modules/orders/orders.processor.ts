@@ -3,14 +3,15 @@ import { Inject } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { JobName, QueueName } from '@desk/contracts';
 import { JobValidator } from '@desk/platform';
-import { OrderExecutionService } from './order-execution.service';
+import { EXECUTION_BATCH_SIZE, OrderExecutionService } from './order-execution.service';
 
 /**
  * The orders queue carries accepted orders and risk's cancel-all (kill switch, halting breaker). Any other
  * job name fails validation (and is audited); an accepted order risk did not accept exactly so, or a
- * cancel-all risk did not ask for exactly so, is refused as forged (audited, terminal).
+ * cancel-all risk did not ask for exactly so, is refused as forged (audited, terminal). Orders that are
+ * worked on at once are recorded together (group commit, docs/adr/0024).
  */
-@Processor(QueueName.Orders, { concurrency: 4 })
+@Processor(QueueName.Orders, { concurrency: EXECUTION_BATCH_SIZE })
 export class OrdersProcessor extends WorkerHost {
   constructor(
     @Inject(JobValidator) private readonly jobs: JobValidator,

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JobName, OrderSide, OrderType, type OrderAccepted, type OrderParams } from '@desk/contracts';
+import { finishedJob, recordRiskDecision, waitFor } from '@desk/testing';
+import { ExecutionHarness } from './execution-harness';
+
+const btc = (quantity: string): OrderParams => ({
+  symbol: 'BTC/USDT',
+  side: OrderSide.Buy,
+  type: OrderType.Market,
+  quantity,
+});
+
+/**
+ * Execution records the accepted orders that arrive together in one transaction, and the venue's answers
+ * about them in another (group commit, docs/adr/0024). A burst must still be handled as if one order at a
+ * time: each order checked on its own (risk's decision, an operator's cancel, the approval threshold),
+ * each placed and filled once, a forged job refused alone, a redelivered one changing nothing.
+ */
+describe('accepted orders recorded and filled in batches (real Redis and PostgreSQL, own database)', () => {
+  let h: ExecutionHarness;
+
+  beforeAll(async () => {
+    h = await ExecutionHarness.create('exec-batches', { APPROVAL_NOTIONAL_THRESHOLD: '25000' });
+    await h.start();
+    await h.publishPrice('BTC/USDT', '65000');
+  });
+  afterAll(() => h.close());
+
+  it('a burst of 24 orders in one round trip, with a forgery, an operator cancel, an unapproved critical order and a duplicate', async () => {
+    // 0.001 … 0.024 BTC at 65000: 65 … 1560, all under the threshold, except the critical one below.
+    const jobs: OrderAccepted[] = Array.from({ length: 24 }, (_, n) =>
+      h.accepted(btc(`0.0${String(n + 1).padStart(2, '0')}`)),
+    );
+    const forgedAt = 5;
+    const cancelledAt = 9;
+    const criticalAt = 14;
+    jobs[criticalAt] = h.accepted(btc('1')); // 65000: needs an approval it does not have
+    for (const job of jobs) await recordRiskDecision(h.pg, job);
+    // An operator cancelled the tenth before it reached execution (the gateway's record of it).
+    await h.pg.query(
+      `INSERT INTO gateway.cancel_requests
+         (id, actor_type, actor_id, actor_key_id, target_kind, intent_id, requested_at, correlation_id)
+       VALUES ($1, 'operator', 'olga', 'key-olga', 'order', $2, now(), $3)`,
+      [randomUUID(), jobs[cancelledAt]!.intentId, randomUUID()],
+    );
+    // The sixth as sent claims ten times what risk accepted.
+    const sent = jobs.map((job, n) =>
+      n === forgedAt ? { ...job, order: { ...job.order, quantity: '0.06' } } : job,
+    );
+    const duplicateOf = 3;
+    await h.queues.orders.addBulk([
+      ...sent.map((data) => ({ name: JobName.OrderAccepted, data, opts: { jobId: data.intentId } })),
+      // The fourth once more under another job id (a redelivery by another route).
+      {
+        name: JobName.OrderAccepted,
+        data: jobs[duplicateOf]!,
+        opts: { jobId: `${jobs[duplicateOf]!.intentId}.again` },
+      },
+    ]);
+
+    const forged = await finishedJob(h.queues.orders, sent[forgedAt]!.intentId, 'failed');
+    expect(forged.failedReason).toMatch(
+      /differs from what risk accepted .*quantity: 0\.06 ≠ recorded 0\.006/,
+    );
+    expect(await h.order(jobs[forgedAt]!.intentId)).toBeUndefined();
+
+    const cancelled = await h.statusIs(jobs[cancelledAt]!.intentId, 'CANCELLED');
+    expect(cancelled.filled_quantity).toBe('0');
+    const critical = await h.statusIs(jobs[criticalAt].intentId, 'CANCELLED');
+    expect(critical.filled_quantity).toBe('0');
+    expect(
+      (
+        await h.pg.query(`SELECT reason_code FROM execution.orders WHERE id = $1`, [
+          jobs[criticalAt].intentId,
+        ])
+      ).rows[0],
+    ).toEqual({ reason_code: 'APPROVAL_INVALID' });
+
+    const filled = jobs.filter((_, n) => ![forgedAt, cancelledAt, criticalAt].includes(n));
+    for (const job of filled) await h.statusIs(job.intentId, 'FILLED');
+    await finishedJob(h.queues.orders, `${jobs[duplicateOf]!.intentId}.again`, 'completed');
+
+    // Each filled once: one fill row each, and the position is their sum exactly.
+    const fills = await h.pg.query<{ order_id: string; quantity: string; tx: string }>(
+      `SELECT order_id::text, quantity::text, xmin::text AS tx FROM execution.fills WHERE order_id = ANY($1::uuid[])`,
+      [jobs.map((j) => j.intentId)],
+    );
+    expect(fills.rows.map((r) => r.order_id).sort()).toEqual(filled.map((j) => j.intentId).sort());
+    const expected = filled.reduce((sum, j) => sum + Number(j.order.quantity) * 1000, 0) / 1000;
+    expect(await h.position('BTC/USDT')).toBe(String(expected));
+    // Placed once each: one PLACING event per filled order.
+    const placing = await h.pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM execution.order_events WHERE status = 'PLACING' AND order_id = ANY($1::uuid[])`,
+      [jobs.map((j) => j.intentId)],
+    );
+    expect(placing.rows[0]?.n).toBe(filled.length);
+
+    // Group commit happened: the orders were recorded, and their fills, in fewer transactions than orders.
+    const submitted = await h.pg.query<{ tx: string }>(
+      `SELECT xmin::text AS tx FROM execution.order_events
+        WHERE status IN ('SUBMITTED', 'CANCELLED') AND order_id = ANY($1::uuid[])`,
+      [jobs.map((j) => j.intentId)],
+    );
+    expect(submitted.rows).toHaveLength(filled.length + 2);
+    expect(new Set(submitted.rows.map((r) => r.tx)).size).toBeLessThan(submitted.rows.length);
+    expect(new Set(fills.rows.map((r) => r.tx)).size).toBeLessThan(fills.rows.length);
+
+    // Each status announced once to the gateway and to risk, whatever the batches.
+    const reports = await waitFor(async () => {
+      const all = await h.queues.executions.getJobs(['waiting', 'prioritized', 'delayed', 'completed']);
+      const mine = all.filter((j) => filled.some((f) => f.intentId === (j.data as OrderAccepted).intentId));
+      return mine.length >= filled.length ? mine : undefined;
+    });
+    expect(reports).toHaveLength(filled.length);
+  });
+});
