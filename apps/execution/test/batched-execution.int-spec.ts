@@ -105,6 +105,15 @@ describe('accepted orders recorded and filled in batches (real Redis and Postgre
     expect(submitted.rows).toHaveLength(filled.length + 2);
     expect(new Set(submitted.rows.map((r) => r.tx)).size).toBeLessThan(submitted.rows.length);
     expect(new Set(fills.rows.map((r) => r.tx)).size).toBeLessThan(fills.rows.length);
+    // The paper venue took them in batches too, each order once.
+    const venueTrades = await h.pg.query<{ tx: string }>(
+      `SELECT t.xmin::text AS tx FROM execution.paper_trades t
+         JOIN execution.orders o ON o.client_order_id = t.client_order_id
+        WHERE o.id = ANY($1::uuid[])`,
+      [jobs.map((j) => j.intentId)],
+    );
+    expect(venueTrades.rows).toHaveLength(filled.length);
+    expect(new Set(venueTrades.rows.map((r) => r.tx)).size).toBeLessThan(filled.length);
 
     // Each status announced once to the gateway and to risk, whatever the batches.
     const reports = await waitFor(async () => {

@@ -9,7 +9,7 @@ import {
   money,
   type MarketSpec,
 } from '@desk/contracts';
-import type { MarketPriceStore } from '@desk/platform';
+import { Batcher, type MarketPriceStore } from '@desk/platform';
 import type { EntityManager } from 'typeorm';
 import type {
   ExchangeAdapter,
@@ -23,6 +23,14 @@ import type {
 import type { LastPrice, PaperFillModel } from './paper-fill-model';
 import type { PaperOrderRow, PaperTradeRow, PaperVenueRepository } from './paper-venue.repository';
 
+/** An order on its way into the paper book, with what was known when it was sent. */
+interface Placement {
+  readonly order: ExchangeOrder;
+  readonly market: MarketSpec;
+  readonly last: LastPrice | undefined;
+  readonly refused: boolean;
+}
+
 /**
  * A simulated venue with a book of its own (execution.paper_orders and paper_trades), speaking the same
  * state model as a real one: orders rest, fill in parts against the liquidity on offer, expire (IOC/FOK),
@@ -32,6 +40,12 @@ import type { PaperOrderRow, PaperTradeRow, PaperVenueRepository } from './paper
 export class PaperExchange implements ExchangeAdapter {
   readonly venue = PAPER_VENUE;
   readonly live = false;
+  /** Placements arriving together, taken in one venue transaction (docs/adr/0024). */
+  private readonly placements = new Batcher<Placement, VenueOrderReport | undefined>({
+    maxSize: 32,
+    maxWaitMs: 0,
+    write: (items) => this.placeBatch(items),
+  });
 
   constructor(
     private readonly book: PaperVenueRepository,
@@ -49,32 +63,52 @@ export class PaperExchange implements ExchangeAdapter {
     const market = this.market(order.symbol);
     const last = await this.prices.get(order.symbol);
     const refused = order.postOnly && this.model.wouldTake(order, last);
-    // One venue transaction: take the order, match it once, report it.
-    const report = await this.book.transaction(async (tx) => {
-      // A duplicate client order id leaves the book as it is: the report is the first order's.
-      const taken = await this.book.insert(tx, {
-        clientOrderId: order.clientOrderId,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity,
-        price: order.price,
-        timeInForce: order.type === OrderType.Limit ? (order.timeInForce ?? TimeInForce.Gtc) : null,
-        postOnly: order.postOnly,
-        status: refused ? 'rejected' : 'open',
-      });
-      if (taken && refused) {
-        await this.book.setStatus(
-          tx,
-          order.clientOrderId,
-          'rejected',
-          'post-only order would take liquidity',
-        );
-      }
-      return this.matchIn(tx, order.clientOrderId, market, last, this.clock());
-    });
+    const report = await this.placements.submit({ order, market, last, refused });
     if (!report) throw new Error(`paper order ${order.clientOrderId} vanished from the book`);
     return report;
+  }
+
+  /**
+   * Placements that arrive together share one venue transaction, each taken and matched once as if alone
+   * (in client order id order, so two batches lock the book's rows alike); a batch that fails is placed
+   * again order by order (Batcher).
+   */
+  private async placeBatch(items: Placement[]): Promise<(VenueOrderReport | undefined)[]> {
+    const turns = items
+      .map((item, index) => ({ item, index }))
+      .sort((a, b) =>
+        a.item.order.clientOrderId === b.item.order.clientOrderId
+          ? a.index - b.index
+          : a.item.order.clientOrderId < b.item.order.clientOrderId
+            ? -1
+            : 1,
+      );
+    return this.book.transaction(async (tx) => {
+      const reports: (VenueOrderReport | undefined)[] = [];
+      for (const { item, index } of turns) reports[index] = await this.place(tx, item);
+      return reports;
+    });
+  }
+
+  /** One venue step: take the order, match it once, report it. */
+  private async place(tx: EntityManager, p: Placement): Promise<VenueOrderReport | undefined> {
+    const { order, market, last, refused } = p;
+    // A duplicate client order id leaves the book as it is: the report is the first order's.
+    const taken = await this.book.insert(tx, {
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: order.quantity,
+      price: order.price,
+      timeInForce: order.type === OrderType.Limit ? (order.timeInForce ?? TimeInForce.Gtc) : null,
+      postOnly: order.postOnly,
+      status: refused ? 'rejected' : 'open',
+    });
+    if (taken && refused) {
+      await this.book.setStatus(tx, order.clientOrderId, 'rejected', 'post-only order would take liquidity');
+    }
+    return this.matchIn(tx, order.clientOrderId, market, last, this.clock());
   }
 
   /**
