@@ -2,7 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
+import { IdempotencyService } from '../src/modules/idempotency/idempotency.service';
 import { canonicalJson } from '@desk/contracts';
+import { AppError } from '@desk/platform';
 import { holderKey, startGateway, type Gateway } from './gateway-harness';
 
 describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
@@ -139,5 +141,89 @@ describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
       op.json().operatorId,
     ]);
     expect(keys.rows).toEqual([{ id: holder.keyId }]);
+  });
+
+  it('commits a burst of submissions with their own keys together: each accepted once, each key replaying its own order', async () => {
+    const keys = Array.from({ length: 30 }, () => randomUUID());
+    const results = await Promise.all(
+      keys.map((idem, n) => submit(trader, idem, { ...order, price: `${9000 + n}` })),
+    );
+    for (const r of results) expect(r.statusCode).toBe(202);
+    const ids = results.map((r) => r.json().id as string);
+    expect(new Set(ids).size).toBe(keys.length);
+    const rows = await pg.query<{ id: string; idempotency_key: string; price: string; tx: string }>(
+      `SELECT id::text, idempotency_key, price::text, xmin::text AS tx FROM gateway.submissions
+        WHERE idempotency_key = ANY($1)`,
+      [keys],
+    );
+    expect(rows.rows).toHaveLength(keys.length);
+    const byKey = new Map(rows.rows.map((r) => [r.idempotency_key, r]));
+    keys.forEach((idem, n) => {
+      expect(byKey.get(idem)).toMatchObject({ id: ids[n], price: `${9000 + n}` });
+    });
+    // Group commit happened: fewer transactions than submissions.
+    expect(new Set(rows.rows.map((r) => r.tx)).size).toBeLessThan(keys.length);
+    // Each key replays its own order, not a neighbour's from the same commit.
+    const replays = await Promise.all(
+      keys.map((idem, n) => submit(trader, idem, { ...order, price: `${9000 + n}` })),
+    );
+    replays.forEach((r, n) => {
+      expect(r.headers['idempotent-replayed']).toBe('true');
+      expect(r.json().id).toBe(ids[n]);
+    });
+  });
+
+  it('fails one request of a group commit alone: the others commit, its key is given back', async () => {
+    const service = gw.app.get(IdempotencyService);
+    const actorId = randomUUID();
+    const keys = Array.from({ length: 12 }, () => randomUUID());
+    const badAt = 4;
+    const outcomes = await Promise.allSettled(
+      keys.map((key, n) =>
+        service.execute(
+          {
+            actorId,
+            key,
+            required: true,
+            method: 'POST',
+            path: '/test/group',
+            canonicalBody: { n },
+            groupCommit: true,
+          },
+          async (tx) => {
+            await tx.query(`SELECT 1`);
+            if (n === badAt) throw AppError.validation([{ field: 'n', reason: 'is the bad one' }]);
+            return { status: 202, body: { n } };
+          },
+        ),
+      ),
+    );
+    outcomes.forEach((o, n) => {
+      if (n === badAt) {
+        expect(o.status).toBe('rejected');
+        expect((o as PromiseRejectedResult).reason).toBeInstanceOf(AppError);
+      } else {
+        expect(o).toEqual({ status: 'fulfilled', value: { status: 202, body: { n }, replayed: false } });
+      }
+    });
+    const stored = await pg.query<{ key: string; response_status: number | null }>(
+      `SELECT key, response_status FROM gateway.idempotency_keys WHERE actor_id = $1`,
+      [actorId],
+    );
+    expect(stored.rows.map((r) => r.key).sort()).toEqual(keys.filter((_, n) => n !== badAt).sort());
+    for (const r of stored.rows) expect(r.response_status).toBe(202);
+  });
+
+  it('uses an expired key afresh, even one first used for a different request', async () => {
+    const idem = randomUUID();
+    expect((await submit(trader, idem)).statusCode).toBe(202);
+    await pg.query(
+      `UPDATE gateway.idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`,
+      [idem],
+    );
+    const again = await submit(trader, idem, { ...order, quantity: '0.7' });
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('false');
+    expect(await ordersUnder(idem)).toBe(2);
   });
 });

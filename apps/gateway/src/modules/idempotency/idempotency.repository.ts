@@ -12,13 +12,21 @@ export type ClaimOutcome =
   | { kind: 'completed'; requestHash: string; status: number; body: string }
   | { kind: 'in-flight'; requestHash: string };
 
+/** Claims a key no request holds: one row, or nothing when the key is taken (or expired, not yet deleted). */
+const CLAIM_INSERT = `INSERT INTO gateway.idempotency_keys
+    (actor_id, key, method, path, request_hash, claim_token, locked_until, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), now() + make_interval(hours => $8))
+  ON CONFLICT (actor_id, key) DO NOTHING
+  RETURNING key`;
+
 @Injectable()
 export class IdempotencyRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
    * Claims (actor, key) for one request, in its own short transaction so that a concurrent duplicate
-   * sees the claim at once. An in-flight claim whose lock has run out (its request died) is taken over.
+   * sees the claim at once. An in-flight claim whose lock has run out (its request died) is taken over, and
+   * an expired key is used afresh.
    */
   async claim(
     scope: IdempotencyScope,
@@ -27,28 +35,25 @@ export class IdempotencyRepository {
     lockSeconds: number,
     ttlHours: number,
   ): Promise<ClaimOutcome> {
+    const claimRow = [
+      scope.actorId,
+      scope.key,
+      request.method,
+      request.path,
+      request.requestHash,
+      token,
+      lockSeconds,
+      ttlHours,
+    ];
+    // The common case, a key never used: one statement, no transaction around it.
+    const fresh: unknown[] = await this.db.query(CLAIM_INSERT, claimRow);
+    if (fresh.length > 0) return { kind: 'claimed', token };
     return this.db.transaction(async (tx) => {
       await tx.query(
         `DELETE FROM gateway.idempotency_keys WHERE actor_id = $1 AND key = $2 AND expires_at < now()`,
         [scope.actorId, scope.key],
       );
-      const inserted: unknown[] = await tx.query(
-        `INSERT INTO gateway.idempotency_keys
-           (actor_id, key, method, path, request_hash, claim_token, locked_until, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), now() + make_interval(hours => $8))
-         ON CONFLICT (actor_id, key) DO NOTHING
-         RETURNING key`,
-        [
-          scope.actorId,
-          scope.key,
-          request.method,
-          request.path,
-          request.requestHash,
-          token,
-          lockSeconds,
-          ttlHours,
-        ],
-      );
+      const inserted: unknown[] = await tx.query(CLAIM_INSERT, claimRow);
       if (inserted.length > 0) return { kind: 'claimed', token };
       const rows: {
         request_hash: string;

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { canonicalJson } from '@desk/contracts';
-import { AppError, ErrorCode, Outbox } from '@desk/platform';
+import { AppError, Batcher, ErrorCode, Outbox } from '@desk/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { IdempotencyRepository } from './idempotency.repository';
 
@@ -20,7 +20,23 @@ export interface IdempotentRequest {
   path: string;
   /** The validated request, canonicalised: the same request sent twice hashes the same. */
   canonicalBody: unknown;
+  /**
+   * The work may share its transaction with other requests' work that arrives meanwhile (group commit,
+   * docs/adr/0024): each still commits before its response and sees the ones before it. Only for work
+   * that touches nothing another request's work would lock (an order submission inserts its own rows).
+   */
+  groupCommit?: boolean;
 }
+
+/** Claimed work waiting for the next group commit. */
+interface PendingWork {
+  readonly scope: { actorId: string; key: string };
+  readonly token: string;
+  readonly work: (tx: EntityManager) => Promise<WorkResult<unknown>>;
+}
+
+/** Most requests' work committed together. */
+const GROUP_COMMIT_SIZE = 32;
 
 export interface IdempotentResponse<T = unknown> {
   status: number;
@@ -43,6 +59,21 @@ export interface WorkResult<T> {
  */
 @Injectable()
 export class IdempotencyService {
+  /**
+   * Claimed work of requests that allow it, committed together. A batch that fails is committed again
+   * request by request (Batcher), so one request's failure (a validation error, a lost claim) is its own.
+   */
+  private readonly groups = new Batcher<PendingWork, WorkResult<unknown>>({
+    maxSize: GROUP_COMMIT_SIZE,
+    maxWaitMs: 0,
+    write: (items) =>
+      this.db.transaction(async (tx) => {
+        const results: WorkResult<unknown>[] = [];
+        for (const item of items) results.push(await this.completeIn(tx, item));
+        return results;
+      }),
+  });
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(IdempotencyRepository) private readonly repository: IdempotencyRepository,
@@ -104,20 +135,26 @@ export class IdempotencyService {
       }
     }
     try {
-      const result = await this.db.transaction(async (tx) => {
-        const done = await work(tx);
-        await this.repository.complete(tx, scope, claim.token, {
-          status: done.status,
-          body: JSON.stringify(done.storedBody ?? done.body),
-        });
-        return done;
-      });
+      const pending: PendingWork = { scope, token: claim.token, work };
+      const result = request.groupCommit
+        ? ((await this.groups.submit(pending)) as WorkResult<T>)
+        : await this.db.transaction((tx) => this.completeIn(tx, pending) as Promise<WorkResult<T>>);
       void this.outbox.flush();
       return { status: result.status, body: result.body, replayed: false };
     } catch (error) {
       await this.repository.release(scope, claim.token).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The work, and the response stored under the claim, in the caller's transaction. */
+  private async completeIn(tx: EntityManager, pending: PendingWork): Promise<WorkResult<unknown>> {
+    const done = await pending.work(tx);
+    await this.repository.complete(tx, pending.scope, pending.token, {
+      status: done.status,
+      body: JSON.stringify(done.storedBody ?? done.body),
+    });
+    return done;
   }
 }
 

@@ -61,6 +61,8 @@ export class OrderSubmissionService {
         method: 'POST',
         path: '/v1/orders',
         canonicalBody: order,
+        // Its rows are its own: submissions arriving together commit together (docs/adr/0024).
+        groupCommit: true,
       },
       async (tx) => {
         const id = randomUUID();

@@ -25,22 +25,28 @@ const ORDER_OPTIONS: Readonly<Record<SourceView, string>> = {
 export class IntentSourcesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** The order an operator submitted through the gateway under this intent id, and who submitted it. */
-  operatorSubmission(intentId: string): Promise<RecordedOrder | undefined> {
-    return this.read('gateway.intent_sources', intentId);
+  /**
+   * The orders operators submitted through the gateway under these intent ids, and who submitted each
+   * (one read for all of them), by intent id; an id the gateway never recorded is absent.
+   */
+  operatorSubmissions(intentIds: readonly string[]): Promise<Map<string, RecordedOrder>> {
+    return this.read('gateway.intent_sources', intentIds);
   }
 
-  /** The order the agents emitted under this intent id. */
-  agentIntent(intentId: string): Promise<RecordedOrder | undefined> {
-    return this.read('agents.intent_sources', intentId);
+  /** The orders the agents emitted under these intent ids, by intent id. */
+  agentIntents(intentIds: readonly string[]): Promise<Map<string, RecordedOrder>> {
+    return this.read('agents.intent_sources', intentIds);
   }
 
   approval(approvalId: string): Promise<ApprovalRow | undefined> {
     return readApproval(this.db.manager, approvalId);
   }
 
-  private async read(view: SourceView, intentId: string): Promise<RecordedOrder | undefined> {
+  private async read(view: SourceView, intentIds: readonly string[]): Promise<Map<string, RecordedOrder>> {
+    const found = new Map<string, RecordedOrder>();
+    if (intentIds.length === 0) return found;
     const rows: {
+      intent_id: string;
       actor_type: Actor['type'];
       actor_id: string;
       actor_key_id: string | null;
@@ -52,17 +58,19 @@ export class IntentSourcesRepository {
       time_in_force: string | null;
       post_only: boolean;
     }[] = await this.db.query(
-      `SELECT actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text, price::text,
-              ${ORDER_OPTIONS[view]}
-         FROM ${view} WHERE intent_id = $1`,
-      [intentId],
+      `SELECT intent_id::text, actor_type, actor_id, actor_key_id, symbol, side, type, quantity::text,
+              price::text, ${ORDER_OPTIONS[view]}
+         FROM ${view} WHERE intent_id = ANY($1)`,
+      [intentIds],
     );
-    const r = rows[0];
-    // A row without its order (an agent decision recorded before orders were kept) proves nothing.
-    if (!r || r.side === null || r.type === null || r.quantity === null) return undefined;
-    return {
-      actor: actorOfRow(r),
-      order: orderOfRow({ ...r, side: r.side, type: r.type, quantity: r.quantity }),
-    };
+    for (const r of rows) {
+      // A row without its order (an agent decision recorded before orders were kept) proves nothing.
+      if (r.side === null || r.type === null || r.quantity === null) continue;
+      found.set(r.intent_id.toLowerCase(), {
+        actor: actorOfRow(r),
+        order: orderOfRow({ ...r, side: r.side, type: r.type, quantity: r.quantity }),
+      });
+    }
+    return found;
   }
 }

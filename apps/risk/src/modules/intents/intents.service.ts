@@ -102,17 +102,12 @@ export class IntentsService {
    * decided again intent by intent (Batcher), so one intent's failure never decides or fails another.
    */
   private async decideBatch(batch: PendingDecision[]): Promise<BatchOutcome[]> {
-    const refusals = await Promise.all(
-      batch.map(({ intent }) =>
-        this.verifySource(intent).then(
-          () => undefined,
-          (error: unknown) => {
-            if (error instanceof UnverifiedJobError) return error;
-            throw error;
-          },
-        ),
-      ),
-    );
+    const intents = batch.map(({ intent }) => intent);
+    const [operators, agents] = await Promise.all([
+      this.sources.operatorSubmissions(idsOf(intents, IntentSource.Operator)),
+      this.sources.agentIntents(idsOf(intents, IntentSource.Agent)),
+    ]);
+    const refusals = intents.map((intent) => sourceProblem(intent, { operators, agents }));
     const prices = await this.checks.marketPrices();
     const outcomes = await this.repository.transaction(async (tx) => {
       const tradingState = await this.book.hold(tx);
@@ -293,34 +288,6 @@ export class IntentsService {
    * operator and key, same parameters), an agent intent in the agents' decisions. No other source sends
    * intents on the queue (risk decides its own closing orders in-process; no webhook producer exists).
    */
-  private async verifySource(intent: IntentSubmitted): Promise<void> {
-    let recorded: RecordedOrder | undefined;
-    switch (intent.source) {
-      case IntentSource.Operator:
-        recorded = await this.sources.operatorSubmission(intent.intentId);
-        break;
-      case IntentSource.Agent:
-        recorded = await this.sources.agentIntent(intent.intentId);
-        break;
-      case IntentSource.Webhook:
-      case IntentSource.Risk:
-        throw new UnverifiedJobError(`no service records intents of source ${intent.source} on the queue`);
-      default: {
-        const unreachable: never = intent.source;
-        throw new Error(`unknown intent source ${String(unreachable)}`);
-      }
-    }
-    if (!recorded) {
-      throw new UnverifiedJobError(`the ${intent.source} source recorded no intent ${intent.intentId}`);
-    }
-    const differences = recordedOrderDifferences(recorded, intent);
-    if (differences.length) {
-      throw new UnverifiedJobError(
-        `intent ${intent.intentId} differs from what its ${intent.source} source recorded: ${differences.join('; ')}`,
-      );
-    }
-  }
-
   /** The gateway's approval record must release exactly this order (executed, its hash, enough approvers). */
   private async verifyApproval(job: IntentApproved): Promise<void> {
     const problem = approvalProblem(await this.sources.approval(job.approvalId), {
@@ -500,4 +467,46 @@ function figuresPayload(figures: RiskFigures): Record<string, string> {
     if (value !== undefined) out[key] = toWire(value);
   }
   return out;
+}
+
+/** The ids of the intents that name this source. */
+function idsOf(intents: readonly IntentSubmitted[], source: IntentSource): string[] {
+  return intents.filter((i) => i.source === source).map((i) => i.intentId);
+}
+
+/**
+ * Why the intent did not come from the source it names (undefined: it did): that source must have recorded
+ * exactly this intent (id, actor, parameters).
+ */
+function sourceProblem(
+  intent: IntentSubmitted,
+  recorded: {
+    readonly operators: ReadonlyMap<string, RecordedOrder>;
+    readonly agents: ReadonlyMap<string, RecordedOrder>;
+  },
+): UnverifiedJobError | undefined {
+  let found: RecordedOrder | undefined;
+  switch (intent.source) {
+    case IntentSource.Operator:
+      found = recorded.operators.get(intent.intentId.toLowerCase());
+      break;
+    case IntentSource.Agent:
+      found = recorded.agents.get(intent.intentId.toLowerCase());
+      break;
+    case IntentSource.Webhook:
+    case IntentSource.Risk:
+      return new UnverifiedJobError(`no service records intents of source ${intent.source} on the queue`);
+    default: {
+      const unreachable: never = intent.source;
+      throw new Error(`unknown intent source ${String(unreachable)}`);
+    }
+  }
+  if (!found) {
+    return new UnverifiedJobError(`the ${intent.source} source recorded no intent ${intent.intentId}`);
+  }
+  const differences = recordedOrderDifferences(found, intent);
+  if (!differences.length) return undefined;
+  return new UnverifiedJobError(
+    `intent ${intent.intentId} differs from what its ${intent.source} source recorded: ${differences.join('; ')}`,
+  );
 }
