@@ -126,3 +126,51 @@ describe('intents decided and execution reports applied in batches (real Redis a
     expect(new Set(applied.rows.map((r) => r.tx)).size).toBeLessThan(honest.length);
   });
 });
+
+/**
+ * Within a batch, what the decisions change is read again for each: an exposure limit must count the
+ * orders the same batch accepted before, even though the limits, positions and day's equity are read once
+ * for the batch (docs/adr/0024).
+ */
+describe('exposure limits within one batch of decisions (real Redis and PostgreSQL)', () => {
+  let h: RiskHarness;
+
+  beforeAll(async () => {
+    h = await RiskHarness.create('risk-batch-exposure', {
+      RISK_MAX_OPEN_ORDERS: '100',
+      RISK_MAX_POSITION_SHARE: '100',
+      RISK_MAX_GROSS_EXPOSURE: '3000',
+      APPROVAL_NOTIONAL_THRESHOLD: '100000000',
+    });
+    await h.publishPrices({ 'BTC/USDT': '65000' });
+  });
+  afterAll(() => h.close());
+
+  it('a burst of 12 orders of 600 each under a gross limit of 3000: the first five accepted, the rest over the limit', async () => {
+    const trader: Actor = { ...TRADER, id: '6f1c1a52-0000-4000-8000-0000000000ef' };
+    const resting = { symbol: 'BTC/USDT', type: OrderType.Limit, price: '60000', quantity: '0.01' };
+    const intents = Array.from({ length: 12 }, () => h.intent(resting, trader));
+    for (const i of intents) await recordSubmission(h.pg, i);
+    await h.queues.intents.addBulk(
+      intents.map((data) => ({ name: JobName.IntentSubmitted, data, opts: { jobId: data.intentId } })),
+    );
+    const ids = intents.map((i) => i.intentId);
+    const rows = await waitFor(async () => {
+      const r = await h.pg.query<{ id: string; status: string; reason_code: string | null; tx: string }>(
+        `SELECT id, status, reason_code, xmin::text AS tx FROM risk.intents WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      return r.rows.length === ids.length ? r.rows : undefined;
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(ids.map((id) => byId.get(id)?.status)).toEqual([
+      // 0.01 at the limit price 60000: five make exactly 3000.
+      ...Array.from({ length: 5 }, () => OrderStatus.Accepted),
+      ...Array.from({ length: 7 }, () => OrderStatus.Rejected),
+    ]);
+    expect(new Set(ids.slice(5).map((id) => byId.get(id)?.reason_code))).toEqual(
+      new Set(['MAX_GROSS_EXPOSURE_EXCEEDED']),
+    );
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(ids.length);
+  });
+});

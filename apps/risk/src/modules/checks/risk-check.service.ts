@@ -1,3 +1,4 @@
+import { readOnce, type BatchReads } from '../state/batch-reads';
 import { Inject, Injectable } from '@nestjs/common';
 import { OrderStatus, money, type Actor, type Money, type OrderParams } from '@desk/contracts';
 import type { EntityManager } from 'typeorm';
@@ -28,6 +29,8 @@ export interface EvaluationInput {
   readonly prices: ReadonlyMap<string, MarketPriceReading>;
   /** The trading state the transaction holds (BookLockService.hold). */
   readonly tradingState: TradingStateRecord;
+  /** The batch this decision is part of: what no decision changes is read once for all of them. */
+  readonly batch?: BatchReads;
 }
 
 export interface Evaluation {
@@ -75,7 +78,7 @@ export class RiskCheckService {
    * decision commits until this one does. `actor`: who submitted the intent (their open orders are counted).
    */
   async evaluate(tx: EntityManager, input: EvaluationInput): Promise<Evaluation> {
-    const { intentId, order, actor, now, prices, tradingState } = input;
+    const { intentId, order, actor, now, prices, tradingState, batch } = input;
     // The venue's market as execution publishes it (from memory; DependencyUnavailableError, so the job is
     // retried, while there is no catalog): only for an enabled symbol.
     const listed = await this.catalog.find(order.symbol);
@@ -84,8 +87,8 @@ export class RiskCheckService {
     const reading = market ? prices.get(order.symbol) : undefined;
     const usable = new Map<string, MarketPrice>();
     for (const [symbol, r] of prices) if (r.ok) usable.set(symbol, r.price);
-    const limits = await this.limits.values(tx);
-    const book = await this.book.snapshot(now, usable, tx);
+    const limits = await readOnce(batch, 'limits', () => this.limits.values(tx));
+    const book = await this.book.snapshot(now, usable, tx, batch);
     const activity = await this.intents.activity(
       intentId,
       order.symbol,
@@ -96,7 +99,7 @@ export class RiskCheckService {
       tx,
     );
     // A desk has one execution venue: once any venue trades real money, every order is critical.
-    const liveVenue = await this.venues.anyLive(tx);
+    const liveVenue = await readOnce(batch, 'anyLive', () => this.venues.anyLive(tx));
     const context: RiskContext = {
       order,
       market,

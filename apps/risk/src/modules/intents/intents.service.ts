@@ -31,6 +31,7 @@ import { Batcher, Outbox, UnverifiedJobError, uuidFromHash, type MarketPriceRead
 import type { ApprovalNeed } from '../checks/approval-rule';
 import { RiskCheckService } from '../checks/risk-check.service';
 import type { RiskDecision, RiskFigures } from '../checks/risk-rule';
+import { BatchReads } from '../state/batch-reads';
 import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../state/intents.repository';
 import type { TradingStateRecord } from '../state/trading-state.repository';
@@ -111,11 +112,12 @@ export class IntentsService {
     const prices = await this.checks.marketPrices();
     const outcomes = await this.repository.transaction(async (tx) => {
       const tradingState = await this.book.hold(tx);
+      const reads = new BatchReads();
       const decided: BatchOutcome[] = [];
       for (const [i, pending] of batch.entries()) {
         const refused = refusals[i];
         decided.push(
-          refused ? { refused } : { record: await this.decide(tx, pending, prices, tradingState) },
+          refused ? { refused } : { record: await this.decide(tx, pending, prices, tradingState, reads) },
         );
       }
       return decided;
@@ -130,6 +132,7 @@ export class IntentsService {
     { intent, now }: PendingDecision,
     prices: ReadonlyMap<string, MarketPriceReading>,
     tradingState: TradingStateRecord,
+    reads: BatchReads,
   ): Promise<DecisionRecord | undefined> {
     const { decision, approval } = await this.checks.evaluate(tx, {
       intentId: intent.intentId,
@@ -138,6 +141,7 @@ export class IntentsService {
       now,
       prices,
       tradingState,
+      batch: reads,
     });
     const record = recordOf(decision, approval, now);
     const inserted = await this.repository.insertDecided(

@@ -9,6 +9,7 @@ import { IntentsRepository } from './intents.repository';
 import { Position } from './position';
 import { PositionsRepository } from './positions.repository';
 import { tradingDay } from './trading-day';
+import { readOnce, type BatchReads } from './batch-reads';
 
 /** Takes the book at one moment: positions from fills, pending orders, last prices, equity, day start. */
 @Injectable()
@@ -26,25 +27,28 @@ export class BookService {
   }
 
   /** Inside a decision's transaction (`tx`, holding the book lock) its reads are what that transaction sees. */
+  /**
+   * `batch`: a decision batch's reads (the same `lastPrices` for all of it): the positions and the day's
+   * starting equity, which no decision changes, are read once for the batch.
+   */
   async snapshot(
     now: Date,
     lastPrices?: ReadonlyMap<string, MarketPrice>,
     tx?: EntityManager,
+    batch?: BatchReads,
   ): Promise<Book> {
     const [positions, pending, prices] = tx
       ? [
-          await this.positions.all(tx),
+          await readOnce(batch, 'positions', () => this.positions.all(tx)),
           await this.intents.pending(tx),
           lastPrices ?? (await this.prices.getAll()),
         ]
       : await Promise.all([this.positions.all(), this.intents.pending(), lastPrices ?? this.prices.getAll()]);
     const marks = new Map([...prices].map(([symbol, p]) => [symbol, p.price]));
     const equity = equityOf(this.startingEquity, positions, marks);
-    const dayStartEquity = await this.equity.dayStart(
-      tradingDay(now, this.config.RISK_DAY_TIMEZONE),
-      this.config.RISK_DAY_TIMEZONE,
-      equity,
-      tx,
+    const day = tradingDay(now, this.config.RISK_DAY_TIMEZONE);
+    const dayStartEquity = await readOnce(batch, `dayStart:${day}`, () =>
+      this.equity.dayStart(day, this.config.RISK_DAY_TIMEZONE, equity, tx),
     );
     const symbols = new Map<string, SymbolBook>();
     const zero = money('0');
