@@ -74,7 +74,6 @@ export class OrderRecorder {
       fill?: ExecutionReported['fill'];
     } = {},
   ): Promise<void> {
-    await this.orders.setStatus(tx, order.id, status, extra.reasonCode);
     const seq = await this.announce(tx, order, status, at, extra);
     if (seq === undefined) return;
     const action = extra.action ?? ACTION_OF[status];
@@ -193,7 +192,7 @@ export class OrderRecorder {
     extra: { reasonCode?: string; detail?: string; key?: string; fill?: ExecutionReported['fill'] },
   ): Promise<string | undefined> {
     const { reasonCode, detail, key, fill } = extra;
-    const seq = await this.orders.addEvent(tx, order.id, status, detail ?? null, at, key);
+    const seq = await this.orders.addEvent(tx, order.id, status, detail ?? null, at, key, reasonCode);
     if (seq === undefined) return undefined;
     // Risk follows what changes exposure and what fails (fills, ends, UNKNOWN). SUBMITTED, PLACING and OPEN
     // change neither (risk counts an accepted order as pending until it ends): the projection and the audit

@@ -137,8 +137,8 @@ export class OrdersRepository {
   }
 
   /**
-   * Appends a status transition; returns its event id, or undefined when an event with this key was already
-   * recorded for the order. The key defaults to the status and the event's position in the history (a
+   * Moves the order into `status` (with its reason code, if given) and appends the transition to its history;
+   * returns the event's id, or undefined when an event with this key was already recorded for the order. The key defaults to the status and the event's position in the history (a
    * status may recur: each partial fill, a placement retried); a fill's event is keyed by its trade.
    */
   async addEvent(
@@ -148,14 +148,20 @@ export class OrdersRepository {
     detail: string | null,
     at: Date,
     key?: string,
+    reasonCode?: string,
   ): Promise<string | undefined> {
+    // The order's status moves in the same statement (one round trip per transition), whether or not the
+    // event was recorded before: a data-modifying WITH always runs to completion.
     const rows: { id: string }[] = await tx.query(
-      `INSERT INTO execution.order_events (order_id, status, detail, at, event_key)
+      `WITH moved AS (
+         UPDATE execution.orders SET status = $2, reason_code = COALESCE($6, reason_code), updated_at = now()
+          WHERE id = $1)
+       INSERT INTO execution.order_events (order_id, status, detail, at, event_key)
        VALUES ($1, $2, $3, $4,
                COALESCE($5, $2 || ':' || (SELECT count(*) + 1 FROM execution.order_events WHERE order_id = $1)))
        ON CONFLICT (order_id, event_key) DO NOTHING
        RETURNING id::text AS id`,
-      [orderId, status, detail, at, key ?? null],
+      [orderId, status, detail, at, key ?? null, reasonCode ?? null],
     );
     return rows[0]?.id;
   }
@@ -382,14 +388,6 @@ export class OrdersRepository {
       orders: Number(r.orders),
       oldestActiveAgeSeconds: r.oldest === null ? 0 : Number(r.oldest),
     }));
-  }
-
-  async setStatus(tx: EntityManager, id: string, status: OrderStatus, reasonCode?: string): Promise<void> {
-    await tx.query(
-      `UPDATE execution.orders SET status = $2, reason_code = COALESCE($3, reason_code), updated_at = now()
-        WHERE id = $1`,
-      [id, status, reasonCode ?? null],
-    );
   }
 
   /**
