@@ -237,6 +237,18 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
         return { ...u, fill: { ...u.fill!, price: '1' } };
       },
     ],
+    [
+      "another order's event (a real seq, of a different order)",
+      async (id: string) => ({ ...(await riskDecides(randomUUID(), OrderStatus.Accepted)), intentId: id }),
+    ],
+    [
+      "another order's fill",
+      async (id: string) => {
+        const own = await executionRecords(id, OrderStatus.Filled);
+        const other = await executionRecords(randomUUID(), OrderStatus.Filled);
+        return { ...own, fill: other.fill! };
+      },
+    ],
   ])('refuses a forged order.updated (%s): job.forged, nothing projected', async (_what, forge) => {
     const id = randomUUID();
     const forged: OrderUpdated = await forge(id);

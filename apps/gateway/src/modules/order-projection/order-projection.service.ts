@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ORDER_STATE_MACHINE, ServiceName, money, type OrderUpdated } from '@desk/contracts';
 import { Batcher, UnverifiedJobError } from '@desk/platform';
 import { OrderProjectionRepository } from './order-projection.repository';
-import { OrderSourcesRepository } from './order-sources.repository';
+import {
+  OrderSourcesRepository,
+  type RecordedFill,
+  type RecordedTransition,
+} from './order-sources.repository';
 
 /** Most updates projected in one transaction (the consumer's concurrency bounds it too). */
 export const PROJECTION_BATCH_SIZE = 32;
@@ -33,6 +37,13 @@ export class OrderProjectionService {
       }),
   });
 
+  /** The owners' records of the updates arriving together, read in one statement per view. */
+  private readonly riskEvents = this.reads<RecordedTransition>((seqs) => this.sources.riskTransitions(seqs));
+  private readonly executionEvents = this.reads<RecordedTransition>((seqs) =>
+    this.sources.executionTransitions(seqs),
+  );
+  private readonly fills = this.reads<RecordedFill>((ids) => this.sources.fills(ids));
+
   constructor(
     @Inject(OrderProjectionRepository) private readonly projection: OrderProjectionRepository,
     @Inject(OrderSourcesRepository) private readonly sources: OrderSourcesRepository,
@@ -43,14 +54,16 @@ export class OrderProjectionService {
     return { applied: await this.batches.submit(u) };
   }
 
+  private reads<T>(read: (keys: string[]) => Promise<(T | undefined)[]>): Batcher<string, T | undefined> {
+    return new Batcher<string, T | undefined>({ maxSize: PROJECTION_BATCH_SIZE, maxWaitMs: 0, write: read });
+  }
+
   private async verify(u: OrderUpdated): Promise<void> {
     const owner = ORDER_STATE_MACHINE[u.status].owner;
     if (owner !== u.owner)
       throw new UnverifiedJobError(`${u.owner} does not own ${u.status} (${owner} does)`);
-    const recorded =
-      u.owner === ServiceName.Risk
-        ? await this.sources.riskTransition(u.intentId, u.seq)
-        : await this.sources.executionTransition(u.intentId, u.seq);
+    const event = await (u.owner === ServiceName.Risk ? this.riskEvents : this.executionEvents).submit(u.seq);
+    const recorded = event?.orderId === u.intentId.toLowerCase() ? event : undefined;
     if (!recorded)
       throw new UnverifiedJobError(`${u.owner} recorded no event ${u.seq} for order ${u.intentId}`);
     if (recorded.status !== String(u.status)) {
@@ -64,9 +77,10 @@ export class OrderProjectionService {
       );
     }
     if (u.fill) {
-      const f = await this.sources.fill(u.intentId, u.fill.fillId);
+      const f = await this.fills.submit(u.fill.fillId);
       const same =
         f &&
+        f.orderId === u.intentId.toLowerCase() &&
         money(f.price).eq(money(u.fill.price)) &&
         money(f.quantity).eq(money(u.fill.quantity)) &&
         money(f.fee).eq(money(u.fill.fee)) &&
