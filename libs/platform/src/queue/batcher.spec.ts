@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Batcher } from './batcher';
+import { Batcher, inLockOrder } from './batcher';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,5 +97,24 @@ describe('Batcher (group commit)', () => {
     release();
     expect(await Promise.all([first, ...rest])).toEqual([1, 2, 3, 4]);
     expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+});
+
+describe('inLockOrder', () => {
+  it('takes a batch by its keys, then by arrival, and remembers where each item came from', () => {
+    const items = [
+      { symbol: 'ETH/USDT', id: 'b' },
+      { symbol: 'BTC/USDT', id: 'z' },
+      { symbol: 'ETH/USDT', id: 'a' },
+      { symbol: 'BTC/USDT', id: 'z' },
+    ];
+    const turns = inLockOrder(items, (i) => [i.symbol, i.id]);
+    expect(turns.map((t) => t.index)).toEqual([1, 3, 2, 0]);
+    expect(turns.map((t) => t.item)).toEqual([items[1], items[3], items[2], items[0]]);
+    // Two batches holding the same rows in any arrival order lock them alike.
+    const reversed = inLockOrder([...items].reverse(), (i) => [i.symbol, i.id]).map((t) => t.item);
+    expect(reversed.map((i) => `${i.symbol}/${i.id}`)).toEqual(
+      turns.map((t) => `${t.item.symbol}/${t.item.id}`),
+    );
   });
 });

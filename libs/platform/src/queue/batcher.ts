@@ -79,3 +79,24 @@ export class Batcher<T, R> {
     return results;
   }
 }
+
+/**
+ * A batch's items in the order its transaction should lock their rows: sorted by their keys (then by
+ * arrival), each with its place in the batch so results go back where they belong. Two batches that take
+ * their rows in this order never wait on each other in a circle.
+ */
+export function inLockOrder<T>(
+  items: readonly T[],
+  keys: (item: T) => readonly string[],
+): { item: T; index: number }[] {
+  const keyed = items.map((item, index) => ({ item, index, keys: keys(item) }));
+  keyed.sort((a, b) => {
+    for (let k = 0; k < a.keys.length; k += 1) {
+      const x = a.keys[k]!;
+      const y = b.keys[k]!;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.index - b.index;
+  });
+  return keyed.map(({ item, index }) => ({ item, index }));
+}

@@ -9,7 +9,7 @@ import {
   money,
   type MarketSpec,
 } from '@desk/contracts';
-import { Batcher, type MarketPriceStore } from '@desk/platform';
+import { Batcher, inLockOrder, type MarketPriceStore } from '@desk/platform';
 import type { EntityManager } from 'typeorm';
 import type {
   ExchangeAdapter,
@@ -74,15 +74,7 @@ export class PaperExchange implements ExchangeAdapter {
    * again order by order (Batcher).
    */
   private async placeBatch(items: Placement[]): Promise<(VenueOrderReport | undefined)[]> {
-    const turns = items
-      .map((item, index) => ({ item, index }))
-      .sort((a, b) =>
-        a.item.order.clientOrderId === b.item.order.clientOrderId
-          ? a.index - b.index
-          : a.item.order.clientOrderId < b.item.order.clientOrderId
-            ? -1
-            : 1,
-      );
+    const turns = inLockOrder(items, (p) => [p.order.clientOrderId]);
     return this.book.transaction(async (tx) => {
       const reports: (VenueOrderReport | undefined)[] = [];
       for (const { item, index } of turns) reports[index] = await this.place(tx, item);

@@ -20,7 +20,7 @@ import {
   type OrderCancelRequested,
   type OrdersCancelAll,
 } from '@desk/contracts';
-import { Batcher, MarketPriceStore, Outbox, UnverifiedJobError } from '@desk/platform';
+import { Batcher, MarketPriceStore, Outbox, UnverifiedJobError, inLockOrder } from '@desk/platform';
 import { EXECUTION_CONFIG, type ExecutionConfig } from '../../config';
 import {
   EXCHANGE_ADAPTER,
@@ -203,7 +203,7 @@ export class OrderExecutionService {
    */
   private async acceptBatch(items: AcceptItem[]): Promise<AcceptOutcome[]> {
     // By symbol (in arrival order within one): positions are locked in the order recordBatch locks them.
-    const turns = inTurns(items, (item) => [item.job.order.symbol]);
+    const turns = inLockOrder(items, (item) => [item.job.order.symbol]);
     const outcomes = await this.orders.transaction(async (tx) => {
       const done: AcceptOutcome[] = [];
       for (const { item, index } of turns) done[index] = await this.accept(tx, item);
@@ -385,7 +385,7 @@ export class OrderExecutionService {
    * cannot be recorded) is recorded again answer by answer (Batcher).
    */
   private async recordBatch(items: RecordItem[]): Promise<StepResult[]> {
-    const turns = inTurns(items, (item) => [item.symbol, item.orderId]);
+    const turns = inLockOrder(items, (item) => [item.symbol, item.orderId]);
     const results = await this.orders.transaction(async (tx) => {
       const done: StepResult[] = [];
       for (const { item, index } of turns) {
@@ -841,18 +841,6 @@ export class OrderExecutionService {
     // of the two reaches the order first, the operator reads the same why.
     return verdict.reasonCode === RiskReasonCode.TradingHalted ? { ...verdict, reason } : verdict;
   }
-}
-
-/** The items sorted by their keys (then by arrival), each with its place in the batch. */
-function inTurns<T>(items: readonly T[], keys: (item: T) => string[]): { item: T; index: number }[] {
-  const keyed = items.map((item, index) => ({ item, index, keys: keys(item) }));
-  keyed.sort((a, b) => {
-    for (let k = 0; k < a.keys.length; k += 1) {
-      if (a.keys[k]! !== b.keys[k]!) return a.keys[k]! < b.keys[k]! ? -1 : 1;
-    }
-    return a.index - b.index;
-  });
-  return keyed.map(({ item, index }) => ({ item, index }));
 }
 
 function toExchangeOrder(order: OrderRecord): ExchangeOrder {

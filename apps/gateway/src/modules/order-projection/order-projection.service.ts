@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ORDER_STATE_MACHINE, ServiceName, money, type OrderUpdated } from '@desk/contracts';
-import { Batcher, UnverifiedJobError } from '@desk/platform';
+import { Batcher, UnverifiedJobError, inLockOrder } from '@desk/platform';
 import { OrderProjectionRepository } from './order-projection.repository';
 import {
   OrderSourcesRepository,
@@ -30,9 +30,9 @@ export class OrderProjectionService {
       this.projection.transaction(async (tx) => {
         // By order id everywhere (the sort is stable), so that two instances' batches lock the orders'
         // rows in the same order and never deadlock.
-        const order = updates.map((u, i) => ({ u, i })).sort((a, b) => compare(a.u.intentId, b.u.intentId));
         const applied: boolean[] = new Array<boolean>(updates.length);
-        for (const { u, i } of order) applied[i] = await this.projection.apply(tx, u);
+        for (const { item, index } of inLockOrder(updates, (u) => [u.intentId]))
+          applied[index] = await this.projection.apply(tx, item);
         return applied;
       }),
   });
@@ -89,8 +89,4 @@ export class OrderProjectionService {
         throw new UnverifiedJobError(`execution recorded no such fill ${u.fill.fillId} of ${u.intentId}`);
     }
   }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
