@@ -174,3 +174,83 @@ describe('exposure limits within one batch of decisions (real Redis and PostgreS
     expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(ids.length);
   });
 });
+
+/**
+ * A batch keeps its working state in memory (DecisionLedger, docs/adr/0024): the pending exposure, the rate
+ * and per-day counts and each actor's open orders are read once under the book lock, and each decision is
+ * added to them. The attempt: a burst that mixes traders and symbols, repeats an intent already decided and
+ * carries the same intent twice, so that a ledger counting the wrong thing (another actor's orders, another
+ * symbol's, a redelivered intent, a duplicate) would let one more order through or refuse one too many.
+ */
+describe('counts within one batch of decisions (real Redis and PostgreSQL)', () => {
+  let h: RiskHarness;
+
+  beforeAll(async () => {
+    h = await RiskHarness.create('risk-batch-counts', {
+      RISK_MAX_OPEN_ORDERS: '3',
+      RISK_MAX_SUBMIT_RATE_PER_SYMBOL: '4',
+      RISK_MAX_ORDERS_PER_DAY: '6',
+      RISK_MAX_POSITION_SHARE: '100',
+      RISK_MAX_GROSS_EXPOSURE: '100000000',
+      APPROVAL_NOTIONAL_THRESHOLD: '100000000',
+    });
+    await h.publishPrices({ 'BTC/USDT': '65000', 'ETH/USDT': '3000' });
+  });
+  afterAll(() => h.close());
+
+  it('open orders per actor, the rate per symbol and the orders of the day each count exactly the decisions before', async () => {
+    const ann: Actor = { ...TRADER, id: '6f1c1a52-0000-4000-8000-0000000000f1' };
+    const bob: Actor = { ...TRADER, id: '6f1c1a52-0000-4000-8000-0000000000f2' };
+    const btc = { symbol: 'BTC/USDT', type: OrderType.Limit, price: '60000', quantity: '0.01' };
+    const eth = { symbol: 'ETH/USDT', type: OrderType.Limit, price: '2900', quantity: '0.1' };
+    // Decided alone first: Ann has one open BTC order before the burst.
+    const early = await h.submit(h.intent(btc, ann));
+    expect((await h.decided(early.intentId)).status).toBe(OrderStatus.Accepted);
+
+    const burst = [
+      h.intent(btc, ann), // Ann's 2nd open, BTC's 2nd this minute, the day's 2nd
+      h.intent(btc, bob), // Bob's 1st, BTC 3rd, day 3rd
+      h.intent(eth, ann), // Ann's 3rd, ETH 1st, day 4th
+      h.intent(eth, ann), // Ann's 4th: over the open-order limit (3)
+      h.intent(btc, bob), // Bob's 2nd, BTC 4th, day 5th
+      h.intent(btc, bob), // BTC 5th in the minute: over the per-symbol rate (4)
+      h.intent(eth, bob), // Bob's 3rd (the refused one is not open), ETH 3rd, day 6th (neither refusal counts)
+      h.intent(eth, bob), // ETH 4th, the day's 7th: over the orders of the day (6)
+    ];
+    for (const i of burst) await recordSubmission(h.pg, i);
+    const jobs = [
+      ...burst.map((data) => ({ data, jobId: data.intentId })),
+      // The early intent again, and the third one twice: each decided once, nothing counted twice.
+      { data: early, jobId: `${early.intentId}.again` },
+      { data: burst[2]!, jobId: `${burst[2]!.intentId}.again` },
+    ];
+    await h.queues.intents.addBulk(
+      jobs.map(({ data, jobId }) => ({ name: JobName.IntentSubmitted, data, opts: { jobId } })),
+    );
+    for (const { jobId } of jobs) await finishedJob(h.queues.intents, jobId, 'completed');
+
+    const ids = burst.map((i) => i.intentId);
+    const rows = await h.pg.query<{ id: string; status: string; reason_code: string | null; tx: string }>(
+      `SELECT id, status, reason_code, xmin::text AS tx FROM risk.intents WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const byId = new Map(rows.rows.map((r) => [r.id, r]));
+    expect(ids.map((id) => byId.get(id)?.reason_code ?? byId.get(id)?.status)).toEqual([
+      OrderStatus.Accepted,
+      OrderStatus.Accepted,
+      OrderStatus.Accepted,
+      'MAX_OPEN_ORDERS',
+      OrderStatus.Accepted,
+      'SUBMIT_RATE_EXCEEDED',
+      OrderStatus.Accepted,
+      'MAX_ORDERS_PER_DAY',
+    ]);
+    expect(new Set(rows.rows.map((r) => r.tx)).size).toBeLessThan(ids.length);
+    // Each intent has exactly one decision in its history.
+    const events = await h.pg.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM risk.intent_events WHERE intent_id = ANY($1::uuid[])`,
+      [[early.intentId, ...ids]],
+    );
+    expect(events.rows[0]?.n).toBe(String(ids.length + 1));
+  });
+});

@@ -10,6 +10,7 @@ import {
 } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
 import { BookService } from '../state/book.service';
+import { DecisionLedger } from '../state/decision-ledger';
 import { IntentsRepository } from '../state/intents.repository';
 import { LimitsRepository } from '../state/limits.repository';
 import type { TradingStateRecord } from '../state/trading-state.repository';
@@ -31,6 +32,11 @@ export interface EvaluationInput {
   readonly tradingState: TradingStateRecord;
   /** The batch this decision is part of: what no decision changes is read once for all of them. */
   readonly batch?: BatchReads;
+  /**
+   * The batch's working state (pending exposure, counts), with its earlier decisions added: read from it
+   * instead of the database. Given with `batch` and the batch's `now`.
+   */
+  readonly ledger?: DecisionLedger;
 }
 
 export interface Evaluation {
@@ -73,12 +79,23 @@ export class RiskCheckService {
   }
 
   /**
+   * A decision batch's working state (DecisionLedger) as of `now`, read in the batch's transaction after it
+   * locked the book; `actors`: the batch's, whose open orders are counted.
+   */
+  async ledger(tx: EntityManager, now: Date, actors: readonly Actor[]): Promise<DecisionLedger> {
+    const timeZone = this.config.RISK_DAY_TIMEZONE;
+    return new DecisionLedger(
+      await this.intents.ledger(tx, now, tradingDay(now, timeZone), timeZone, actors),
+    );
+  }
+
+  /**
    * Runs the rules inside the caller's transaction, which holds the risk book (BookLockService): every
    * count, position and pending order it reads is what the previous decisions committed, and no other
    * decision commits until this one does. `actor`: who submitted the intent (their open orders are counted).
    */
   async evaluate(tx: EntityManager, input: EvaluationInput): Promise<Evaluation> {
-    const { intentId, order, actor, now, prices, tradingState, batch } = input;
+    const { intentId, order, actor, now, prices, tradingState, batch, ledger } = input;
     // The venue's market as execution publishes it (from memory; DependencyUnavailableError, so the job is
     // retried, while there is no catalog): only for an enabled symbol.
     const listed = await this.catalog.find(order.symbol);
@@ -88,16 +105,18 @@ export class RiskCheckService {
     const usable = new Map<string, MarketPrice>();
     for (const [symbol, r] of prices) if (r.ok) usable.set(symbol, r.price);
     const limits = await readOnce(batch, 'limits', () => this.limits.values(tx));
-    const book = await this.book.snapshot(now, usable, tx, batch);
-    const activity = await this.intents.activity(
-      intentId,
-      order.symbol,
-      actor,
-      now,
-      tradingDay(now, timeZone),
-      timeZone,
-      tx,
-    );
+    const book = await this.book.snapshot(now, usable, tx, batch, ledger?.pending());
+    const activity = ledger
+      ? ledger.activity(order.symbol, actor)
+      : await this.intents.activity(
+          intentId,
+          order.symbol,
+          actor,
+          now,
+          tradingDay(now, timeZone),
+          timeZone,
+          tx,
+        );
     // A desk has one execution venue: once any venue trades real money, every order is critical.
     const liveVenue = await readOnce(batch, 'anyLive', () => this.venues.anyLive(tx));
     const context: RiskContext = {

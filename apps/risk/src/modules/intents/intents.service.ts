@@ -27,14 +27,13 @@ import {
   type OrderParams,
   type RecordedOrder,
 } from '@desk/contracts';
-import { Batcher, Outbox, UnverifiedJobError, uuidFromHash, type MarketPriceReading } from '@desk/platform';
+import { Batcher, Outbox, UnverifiedJobError, uuidFromHash } from '@desk/platform';
 import type { ApprovalNeed } from '../checks/approval-rule';
 import { RiskCheckService } from '../checks/risk-check.service';
 import type { RiskDecision, RiskFigures } from '../checks/risk-rule';
 import { BatchReads } from '../state/batch-reads';
 import { BookLockService } from '../state/book-lock.service';
 import { IntentsRepository, type DecisionRecord, type RiskStatus } from '../state/intents.repository';
-import type { TradingStateRecord } from '../state/trading-state.repository';
 import { countDecision } from '../checks/risk-metrics';
 import { IntentSourcesRepository } from './intent-sources.repository';
 
@@ -42,12 +41,6 @@ export type IntentOutcome = { decided: true; status: RiskStatus } | { decided: f
 
 /** Most intents decided in one transaction (the intents worker's concurrency bounds it too). */
 export const DECISION_BATCH_SIZE = 32;
-
-/** An intent waiting for its batch, with the time it is judged at (when its job started). */
-interface PendingDecision {
-  readonly intent: IntentSubmitted;
-  readonly now: Date;
-}
 
 /** What a batch made of one intent: its decision (undefined: decided before), or why it was refused. */
 type BatchOutcome = { record: DecisionRecord | undefined } | { refused: UnverifiedJobError };
@@ -71,7 +64,7 @@ type BatchOutcome = { record: DecisionRecord | undefined } | { refused: Unverifi
 export class IntentsService {
   private readonly risk = serviceActor(ServiceName.Risk);
   /** New intents, decided in batches (group commit): as many as arrived while the last batch was decided. */
-  private readonly decisions = new Batcher<PendingDecision, BatchOutcome>({
+  private readonly decisions = new Batcher<IntentSubmitted, BatchOutcome>({
     maxSize: DECISION_BATCH_SIZE,
     maxWaitMs: 0,
     write: (batch) => this.decideBatch(batch),
@@ -87,7 +80,7 @@ export class IntentsService {
 
   /** Joins the next batch at once, so that intents are decided in the order their jobs started. */
   async handle(intent: IntentSubmitted): Promise<IntentOutcome> {
-    const outcome = await this.decisions.submit({ intent, now: new Date() });
+    const outcome = await this.decisions.submit(intent);
     if ('refused' in outcome) throw outcome.refused;
     const decided = outcome.record;
     if (!decided) return { decided: false };
@@ -101,90 +94,126 @@ export class IntentsService {
    * them committed. Each intent's source is checked first; a forged one is refused alone. The prices are
    * read once, before the transaction (no Redis I/O in it). A batch that fails for any other reason is
    * decided again intent by intent (Batcher), so one intent's failure never decides or fails another.
+   *
+   * The batch's working state (pending exposure, counts) is read once under the lock and kept in memory
+   * (DecisionLedger), every decision is made from it, and then all of them are recorded together: a
+   * handful of statements per batch, not several per intent (docs/adr/0024). The whole batch is judged at
+   * one moment, once it holds the book.
    */
-  private async decideBatch(batch: PendingDecision[]): Promise<BatchOutcome[]> {
-    const intents = batch.map(({ intent }) => intent);
+  private async decideBatch(intents: IntentSubmitted[]): Promise<BatchOutcome[]> {
     const [operators, agents] = await Promise.all([
       this.sources.operatorSubmissions(idsOf(intents, IntentSource.Operator)),
       this.sources.agentIntents(idsOf(intents, IntentSource.Agent)),
     ]);
     const refusals = intents.map((intent) => sourceProblem(intent, { operators, agents }));
+    const verified = intents.filter((_, i) => !refusals[i]);
     const prices = await this.checks.marketPrices();
     const outcomes = await this.repository.transaction(async (tx) => {
       const tradingState = await this.book.hold(tx);
+      const now = new Date();
+      // Decided before (a redelivered job, or twice in this batch): decided once, and nothing more.
+      const seen = await this.repository.recorded(
+        tx,
+        verified.map((i) => i.intentId),
+      );
+      const ledger = await this.checks.ledger(
+        tx,
+        now,
+        verified.map((i) => i.actor),
+      );
       const reads = new BatchReads();
-      const decided: BatchOutcome[] = [];
-      for (const [i, pending] of batch.entries()) {
+      const decided: {
+        intent: IntentSubmitted;
+        decision: RiskDecision;
+        approval: ApprovalNeed;
+        record: DecisionRecord;
+      }[] = [];
+      const results: BatchOutcome[] = [];
+      for (const [i, intent] of intents.entries()) {
         const refused = refusals[i];
-        decided.push(
-          refused ? { refused } : { record: await this.decide(tx, pending, prices, tradingState, reads) },
-        );
+        const id = intent.intentId.toLowerCase();
+        if (refused || seen.has(id)) {
+          results.push(refused ? { refused } : { record: undefined });
+          continue;
+        }
+        seen.add(id);
+        const { decision, approval } = await this.checks.evaluate(tx, {
+          intentId: intent.intentId,
+          order: intent.order,
+          actor: intent.actor,
+          now,
+          prices,
+          tradingState,
+          batch: reads,
+          ledger,
+        });
+        const record = recordOf(decision, approval, now);
+        ledger.record(intent.order, intent.actor, record.status);
+        decided.push({ intent, decision, approval, record });
+        results.push({ record });
       }
-      return decided;
+      await this.record(tx, decided);
+      return results;
     });
     void this.outbox.flush();
     return outcomes;
   }
 
-  /** One intent's decision inside a batch's transaction: undefined when it was decided before. */
-  private async decide(
+  /** Records a batch's decisions (rows and history in one statement each), their audit events and next jobs. */
+  private async record(
     tx: EntityManager,
-    { intent, now }: PendingDecision,
-    prices: ReadonlyMap<string, MarketPriceReading>,
-    tradingState: TradingStateRecord,
-    reads: BatchReads,
-  ): Promise<DecisionRecord | undefined> {
-    const { decision, approval } = await this.checks.evaluate(tx, {
-      intentId: intent.intentId,
-      order: intent.order,
-      actor: intent.actor,
-      now,
-      prices,
-      tradingState,
-      batch: reads,
-    });
-    const record = recordOf(decision, approval, now);
-    const inserted = await this.repository.insertDecided(
+    decided: readonly {
+      intent: IntentSubmitted;
+      decision: RiskDecision;
+      approval: ApprovalNeed;
+      record: DecisionRecord;
+    }[],
+  ): Promise<void> {
+    const inserted = await this.repository.insertDecidedMany(
       tx,
-      {
-        intentId: intent.intentId,
-        source: intent.source,
-        actor: intent.actor,
-        order: intent.order,
-        correlationId: intent.correlationId,
-        submittedAt: intent.submittedAt,
-        reduceOnly: false,
-      },
-      record,
+      decided.map(({ intent, record }) => ({
+        intent: {
+          intentId: intent.intentId,
+          source: intent.source,
+          actor: intent.actor,
+          order: intent.order,
+          correlationId: intent.correlationId,
+          submittedAt: intent.submittedAt,
+          reduceOnly: false,
+        },
+        decision: record,
+      })),
     );
-    if (!inserted) return undefined;
-    const { symbol, side, type, quantity, price } = intent.order;
-    await this.audit(
-      tx,
-      intent.intentId,
-      AuditAction.OrderReceived,
-      intent.actor,
-      intent.correlationId,
-      {
-        source: intent.source,
-        order:
-          price === undefined ? { symbol, side, type, quantity } : { symbol, side, type, quantity, price },
-      },
-      new Date(intent.submittedAt),
-    );
-    await this.announce(
-      tx,
-      intent.intentId,
-      intent.actor,
-      intent.order,
-      intent.correlationId,
-      decision,
-      record,
-      {
-        approvalContext: approval.context,
-      },
-    );
-    return record;
+    for (const { intent, decision, approval, record } of decided) {
+      // Nothing else records intents while the book is held: a missing row fails the batch (decided again).
+      if (!inserted.has(intent.intentId.toLowerCase())) {
+        throw new Error(`intent ${intent.intentId} was recorded by another transaction during its batch`);
+      }
+      const { symbol, side, type, quantity, price } = intent.order;
+      await this.audit(
+        tx,
+        intent.intentId,
+        AuditAction.OrderReceived,
+        intent.actor,
+        intent.correlationId,
+        {
+          source: intent.source,
+          order:
+            price === undefined ? { symbol, side, type, quantity } : { symbol, side, type, quantity, price },
+        },
+        new Date(intent.submittedAt),
+      );
+      await this.announce(
+        tx,
+        intent.intentId,
+        intent.actor,
+        intent.order,
+        intent.correlationId,
+        decision,
+        record,
+        { approvalContext: approval.context },
+      );
+    }
   }
 
   async approve(job: IntentApproved): Promise<IntentOutcome> {

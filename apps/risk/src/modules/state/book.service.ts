@@ -5,7 +5,7 @@ import { MarketPriceStore, type MarketPrice } from '@desk/platform';
 import { RISK_CONFIG, type RiskConfig } from '../../config';
 import { equityOf, type Book, type SymbolBook } from './book';
 import { EquityRepository } from './equity.repository';
-import { IntentsRepository } from './intents.repository';
+import { IntentsRepository, type Pending } from './intents.repository';
 import { Position } from './position';
 import { PositionsRepository } from './positions.repository';
 import { tradingDay } from './trading-day';
@@ -26,21 +26,23 @@ export class BookService {
     this.startingEquity = money(config.RISK_STARTING_EQUITY);
   }
 
-  /** Inside a decision's transaction (`tx`, holding the book lock) its reads are what that transaction sees. */
   /**
+   * Inside a decision's transaction (`tx`, holding the book lock) its reads are what that transaction sees.
    * `batch`: a decision batch's reads (the same `lastPrices` for all of it): the positions and the day's
-   * starting equity, which no decision changes, are read once for the batch.
+   * starting equity, which no decision changes, are read once for the batch. `pending`: the batch's pending
+   * exposure (DecisionLedger), instead of reading it.
    */
   async snapshot(
     now: Date,
     lastPrices?: ReadonlyMap<string, MarketPrice>,
     tx?: EntityManager,
     batch?: BatchReads,
+    knownPending?: ReadonlyMap<string, Pending>,
   ): Promise<Book> {
     const [positions, pending, prices] = tx
       ? [
           await readOnce(batch, 'positions', () => this.positions.all(tx)),
-          await this.intents.pending(tx),
+          knownPending ?? (await this.intents.pending(tx)),
           lastPrices ?? (await this.prices.getAll()),
         ]
       : await Promise.all([this.positions.all(), this.intents.pending(), lastPrices ?? this.prices.getAll()]);

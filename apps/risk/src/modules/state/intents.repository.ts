@@ -15,6 +15,7 @@ import {
   type OrderParams,
 } from '@desk/contracts';
 import { Outbox, actorOfRow, orderOfRow, type OrderRow } from '@desk/platform';
+import { actorKey, type LedgerReading } from './decision-ledger';
 
 /** The statuses risk decides; the latest is in risk.intents, each one in risk.intent_events. */
 export type RiskStatus = OrderStatus.Accepted | OrderStatus.Rejected | OrderStatus.PendingApproval;
@@ -87,45 +88,81 @@ export class IntentsRepository {
 
   /** Returns false when the intent was already recorded (a redelivered job): nothing was written. */
   async insertDecided(tx: EntityManager, intent: NewIntent, decision: DecisionRecord): Promise<boolean> {
-    const { order, actor } = intent;
-    const rows: unknown[] = await tx.query(
+    return (await this.insertDecidedMany(tx, [{ intent, decision }])).size > 0;
+  }
+
+  /**
+   * Records intents with their decisions in one statement, then their history and `order.updated` jobs
+   * (addEvents), in the order given. Returns the ids (lower case) of those inserted: one already recorded
+   * (a redelivered job) is left as it was, and nothing is written for it.
+   */
+  async insertDecidedMany(
+    tx: EntityManager,
+    decided: readonly { intent: NewIntent; decision: DecisionRecord }[],
+  ): Promise<Set<string>> {
+    if (!decided.length) return new Set();
+    const rows = decided.map(({ intent, decision }) => {
+      const { order, actor } = intent;
+      return {
+        id: intent.intentId,
+        source: intent.source,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        actor_key_id: actor.keyId ?? null,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: order.quantity,
+        price: order.price ?? null,
+        status: decision.status,
+        reason_code: decision.reasonCode,
+        reason: decision.reason,
+        notional: decision.notional ? toWire(decision.notional) : null,
+        reference_price: decision.referencePrice ? toWire(decision.referencePrice) : null,
+        correlation_id: intent.correlationId,
+        submitted_at: intent.submittedAt,
+        decided_at: decision.decidedAt.toISOString(),
+        reduce_only: intent.reduceOnly,
+        approval_id: decision.approvalId ?? null,
+        // Exactly as the intent had them (execution and the gateway compare them): none given stays null.
+        time_in_force: order.timeInForce ?? null,
+        post_only: order.postOnly ?? false,
+      };
+    });
+    // One statement text for any batch size (one parameter), typed by the record definition.
+    const inserted: { id: string }[] = await tx.query(
       `INSERT INTO risk.intents
          (id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity, price,
           status, reason_code, reason, notional, reference_price, correlation_id, submitted_at, decided_at,
           reduce_only, approval_id, time_in_force, post_only)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-               $22)
+       SELECT id, source, actor_type, actor_id, actor_key_id, symbol, side, type, quantity, price,
+              status, reason_code, reason, notional, reference_price, correlation_id, submitted_at, decided_at,
+              reduce_only, approval_id, time_in_force, post_only
+         FROM jsonb_to_recordset($1::jsonb) AS r(
+           id uuid, source text, actor_type text, actor_id text, actor_key_id text, symbol text, side text,
+           type text, quantity numeric, price numeric, status text, reason_code text, reason text,
+           notional numeric, reference_price numeric, correlation_id text, submitted_at timestamptz,
+           decided_at timestamptz, reduce_only boolean, approval_id uuid, time_in_force text, post_only boolean)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
-      [
-        intent.intentId,
-        intent.source,
-        actor.type,
-        actor.id,
-        actor.keyId ?? null,
-        order.symbol,
-        order.side,
-        order.type,
-        order.quantity,
-        order.price ?? null,
-        decision.status,
-        decision.reasonCode,
-        decision.reason,
-        decision.notional ? toWire(decision.notional) : null,
-        decision.referencePrice ? toWire(decision.referencePrice) : null,
-        intent.correlationId,
-        intent.submittedAt,
-        decision.decidedAt,
-        intent.reduceOnly,
-        decision.approvalId ?? null,
-        // Exactly as the intent had them (execution and the gateway compare them): none given stays null.
-        order.timeInForce ?? null,
-        order.postOnly ?? false,
-      ],
+      [JSON.stringify(rows)],
     );
-    if (rows.length === 0) return false;
-    await this.addEvent(tx, intent.intentId, decision);
-    return true;
+    const ids = new Set(inserted.map((r) => r.id.toLowerCase()));
+    await this.addEvents(
+      tx,
+      decided
+        .filter(({ intent }) => ids.has(intent.intentId.toLowerCase()))
+        .map(({ intent, decision }) => ({ intentId: intent.intentId, decision })),
+    );
+    return ids;
+  }
+
+  /** Which of these intents are recorded already (ids in lower case). */
+  async recorded(tx: EntityManager, intentIds: readonly string[]): Promise<Set<string>> {
+    const rows: { id: string }[] = await tx.query(`SELECT id FROM risk.intents WHERE id = ANY($1::uuid[])`, [
+      intentIds,
+    ]);
+    return new Set(rows.map((r) => r.id.toLowerCase()));
   }
 
   /** The intent, locked until the transaction ends (a decision on it takes turns). */
@@ -181,44 +218,66 @@ export class IntentsRepository {
         decision.approvalId ?? null,
       ],
     );
-    await this.addEvent(tx, intentId, decision);
+    await this.addEvents(tx, [{ intentId, decision }]);
   }
 
   /**
-   * Records a decision in the intent's history and publishes it (`order.updated`, in the same transaction):
-   * risk owns the order's state from intent to decision, and every transition it records is announced.
+   * Records decisions in their intents' history (one statement) and publishes each (`order.updated`, in
+   * the same transaction, in the order given): risk owns the order's state from intent to decision, and
+   * every transition it records is announced.
    */
-  private async addEvent(tx: EntityManager, intentId: string, decision: DecisionRecord): Promise<void> {
+  private async addEvents(
+    tx: EntityManager,
+    events: readonly { intentId: string; decision: DecisionRecord }[],
+  ): Promise<void> {
+    if (!events.length) return;
     const rows: (Omit<OrderRow, 'actor_type' | 'actor_id' | 'actor_key_id'> & {
       seq: string;
+      intent_id: string;
       source: IntentSource;
       correlation_id: string;
       submitted_at: Date;
     })[] = await tx.query(
       `WITH e AS (
-         INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at) VALUES ($1, $2, $3, $4, $5)
+         INSERT INTO risk.intent_events (intent_id, status, reason_code, reason, at)
+         SELECT intent_id, status, reason_code, reason, at
+           FROM jsonb_to_recordset($1::jsonb)
+                AS r(intent_id uuid, status text, reason_code text, reason text, at timestamptz)
          RETURNING id, intent_id)
-       SELECT e.id::text AS seq, i.source, i.symbol, i.side, i.type, i.quantity::text, i.price::text,
-              i.time_in_force, i.post_only, i.correlation_id, i.submitted_at
+       SELECT e.id::text AS seq, e.intent_id, i.source, i.symbol, i.side, i.type, i.quantity::text,
+              i.price::text, i.time_in_force, i.post_only, i.correlation_id, i.submitted_at
          FROM e JOIN risk.intents i ON i.id = e.intent_id`,
-      [intentId, decision.status, decision.reasonCode, decision.reason, decision.decidedAt],
+      [
+        JSON.stringify(
+          events.map(({ intentId, decision }) => ({
+            intent_id: intentId,
+            status: decision.status,
+            reason_code: decision.reasonCode,
+            reason: decision.reason,
+            at: decision.decidedAt.toISOString(),
+          })),
+        ),
+      ],
     );
-    const r = rows[0];
-    if (!r) throw new Error(`intent ${intentId} has no row to record a decision on`);
-    await this.outbox.add(tx, JobName.OrderUpdated, {
-      schemaVersion: SCHEMA_VERSION,
-      correlationId: r.correlation_id,
-      intentId,
-      owner: ServiceName.Risk,
-      seq: r.seq,
-      status: decision.status,
-      ...(decision.reasonCode ? { reasonCode: decision.reasonCode } : {}),
-      ...(decision.reason ? { detail: decision.reason.slice(0, 500) } : {}),
-      at: decision.decidedAt.toISOString(),
-      order: orderOfRow(r),
-      source: r.source,
-      submittedAt: r.submitted_at.toISOString(),
-    });
+    const byIntent = new Map(rows.map((r) => [r.intent_id.toLowerCase(), r]));
+    for (const { intentId, decision } of events) {
+      const r = byIntent.get(intentId.toLowerCase());
+      if (!r) throw new Error(`intent ${intentId} has no row to record a decision on`);
+      await this.outbox.add(tx, JobName.OrderUpdated, {
+        schemaVersion: SCHEMA_VERSION,
+        correlationId: r.correlation_id,
+        intentId,
+        owner: ServiceName.Risk,
+        seq: r.seq,
+        status: decision.status,
+        ...(decision.reasonCode ? { reasonCode: decision.reasonCode } : {}),
+        ...(decision.reason ? { detail: decision.reason.slice(0, 500) } : {}),
+        at: decision.decidedAt.toISOString(),
+        order: orderOfRow(r),
+        source: r.source,
+        submittedAt: r.submitted_at.toISOString(),
+      });
+    }
   }
 
   /** Accepted orders that may still fill, by symbol. */
@@ -278,6 +337,50 @@ export class IntentsRepository {
       submitsLastMinuteTotal: r?.total_minute ?? 0,
       ordersToday: r?.today ?? 0,
       openOrdersOfActor: open[0]?.open ?? 0,
+    };
+  }
+
+  /**
+   * What a decision batch's ledger starts from (DecisionLedger), read inside the batch's transaction after
+   * it locked the book: pending exposure, the last minute's intents by symbol and the day's orders as of
+   * `now`, and the open orders of each of the batch's actors. Risk's own closing orders are never counted.
+   */
+  async ledger(
+    tx: EntityManager,
+    now: Date,
+    day: string,
+    timeZone: string,
+    actors: readonly Actor[],
+  ): Promise<LedgerReading> {
+    const pending = await this.pending(tx);
+    const counts: { symbol: string; minute: number; today: number }[] = await tx.query(
+      `SELECT symbol,
+              count(*) FILTER (WHERE received_at > $1::timestamptz - interval '1 minute')::int AS minute,
+              count(*) FILTER (WHERE status IN ('ACCEPTED', 'PENDING_APPROVAL')
+                                 AND received_at >= ($2::date)::timestamp AT TIME ZONE $3)::int AS today
+         FROM risk.intents
+        WHERE NOT reduce_only
+          AND received_at >= LEAST($1::timestamptz - interval '1 minute', ($2::date)::timestamp AT TIME ZONE $3)
+        GROUP BY symbol`,
+      [now, day, timeZone],
+    );
+    const open: { actor_type: string; actor_id: string; open: number }[] = await tx.query(
+      `SELECT actor_type, actor_id, count(*)::int AS open FROM risk.intents
+        WHERE (actor_type, actor_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+          AND NOT reduce_only
+          AND (status = 'PENDING_APPROVAL'
+               OR (status = 'ACCEPTED'
+                   AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})))
+        GROUP BY actor_type, actor_id`,
+      [actors.map((a) => a.type), actors.map((a) => a.id)],
+    );
+    return {
+      pending,
+      lastMinuteBySymbol: new Map(counts.map((c) => [c.symbol, c.minute])),
+      ordersToday: counts.reduce((sum, c) => sum + c.today, 0),
+      openByActor: new Map(
+        open.map((o) => [actorKey({ type: o.actor_type as Actor['type'], id: o.actor_id }), o.open]),
+      ),
     };
   }
 
