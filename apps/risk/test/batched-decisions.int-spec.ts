@@ -254,3 +254,106 @@ describe('counts within one batch of decisions (real Redis and PostgreSQL)', () 
     expect(events.rows[0]?.n).toBe(String(ids.length + 1));
   });
 });
+
+/**
+ * Reports of one batch are applied with a handful of statements for the whole batch (docs/adr/0024), with
+ * the outcome of applying them one at a time in order. The attempt: the reports of one order arrive together
+ * and out of order (FILLED before the PARTIALLY_FILLED that preceded it; a cancel after a partial fill), each
+ * twice, so that a set-based apply that lost the order of events, counted a fill twice or let a late
+ * partial fill replace a final status would leave exposure pending or a position wrong.
+ */
+describe('reports of one order applied together (real Redis and PostgreSQL)', () => {
+  let h: RiskHarness;
+
+  beforeAll(async () => {
+    h = await RiskHarness.create('risk-batch-reports', {
+      RISK_MAX_POSITION_SHARE: '100',
+      RISK_MAX_GROSS_EXPOSURE: '100000000',
+      APPROVAL_NOTIONAL_THRESHOLD: '100000000',
+    });
+    await h.publishPrices({ 'SOL/USDT': '150' });
+  });
+  afterAll(() => h.close());
+
+  it('a final status stays final, each fill counts once, and the order no longer counts as pending', async () => {
+    const symbol = 'SOL/USDT';
+    const filled = await h.submit(h.intent({ symbol, side: OrderSide.Buy, quantity: '1' }));
+    const cancelled = await h.submit(h.intent({ symbol, side: OrderSide.Sell, quantity: '0.5' }));
+    for (const i of [filled, cancelled])
+      expect((await h.decided(i.intentId)).status).toBe(OrderStatus.Accepted);
+    const fill = (fillId: string, quantity: string, price: string) => ({
+      fillId,
+      price,
+      quantity,
+      fee: '0.01',
+      feeCurrency: 'USDT',
+    });
+    const report = (
+      intentId: string,
+      side: OrderSide,
+      status: OrderStatus,
+      f?: ExecutionReported['fill'],
+    ): ExecutionReported => ({
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: randomUUID(),
+      intentId,
+      symbol,
+      side,
+      status,
+      at: new Date().toISOString(),
+      ...(f ? { fill: f } : {}),
+    });
+    const a = `fill-${randomUUID()}`;
+    const b = `fill-${randomUUID()}`;
+    const c = `fill-${randomUUID()}`;
+    const reports = [
+      report(filled.intentId, OrderSide.Buy, OrderStatus.Filled, fill(b, '0.6', '151')),
+      report(filled.intentId, OrderSide.Buy, OrderStatus.PartiallyFilled, fill(a, '0.4', '149')),
+      report(cancelled.intentId, OrderSide.Sell, OrderStatus.PartiallyFilled, fill(c, '0.2', '152')),
+      report(cancelled.intentId, OrderSide.Sell, OrderStatus.Cancelled),
+    ];
+    for (const r of reports) await recordExecutionReport(h.pg, r);
+    await h.queues.executions.addBulk(
+      reports.flatMap((data, n) =>
+        ['a', 'b'].map((copy) => ({
+          name: JobName.ExecutionReported,
+          data,
+          opts: { jobId: `${data.intentId}.${n}.${copy}` },
+        })),
+      ),
+    );
+    for (const [n, r] of reports.entries()) {
+      for (const copy of ['a', 'b']) {
+        await finishedJob(h.queues.executions, `${r.intentId}.${n}.${copy}`, 'completed');
+      }
+    }
+    const intents = await h.pg.query<{ id: string; execution_status: string; executed_quantity: string }>(
+      `SELECT id, execution_status, executed_quantity::text FROM risk.intents WHERE id = ANY($1::uuid[])`,
+      [[filled.intentId, cancelled.intentId]],
+    );
+    const byId = new Map(intents.rows.map((r) => [r.id, r]));
+    expect(byId.get(filled.intentId)).toMatchObject({ execution_status: 'FILLED' });
+    expect(Number(byId.get(filled.intentId)?.executed_quantity)).toBe(1);
+    expect(byId.get(cancelled.intentId)).toMatchObject({ execution_status: 'CANCELLED' });
+    expect(Number(byId.get(cancelled.intentId)?.executed_quantity)).toBe(0.2);
+    // 0.4 @ 149 + 0.6 @ 151 bought, 0.2 @ 152 sold: 0.8 left at an average of 150.2; three fees of 0.01.
+    const position = await h.pg.query<{ quantity: string; average_price: string; fees_paid: string }>(
+      `SELECT quantity::text, average_price::text, fees_paid::text FROM risk.positions WHERE symbol = $1`,
+      [symbol],
+    );
+    const p = position.rows[0]!;
+    expect([Number(p.quantity), Number(p.average_price), Number(p.fees_paid)]).toEqual([0.8, 150.2, 0.03]);
+    const applied = await h.pg.query(
+      `SELECT fill_id FROM risk.applied_fills WHERE fill_id = ANY($1::text[])`,
+      [[a, b, c]],
+    );
+    expect(applied.rowCount).toBe(3);
+    // Neither order counts as pending exposure any more.
+    const pending = await h.pg.query(
+      `SELECT 1 FROM risk.intents WHERE id = ANY($1::uuid[])
+          AND status = 'ACCEPTED' AND (execution_status IS NULL OR execution_status NOT IN ('FILLED', 'CANCELLED'))`,
+      [[filled.intentId, cancelled.intentId]],
+    );
+    expect(pending.rowCount).toBe(0);
+  });
+});

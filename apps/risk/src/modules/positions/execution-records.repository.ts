@@ -22,17 +22,29 @@ export type RecordedFill = NonNullable<ExecutionReported['fill']> & {
 export class ExecutionRecordsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** The order's symbol and side if execution recorded this status for it. */
-  async status(intentId: string, status: string): Promise<RecordedStatus | undefined> {
-    const rows: { symbol: string; side: string }[] = await this.db.query(
-      `SELECT symbol, side FROM execution.order_status_history WHERE intent_id = $1 AND status = $2 LIMIT 1`,
-      [intentId, status],
+  /**
+   * The symbol and side of each order that execution recorded in the given status, keyed by
+   * statusKey(intentId, status); a pair execution never recorded has no entry. One read for a batch.
+   */
+  async statuses(
+    reported: readonly { intentId: string; status: string }[],
+  ): Promise<Map<string, RecordedStatus>> {
+    if (!reported.length) return new Map();
+    const rows: { intent_id: string; status: string; symbol: string; side: string }[] = await this.db.query(
+      `SELECT DISTINCT ON (h.intent_id, h.status) h.intent_id, h.status, h.symbol, h.side
+         FROM execution.order_status_history h
+         JOIN unnest($1::uuid[], $2::text[]) AS r(intent_id, status)
+           ON h.intent_id = r.intent_id AND h.status = r.status`,
+      [reported.map((r) => r.intentId), reported.map((r) => r.status)],
     );
-    return rows[0];
+    return new Map(rows.map((r) => [statusKey(r.intent_id, r.status), { symbol: r.symbol, side: r.side }]));
   }
 
-  async fill(fillId: string): Promise<RecordedFill | undefined> {
+  /** The fills execution recorded, by fill id; one it never recorded has no entry. One read for a batch. */
+  async fills(fillIds: readonly string[]): Promise<Map<string, RecordedFill>> {
+    if (!fillIds.length) return new Map();
     const rows: {
+      fill_id: string;
       intent_id: string;
       symbol: string;
       side: string;
@@ -41,14 +53,15 @@ export class ExecutionRecordsRepository {
       fee: string;
       fee_currency: string;
     }[] = await this.db.query(
-      `SELECT intent_id, symbol, side, price::text, quantity::text, fee::text, fee_currency
-         FROM execution.order_fills WHERE fill_id = $1`,
-      [fillId],
+      `SELECT fill_id, intent_id, symbol, side, price::text, quantity::text, fee::text, fee_currency
+         FROM execution.order_fills WHERE fill_id = ANY($1::text[])`,
+      [fillIds],
     );
-    const r = rows[0];
-    return r
-      ? {
-          fillId,
+    return new Map(
+      rows.map((r) => [
+        r.fill_id,
+        {
+          fillId: r.fill_id,
           intentId: r.intent_id,
           symbol: r.symbol,
           side: r.side,
@@ -56,7 +69,13 @@ export class ExecutionRecordsRepository {
           quantity: toWire(money(r.quantity)),
           fee: toWire(money(r.fee)),
           feeCurrency: r.fee_currency,
-        }
-      : undefined;
+        },
+      ]),
+    );
   }
+}
+
+/** How statuses() keys an order's recorded status. */
+export function statusKey(intentId: string, status: string): string {
+  return `${intentId.toLowerCase()}/${status}`;
 }

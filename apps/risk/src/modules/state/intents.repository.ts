@@ -68,7 +68,13 @@ export interface Activity {
 }
 
 /** Execution statuses after which nothing more of an order fills. */
-const FINAL = `('FILLED', 'CANCELLED', 'EXPIRED', 'VENUE_REJECTED')`;
+export const FINAL_EXECUTION_STATUSES: ReadonlySet<string> = new Set([
+  OrderStatus.Filled,
+  OrderStatus.Cancelled,
+  OrderStatus.Expired,
+  OrderStatus.VenueRejected,
+]);
+const FINAL = `(${[...FINAL_EXECUTION_STATUSES].map((s) => `'${s}'`).join(', ')})`;
 const PENDING = `status = 'ACCEPTED' AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})`;
 
 /**
@@ -385,22 +391,33 @@ export class IntentsRepository {
   }
 
   /**
-   * Records the latest execution status of an intent (from execution reports, which may arrive out of
-   * order): a final status (FILLED, CANCELLED, EXPIRED, VENUE_REJECTED) is never replaced.
+   * Records the latest execution status of intents (from execution reports, which may arrive out of order;
+   * one status per intent): a final status (FILLED, CANCELLED, EXPIRED, VENUE_REJECTED) is never replaced.
    */
-  async setExecutionStatus(tx: EntityManager, intentId: string, status: OrderStatus): Promise<void> {
+  async setExecutionStatuses(
+    tx: EntityManager,
+    statuses: readonly { intentId: string; status: OrderStatus }[],
+  ): Promise<void> {
+    if (!statuses.length) return;
     await tx.query(
-      `UPDATE risk.intents SET execution_status = $2
-        WHERE id = $1 AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})`,
-      [intentId, status],
+      `UPDATE risk.intents i SET execution_status = s.status
+         FROM unnest($1::uuid[], $2::text[]) AS s(intent_id, status)
+        WHERE i.id = s.intent_id AND (i.execution_status IS NULL OR i.execution_status NOT IN ${FINAL})`,
+      [statuses.map((s) => s.intentId), statuses.map((s) => s.status)],
     );
   }
 
-  /** A fill of the intent's order was applied to the position: it no longer counts as pending. */
-  async addExecutedQuantity(tx: EntityManager, intentId: string, quantity: string): Promise<void> {
+  /** Fills of the intents' orders were applied to the position (one quantity per intent): no longer pending. */
+  async addExecutedQuantities(
+    tx: EntityManager,
+    executed: readonly { intentId: string; quantity: Money }[],
+  ): Promise<void> {
+    if (!executed.length) return;
     await tx.query(
-      `UPDATE risk.intents SET executed_quantity = executed_quantity + $2::numeric WHERE id = $1`,
-      [intentId, quantity],
+      `UPDATE risk.intents i SET executed_quantity = i.executed_quantity + e.quantity
+         FROM unnest($1::uuid[], $2::numeric[]) AS e(intent_id, quantity)
+        WHERE i.id = e.intent_id`,
+      [executed.map((e) => e.intentId), executed.map((e) => toWire(e.quantity))],
     );
   }
 }

@@ -50,54 +50,86 @@ export class PositionsRepository {
     return rows.map(toPosition);
   }
 
-  /** Returns false when this report was already recorded (a redelivered job). */
-  async recordReport(tx: EntityManager, report: ReportRecord): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
+  /**
+   * Records reports (one statement); returns the ids of those recorded now: one recorded before (a
+   * redelivered job) is left as it was.
+   */
+  async recordReports(tx: EntityManager, reports: readonly ReportRecord[]): Promise<Set<string>> {
+    if (!reports.length) return new Set();
+    const rows: { id: string }[] = await tx.query(
       `INSERT INTO risk.execution_reports (id, intent_id, status, reason_code, is_error, at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [report.id, report.intentId, report.status, report.reasonCode, report.isError, report.at],
+       SELECT id, intent_id, status, reason_code, is_error, at
+         FROM jsonb_to_recordset($1::jsonb)
+              AS r(id text, intent_id uuid, status text, reason_code text, is_error boolean, at timestamptz)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        JSON.stringify(
+          reports.map((r) => ({
+            ...r,
+            intent_id: r.intentId,
+            reason_code: r.reasonCode,
+            is_error: r.isError,
+          })),
+        ),
+      ],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.id));
   }
 
-  /** Marks a fill as counted; false when it already was. */
-  async markFillApplied(tx: EntityManager, fillId: string, intentId: string): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO risk.applied_fills (fill_id, intent_id) VALUES ($1, $2)
+  /** Marks fills as counted (one statement); returns the ids of those not counted before. */
+  async markFillsApplied(
+    tx: EntityManager,
+    fills: readonly { fillId: string; intentId: string }[],
+  ): Promise<Set<string>> {
+    if (!fills.length) return new Set();
+    const rows: { fill_id: string }[] = await tx.query(
+      `INSERT INTO risk.applied_fills (fill_id, intent_id)
+       SELECT fill_id, intent_id FROM unnest($1::text[], $2::uuid[]) AS f(fill_id, intent_id)
        ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id`,
-      [fillId, intentId],
+      [fills.map((f) => f.fillId), fills.map((f) => f.intentId)],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.fill_id));
   }
 
-  /** The symbol's position, locked for the rest of the transaction (flat when there was none). */
-  async lock(tx: EntityManager, symbol: string): Promise<Position> {
+  /** The symbols' positions, locked for the rest of the transaction (flat when there was none). */
+  async lock(tx: EntityManager, symbols: readonly string[]): Promise<Map<string, Position>> {
+    if (!symbols.length) return new Map();
     await tx.query(
-      `INSERT INTO risk.positions (symbol, quantity) VALUES ($1, 0) ON CONFLICT (symbol) DO NOTHING`,
-      [symbol],
+      `INSERT INTO risk.positions (symbol, quantity) SELECT unnest($1::text[]), 0 ON CONFLICT (symbol) DO NOTHING`,
+      [symbols],
     );
     const rows: PositionRow[] = await tx.query(
       `SELECT symbol, quantity::text, average_price::text, realized_pnl::text, fees_paid::text, episode
-         FROM risk.positions WHERE symbol = $1 FOR UPDATE`,
-      [symbol],
+         FROM risk.positions WHERE symbol = ANY($1::text[]) ORDER BY symbol FOR UPDATE`,
+      [symbols],
     );
-    const row = rows[0];
-    if (!row) throw new Error(`position ${symbol} vanished inside its transaction`);
-    return toPosition(row);
+    const positions = new Map(rows.map((r) => [r.symbol, toPosition(r)]));
+    for (const symbol of symbols) {
+      if (!positions.has(symbol)) throw new Error(`position ${symbol} vanished inside its transaction`);
+    }
+    return positions;
   }
 
-  async save(tx: EntityManager, p: Position): Promise<void> {
+  async save(tx: EntityManager, positions: readonly Position[]): Promise<void> {
+    if (!positions.length) return;
     await tx.query(
-      `UPDATE risk.positions
-          SET quantity = $2, average_price = $3, realized_pnl = $4, fees_paid = $5, episode = $6, updated_at = now()
-        WHERE symbol = $1`,
+      `UPDATE risk.positions p
+          SET quantity = n.quantity, average_price = n.average_price, realized_pnl = n.realized_pnl,
+              fees_paid = n.fees_paid, episode = n.episode, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS n(symbol text, quantity numeric, average_price numeric,
+                                                  realized_pnl numeric, fees_paid numeric, episode integer)
+        WHERE p.symbol = n.symbol`,
       [
-        p.symbol,
-        toWire(p.quantity),
-        toWire(p.averagePrice),
-        toWire(p.realizedPnl),
-        toWire(p.feesPaid),
-        p.episode,
+        JSON.stringify(
+          positions.map((p) => ({
+            symbol: p.symbol,
+            quantity: toWire(p.quantity),
+            average_price: toWire(p.averagePrice),
+            realized_pnl: toWire(p.realizedPnl),
+            fees_paid: toWire(p.feesPaid),
+            episode: p.episode,
+          })),
+        ),
       ],
     );
   }
