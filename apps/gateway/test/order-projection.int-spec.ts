@@ -14,6 +14,7 @@ import {
   type OrderUpdated,
 } from '@desk/contracts';
 import { waitFor, unbatched } from '@desk/testing';
+import { OrderProjectionRepository } from '../src/modules/order-projection/order-projection.repository';
 import { startGateway, type Gateway } from './gateway-harness';
 
 /**
@@ -206,6 +207,36 @@ describe('order projection at the gateway (real PostgreSQL and Redis)', () => {
     const again = await publish(filled, `${id}.again`);
     expect(again?.returnvalue).toEqual({ applied: false });
     expect((await view(id)).history).toHaveLength(4);
+  });
+
+  it("a batch holding one order's updates out of order and twice leaves it where one at a time would", async () => {
+    const ids = [randomUUID(), randomUUID()];
+    const lives = await Promise.all(
+      ids.map(async (id) => {
+        const accepted = await riskDecides(id, OrderStatus.Accepted);
+        const submitted = await executionRecords(id, OrderStatus.Submitted);
+        const filled = await executionRecords(id, OrderStatus.Filled);
+        return [filled, submitted, filled, accepted];
+      }),
+    );
+    // One batch, as the projection's batcher writes it: the latest first, a copy, the earliest last.
+    const repository = gw.app.get(OrderProjectionRepository);
+    const applied = await repository.transaction((tx) => repository.applyMany(tx, lives.flat()));
+    expect(applied).toEqual([true, true, false, true, true, true, false, true]);
+    for (const id of ids) {
+      const shown = await view(id);
+      expect(shown).toMatchObject({ status: 'FILLED', source: 'agent', filledQuantity: '0.5' });
+      expect(shown.history).toHaveLength(4);
+      expect(shown.fills).toHaveLength(1);
+    }
+    // The same batch again (a redelivery of every job) adds nothing.
+    const again = await repository.transaction((tx) => repository.applyMany(tx, lives.flat()));
+    expect(again.every((a) => !a)).toBe(true);
+    const events = await pg.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM gateway.order_events WHERE order_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(events.rows[0]?.n).toBe('6');
   });
 
   it("shows risk's rejection of a held order (denied) with its reason code", async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ORDER_STATE_MACHINE, ServiceName, money, type OrderUpdated } from '@desk/contracts';
-import { Batcher, UnverifiedJobError, inLockOrder } from '@desk/platform';
+import { Batcher, UnverifiedJobError } from '@desk/platform';
 import { OrderProjectionRepository } from './order-projection.repository';
 import {
   OrderSourcesRepository,
@@ -26,15 +26,7 @@ export class OrderProjectionService {
   private readonly batches = new Batcher<OrderUpdated, boolean>({
     maxSize: PROJECTION_BATCH_SIZE,
     maxWaitMs: 0,
-    write: (updates) =>
-      this.projection.transaction(async (tx) => {
-        // By order id everywhere (the sort is stable), so that two instances' batches lock the orders'
-        // rows in the same order and never deadlock.
-        const applied: boolean[] = new Array<boolean>(updates.length);
-        for (const { item, index } of inLockOrder(updates, (u) => [u.intentId]))
-          applied[index] = await this.projection.apply(tx, item);
-        return applied;
-      }),
+    write: (updates) => this.projection.transaction((tx) => this.projection.applyMany(tx, updates)),
   });
 
   /** The owners' records of the updates arriving together, read in one statement per view. */
