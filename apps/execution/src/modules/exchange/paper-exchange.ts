@@ -100,7 +100,9 @@ export class PaperExchange implements ExchangeAdapter {
     if (taken && refused) {
       await this.book.setStatus(tx, order.clientOrderId, 'rejected', 'post-only order would take liquidity');
     }
-    return this.matchIn(tx, order.clientOrderId, market, last, this.clock());
+    // A new order is matched as this transaction wrote it (no second read); a duplicate as the book has it.
+    const held = taken && !refused ? taken : undefined;
+    return this.matchIn(tx, order.clientOrderId, market, last, this.clock(), held);
   }
 
   /**
@@ -162,8 +164,9 @@ export class PaperExchange implements ExchangeAdapter {
     market: MarketSpec,
     last: LastPrice | undefined,
     now: Date,
+    held?: PaperOrderRow,
   ): Promise<VenueOrderReport | undefined> {
-    const row = await this.book.lock(tx, clientOrderId);
+    const row = held ?? (await this.book.lock(tx, clientOrderId));
     if (!row) return undefined;
     if (row.status !== 'open') return toReport(row, await this.book.trades(tx, clientOrderId));
     const remaining = row.quantity.minus(row.filledQuantity);
@@ -180,7 +183,6 @@ export class PaperExchange implements ExchangeAdapter {
         detail = m.detail;
         break;
       case 'fill': {
-        await this.book.addTrade(tx, row, { ...m, at: now });
         filled = filled.plus(m.quantity);
         // IOC: what did not fill at once expires.
         if (m.quantity.eq(remaining)) status = 'filled';
@@ -188,6 +190,8 @@ export class PaperExchange implements ExchangeAdapter {
           status = 'expired';
           detail = 'the rest of an IOC order expired';
         }
+        // The trade, the filled quantity and the status after it, in one statement.
+        await this.book.addTrade(tx, row, { ...m, at: now }, { status, detail });
         break;
       }
       default: {
@@ -195,7 +199,7 @@ export class PaperExchange implements ExchangeAdapter {
         throw new Error(`unknown match ${JSON.stringify(unreachable)}`);
       }
     }
-    if (status !== row.status || detail !== row.detail)
+    if (m.kind !== 'fill' && (status !== row.status || detail !== row.detail))
       await this.book.setStatus(tx, clientOrderId, status, detail);
     return toReport(
       { ...row, status, detail, filledQuantity: filled },

@@ -76,16 +76,19 @@ export class PaperVenueRepository {
     return this.db.transaction(work);
   }
 
-  /** Takes a new order; false when the client order id is already in the book (a venue refuses duplicates). */
+  /**
+   * Takes a new order and returns it as the book now holds it (locked: this transaction wrote it);
+   * undefined when the client order id is already in the book (a venue refuses duplicates).
+   */
   async insert(
     tx: EntityManager,
     o: Omit<PaperOrderRow, 'venueOrderId' | 'filledQuantity' | 'detail'>,
-  ): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
+  ): Promise<PaperOrderRow | undefined> {
+    const rows: OrderRow[] = await tx.query(
       `INSERT INTO execution.paper_orders
          (client_order_id, symbol, side, type, quantity, price, time_in_force, post_only, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (client_order_id) DO NOTHING RETURNING 1`,
+       ON CONFLICT (client_order_id) DO NOTHING RETURNING ${ORDER_COLUMNS}`,
       [
         o.clientOrderId,
         o.symbol,
@@ -98,7 +101,7 @@ export class PaperVenueRepository {
         o.status,
       ],
     );
-    return rows.length > 0;
+    return rows[0] && toOrder(rows[0]);
   }
 
   async lock(tx: EntityManager, clientOrderId: string): Promise<PaperOrderRow | undefined> {
@@ -121,14 +124,20 @@ export class PaperVenueRepository {
     );
   }
 
+  /** Records a trade of the order and, in the same statement, its filled quantity and its status after it. */
   async addTrade(
     tx: EntityManager,
     order: PaperOrderRow,
     trade: { price: Money; quantity: Money; fee: Money; feeCurrency: string; at: Date },
+    after: { status: VenueOrderStatus; detail: string | null },
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO execution.paper_trades (client_order_id, symbol, side, price, quantity, fee, fee_currency, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `WITH t AS (
+         INSERT INTO execution.paper_trades (client_order_id, symbol, side, price, quantity, fee, fee_currency, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8))
+       UPDATE execution.paper_orders
+          SET filled_quantity = filled_quantity + $5, status = $9, detail = $10, updated_at = now()
+        WHERE client_order_id = $1`,
       [
         order.clientOrderId,
         order.symbol,
@@ -138,12 +147,9 @@ export class PaperVenueRepository {
         toWire(trade.fee),
         trade.feeCurrency,
         trade.at,
+        after.status,
+        after.detail,
       ],
-    );
-    await tx.query(
-      `UPDATE execution.paper_orders SET filled_quantity = filled_quantity + $2, updated_at = now()
-        WHERE client_order_id = $1`,
-      [order.clientOrderId, toWire(trade.quantity)],
     );
   }
 

@@ -99,20 +99,21 @@ export class ControlsRepository {
   }
 
   /**
-   * The first operator cancel the gateway recorded for this order (an order may be cancelled before it
-   * reaches execution: it is then never placed); undefined when there is none.
+   * The first operator cancel the gateway recorded for each of these orders (an order may be cancelled
+   * before it reaches execution: it is then never placed), by order id in lower case; an order nobody
+   * cancelled has no entry. One read for a batch.
    */
-  async orderCancelledBy(
+  async ordersCancelledBy(
     tx: EntityManager,
-    intentId: string,
-  ): Promise<{ requestId: string; actorId: string } | undefined> {
-    const rows: { request_id: string; actor_id: string }[] = await tx.query(
-      `SELECT request_id, actor_id FROM gateway.cancel_request_sources
-        WHERE target_kind = 'order' AND intent_id = $1 ORDER BY requested_at LIMIT 1`,
-      [intentId],
+    intentIds: readonly string[],
+  ): Promise<Map<string, { requestId: string; actorId: string }>> {
+    if (!intentIds.length) return new Map();
+    const rows: { intent_id: string; request_id: string; actor_id: string }[] = await tx.query(
+      `SELECT DISTINCT ON (intent_id) intent_id::text, request_id, actor_id FROM gateway.cancel_request_sources
+        WHERE target_kind = 'order' AND intent_id = ANY($1::uuid[]) ORDER BY intent_id, requested_at`,
+      [intentIds],
     );
-    const r = rows[0];
-    return r && { requestId: r.request_id, actorId: r.actor_id };
+    return new Map(rows.map((r) => [r.intent_id, { requestId: r.request_id, actorId: r.actor_id }]));
   }
 
   /**

@@ -81,6 +81,16 @@ interface AcceptItem {
 
 type AcceptOutcome = { created: boolean; refused?: string; decided?: Decision };
 
+/** The trading state and why (ControlsRepository.tradingState). */
+type TradingStateReading = Awaited<ReturnType<ControlsRepository['tradingState']>>;
+
+/** What an accept batch reads once for all its orders, in its transaction. */
+interface AcceptReads {
+  /** The first operator cancel of each order of the batch that has one (by order id, lower case). */
+  readonly cancels: ReadonlyMap<string, { requestId: string; actorId: string }>;
+  readonly trading: TradingStateReading;
+}
+
 /** A venue answer waiting to be recorded under its order's row lock. */
 interface RecordItem {
   readonly orderId: string;
@@ -205,8 +215,18 @@ export class OrderExecutionService {
     // By symbol (in arrival order within one): positions are locked in the order recordBatch locks them.
     const turns = inLockOrder(items, (item) => [item.job.order.symbol]);
     const outcomes = await this.orders.transaction(async (tx) => {
+      // Read once for the batch, in its transaction: the operators' cancels of these orders and the trading
+      // state (docs/adr/0024). Every placement of the batch follows its commit, so each is still decided on
+      // a trading state read before it.
+      const reads: AcceptReads = {
+        cancels: await this.controls.ordersCancelledBy(
+          tx,
+          items.map((i) => i.job.intentId),
+        ),
+        trading: await this.controls.tradingState(tx),
+      };
       const done: AcceptOutcome[] = [];
-      for (const { item, index } of turns) done[index] = await this.accept(tx, item);
+      for (const { item, index } of turns) done[index] = await this.accept(tx, item, reads);
       return done;
     });
     void this.outbox.flush();
@@ -218,7 +238,7 @@ export class OrderExecutionService {
    * refused (CANCELLED) when it is critical without a valid approval, cancelled by an operator before it
    * got here, or the desk is halted. `created: false`: already recorded (a redelivered job).
    */
-  private async accept(tx: EntityManager, item: AcceptItem): Promise<AcceptOutcome> {
+  private async accept(tx: EntityManager, item: AcceptItem, reads: AcceptReads): Promise<AcceptOutcome> {
     const { job, reduceOnly, critical, notional } = item;
     const orderId = job.intentId;
     const order: OrderRecord = {
@@ -242,9 +262,9 @@ export class OrderExecutionService {
       cancelRequest: null,
     };
     const refusal =
-      (await this.operatorCancelRefusal(tx, orderId)) ??
+      operatorCancelRefusal(reads.cancels.get(orderId.toLowerCase())) ??
       (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
-      (await this.haltRefusal(tx, reduceOnly));
+      haltRefusal(reads.trading, reduceOnly);
     const at = new Date();
     const about = {
       ...job.order,
@@ -269,7 +289,10 @@ export class OrderExecutionService {
     await this.recorder.transition(tx, order, OrderStatus.Submitted, at, { audit: about });
     // The first step is decided in the same transaction (docs/adr/0024): one commit records SUBMITTED
     // and PLACING with its lease, and the venue call follows that commit as in every other step.
-    return { created: true, decided: await this.decide(tx, { ...order, createdAt: at }, false) };
+    return {
+      created: true,
+      decided: await this.decide(tx, { ...order, createdAt: at }, false, reads.trading),
+    };
   }
 
   /**
@@ -359,7 +382,7 @@ export class OrderExecutionService {
    */
   private async step(orderId: string, placeNow: boolean): Promise<StepResult | undefined> {
     const decided = await this.orders.transaction(async (tx) => {
-      const order = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true });
+      const order = await this.orders.lockActiveOrder(tx, orderId);
       if (!order) return undefined;
       return this.decide(tx, order, placeNow);
     });
@@ -389,10 +412,8 @@ export class OrderExecutionService {
     const results = await this.orders.transaction(async (tx) => {
       const done: StepResult[] = [];
       for (const { item, index } of turns) {
-        const current = await this.orders.lockActiveOrder(tx, item.orderId, {
-          skipLocked: false,
-          leased: 'any',
-        });
+        // Locked, and the lease of the call that just ended given back.
+        const current = await this.orders.releaseActiveOrder(tx, item.orderId);
         done[index] = current
           ? await this.record(tx, current, item.action, item.answer)
           : { status: OrderStatus.Cancelled, again: false };
@@ -403,12 +424,20 @@ export class OrderExecutionService {
     return results;
   }
 
-  /** Under the order's row lock: what to do at the venue (lease taken and committed), or done without it. */
-  private async decide(tx: EntityManager, order: OrderRecord, placeNow: boolean): Promise<Decision> {
+  /**
+   * Under the order's row lock: what to do at the venue (lease taken and committed), or done without it.
+   * `trading`: the trading state as the caller's transaction read it (read here when not given).
+   */
+  private async decide(
+    tx: EntityManager,
+    order: OrderRecord,
+    placeNow: boolean,
+    trading?: TradingStateReading,
+  ): Promise<Decision> {
     const decidedAt = new Date();
     let current = order;
     if (!current.cancelRequest) {
-      const verdict = await this.verdict(tx, current);
+      const verdict = await this.verdict(tx, current, trading);
       if (!verdict.allowed) {
         const request: CancelRequest = {
           reasonCode: verdict.reasonCode ?? RiskReasonCode.TradingHalted,
@@ -427,13 +456,14 @@ export class OrderExecutionService {
     let action: VenueAction;
     if (current.cancelRequest) action = 'cancel';
     else if (current.status === OrderStatus.Submitted) {
-      const attempt = await this.orders.markPlacing(tx, current.id);
+      // The attempt and the lease in one statement.
+      const attempt = await this.orders.markPlacing(tx, current.id, this.config.EXECUTION_LEASE_MS);
       await this.recorder.transition(tx, current, OrderStatus.Placing, new Date(), {
         key: `PLACING:${attempt}`,
         audit: { clientOrderId: current.clientOrderId, attempt },
       });
       current = { ...current, status: OrderStatus.Placing, placeAttempts: attempt };
-      action = 'place';
+      return { order: current, action: 'place', decidedAt };
     } else if (current.status === OrderStatus.Placing && placeNow) {
       // The attempt was committed when the lookup found nothing; no other step has touched the order since
       // (it held the lease): place it. Any other PLACING order is looked up first.
@@ -475,14 +505,13 @@ export class OrderExecutionService {
     }
   }
 
-  /** Under the order's row lock: records what the venue said and gives the lease back. */
+  /** Under the order's row lock, its lease given back: records what the venue said. */
   private async record(
     tx: EntityManager,
     order: OrderRecord,
     action: VenueAction,
     answer: VenueAnswer,
   ): Promise<StepResult> {
-    await this.orders.setLease(tx, order.id, null);
     switch (answer.kind) {
       case 'report':
         return this.applyReport(tx, order, answer.report);
@@ -682,14 +711,12 @@ export class OrderExecutionService {
    */
   async reconcileOrder(orderId: string): Promise<{ before: OrderStatus; after: OrderStatus } | undefined> {
     const askedAt = new Date();
-    const order = await this.orders.transaction((tx) =>
-      this.orders.lockActiveOrder(tx, orderId, { skipLocked: true, leased: 'free' }),
-    );
+    const order = await this.orders.transaction((tx) => this.orders.lockActiveOrder(tx, orderId));
     if (!order || order.status === OrderStatus.Submitted) return undefined;
     const answer = await this.callVenue('lookup', order, askedAt);
     if (answer.kind !== 'report') return undefined;
     const result = await this.orders.transaction(async (tx) => {
-      const current = await this.orders.lockActiveOrder(tx, orderId, { skipLocked: true, leased: 'free' });
+      const current = await this.orders.lockActiveOrder(tx, orderId);
       if (!current) return undefined;
       return this.applyReport(tx, current, answer.report, true);
     });
@@ -754,23 +781,6 @@ export class OrderExecutionService {
     };
   }
 
-  /** An operator cancelled the order before it reached execution (DELETE /v1/orders/:id): never placed. */
-  private async operatorCancelRefusal(tx: EntityManager, intentId: string): Promise<Refusal | undefined> {
-    const cancel = await this.controls.orderCancelledBy(tx, intentId);
-    if (!cancel) return undefined;
-    return {
-      reasonCode: RiskReasonCode.CancelledByOperator,
-      reason: `cancelled by ${cancel.actorId} before it was placed`,
-      figures: { requestId: cancel.requestId },
-    };
-  }
-
-  /** An order accepted before a halt (waiting on the queue) is not placed after it. */
-  private async haltRefusal(tx: EntityManager, reduceOnly: boolean): Promise<Refusal | undefined> {
-    if (reduceOnly || (await this.controls.tradingState(tx)).state !== TradingState.Halted) return undefined;
-    return { reasonCode: RiskReasonCode.TradingHalted, reason: 'trading is halted: the order is not placed' };
-  }
-
   /**
    * Risk must have asked for exactly this cancel-all (risk.cancel_all_sources: same command id, actor,
    * reason code and reason): otherwise the job did not come from risk and nothing is cancelled.
@@ -817,7 +827,11 @@ export class OrderExecutionService {
    * May this order be placed or keep working now: on a live venue only while live trading is enabled
    * there, and given the trading state (and, when it matters, our position)?
    */
-  private async verdict(tx: EntityManager, order: OrderRecord): Promise<Verdict> {
+  private async verdict(
+    tx: EntityManager,
+    order: OrderRecord,
+    trading?: TradingStateReading,
+  ): Promise<Verdict> {
     if (this.exchange.live && !(await this.controls.liveEnabled(tx, this.exchange.venue))) {
       return {
         allowed: false,
@@ -825,7 +839,7 @@ export class OrderExecutionService {
         reason: `live trading on ${this.exchange.venue} is not enabled (two approvers must enable it)`,
       };
     }
-    const { state, reason } = await this.controls.tradingState(tx);
+    const { state, reason } = trading ?? (await this.controls.tradingState(tx));
     if (state === TradingState.Active && !order.reduceOnly) return { allowed: true };
     // The position row stays locked: two reduce-only orders on one symbol are judged one after the other.
     const position = await this.orders.lockPositionQuantity(tx, order.symbol);
@@ -856,4 +870,22 @@ function toExchangeOrder(order: OrderRecord): ExchangeOrder {
     timeInForce: order.timeInForce,
     postOnly: order.postOnly,
   };
+}
+
+/** An operator cancelled the order before it reached execution (DELETE /v1/orders/:id): never placed. */
+function operatorCancelRefusal(
+  cancel: { requestId: string; actorId: string } | undefined,
+): Refusal | undefined {
+  if (!cancel) return undefined;
+  return {
+    reasonCode: RiskReasonCode.CancelledByOperator,
+    reason: `cancelled by ${cancel.actorId} before it was placed`,
+    figures: { requestId: cancel.requestId },
+  };
+}
+
+/** An order accepted before a halt (waiting on the queue) is not placed after it. */
+function haltRefusal(trading: TradingStateReading, reduceOnly: boolean): Refusal | undefined {
+  if (reduceOnly || trading.state !== TradingState.Halted) return undefined;
+  return { reasonCode: RiskReasonCode.TradingHalted, reason: 'trading is halted: the order is not placed' };
 }

@@ -264,13 +264,18 @@ export class OrdersRepository {
     );
   }
 
-  /** Counts a committed placement attempt: PLACING. */
-  async markPlacing(tx: EntityManager, id: string): Promise<number> {
+  /**
+   * Counts a committed placement attempt: PLACING. `leaseMs`: and takes this instance's lease on the order
+   * (the call to the venue follows the commit), in the same statement.
+   */
+  async markPlacing(tx: EntityManager, id: string, leaseMs?: number): Promise<number> {
     const rows = returnedRows<{ place_attempts: number }>(
       await tx.query(
-        `UPDATE execution.orders SET status = $2, place_attempts = place_attempts + 1, updated_at = now()
+        `UPDATE execution.orders SET status = $2, place_attempts = place_attempts + 1, updated_at = now(),
+                lease_until = CASE WHEN $3::integer IS NULL THEN lease_until
+                                   ELSE now() + $3::integer * interval '1 millisecond' END
           WHERE id = $1 RETURNING place_attempts`,
-        [id, OrderStatus.Placing],
+        [id, OrderStatus.Placing, leaseMs ?? null],
       ),
     );
     return rows[0]?.place_attempts ?? 0;
@@ -331,27 +336,37 @@ export class OrdersRepository {
   }
 
   /**
-   * Locks an order that may still fill, for the rest of the transaction. Undefined when it is no longer
-   * active, or, with `skipLocked`, when another transaction (another execution instance, or this one's
-   * tick) holds it: that one is working on it. Without it, waits for the holder and re-reads the order.
+   * Locks an order that may still fill and is free to work on, for the rest of the transaction: not leased
+   * by an instance calling the venue about it, and not waiting out a backoff (unless the desk wants it
+   * cancelled: that is not held back). Undefined when it is none of these, or when another transaction
+   * (another execution instance, or this one's tick) holds it: that one is working on it.
    */
-  async lockActiveOrder(
-    tx: EntityManager,
-    id: string,
-    { skipLocked, leased = 'free' }: { skipLocked: boolean; leased?: 'free' | 'any' },
-  ): Promise<OrderRecord | undefined> {
-    // 'free': not leased by an instance calling the venue about it, and not waiting out a backoff (unless
-    // the desk wants it cancelled: that is not held back).
-    const free =
-      leased === 'free'
-        ? `AND (lease_until IS NULL OR lease_until < now())
-           AND (next_attempt_at IS NULL OR next_attempt_at <= now() OR cancel_reason_code IS NOT NULL)`
-        : '';
+  async lockActiveOrder(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
     const rows: OrderRow[] = await tx.query(
       `SELECT ${ORDER_COLUMNS} FROM execution.orders
-        WHERE id = $1 AND status = ANY($2::text[]) ${free}
-        FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+        WHERE id = $1 AND status = ANY($2::text[])
+          AND (lease_until IS NULL OR lease_until < now())
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now() OR cancel_reason_code IS NOT NULL)
+        FOR UPDATE SKIP LOCKED`,
       [id, [...ACTIVE_STATUSES]],
+    );
+    const row = rows[0];
+    return row && toRecord(row);
+  }
+
+  /**
+   * Locks an order that may still fill, waiting for any other holder and whatever its lease, and gives the
+   * lease back, in one statement (the venue call it was taken for has ended). Undefined when the order is no
+   * longer active (its lease is then left as it is).
+   */
+  async releaseActiveOrder(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
+    const rows = returnedRows<OrderRow>(
+      await tx.query(
+        `UPDATE execution.orders SET lease_until = NULL
+          WHERE id = $1 AND status = ANY($2::text[])
+          RETURNING ${ORDER_COLUMNS}`,
+        [id, [...ACTIVE_STATUSES]],
+      ),
     );
     const row = rows[0];
     return row && toRecord(row);
