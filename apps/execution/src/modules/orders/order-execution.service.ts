@@ -413,7 +413,8 @@ export class OrderExecutionService {
       const done: StepResult[] = [];
       for (const { item, index } of turns) {
         // Locked, and the lease of the call that just ended given back.
-        const current = await this.orders.releaseActiveOrder(tx, item.orderId);
+        const answered = item.answer.kind === 'report' ? item.answer.report.venueOrderId : undefined;
+        const current = await this.orders.releaseActiveOrder(tx, item.orderId, answered ?? undefined);
         done[index] = current
           ? await this.record(tx, current, item.action, item.answer)
           : { status: OrderStatus.Cancelled, again: false };
@@ -533,7 +534,9 @@ export class OrderExecutionService {
     report: VenueOrderReport,
     reconciled = false,
   ): Promise<StepResult> {
-    if (report.venueOrderId) await this.orders.setVenueOrderId(tx, order.id, report.venueOrderId);
+    // (Recorded already when the order was locked to record this answer: recordBatch.)
+    if (report.venueOrderId && report.venueOrderId !== order.venueOrderId)
+      await this.orders.setVenueOrderId(tx, order.id, report.venueOrderId);
     let current: OrderRecord = { ...order, venueOrderId: report.venueOrderId ?? order.venueOrderId };
     const fills = [...report.fills].sort((a, b) => a.at.getTime() - b.at.getTime());
     for (const fill of fills) {

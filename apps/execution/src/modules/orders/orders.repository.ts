@@ -356,16 +356,21 @@ export class OrdersRepository {
 
   /**
    * Locks an order that may still fill, waiting for any other holder and whatever its lease, and gives the
-   * lease back, in one statement (the venue call it was taken for has ended). Undefined when the order is no
-   * longer active (its lease is then left as it is).
+   * lease back, in one statement (the venue call it was taken for has ended); `venueOrderId`: and records
+   * the venue's id for it, when the venue's answer gave one. Undefined when the order is no longer active
+   * (nothing is then changed).
    */
-  async releaseActiveOrder(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
+  async releaseActiveOrder(
+    tx: EntityManager,
+    id: string,
+    venueOrderId?: string,
+  ): Promise<OrderRecord | undefined> {
     const rows = returnedRows<OrderRow>(
       await tx.query(
-        `UPDATE execution.orders SET lease_until = NULL
+        `UPDATE execution.orders SET lease_until = NULL, venue_order_id = COALESCE($3, venue_order_id)
           WHERE id = $1 AND status = ANY($2::text[])
           RETURNING ${ORDER_COLUMNS}`,
-        [id, [...ACTIVE_STATUSES]],
+        [id, [...ACTIVE_STATUSES], venueOrderId ?? null],
       ),
     );
     const row = rows[0];
@@ -415,10 +420,20 @@ export class OrdersRepository {
     fillId: string,
     fill: ExchangeFill,
   ): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at, trade_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (id) DO NOTHING RETURNING 1`,
+    // One statement: the order's totals move only if the fill was new (a data-modifying WITH always runs).
+    const rows: { recorded: number }[] = await tx.query(
+      `WITH f AS (
+         INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at, trade_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO NOTHING RETURNING order_id, price, quantity, fee),
+       o AS (
+         UPDATE execution.orders o
+            SET average_fill_price = trim_scale(round(
+                  (COALESCE(o.average_fill_price, 0) * o.filled_quantity + f.price * f.quantity)
+                  / (o.filled_quantity + f.quantity), 18)),
+                filled_quantity = o.filled_quantity + f.quantity, fees = o.fees + f.fee, updated_at = now()
+           FROM f WHERE o.id = f.order_id)
+       SELECT count(*)::int AS recorded FROM f`,
       [
         fillId,
         order.id,
@@ -432,17 +447,7 @@ export class OrdersRepository {
         fill.tradeId,
       ],
     );
-    if (rows.length === 0) return false;
-    await tx.query(
-      `UPDATE execution.orders
-          SET average_fill_price = trim_scale(round(
-                (COALESCE(average_fill_price, 0) * filled_quantity + $2::numeric * $3::numeric)
-                / (filled_quantity + $3::numeric), 18)),
-              filled_quantity = filled_quantity + $3::numeric, fees = fees + $4::numeric, updated_at = now()
-        WHERE id = $1`,
-      [order.id, toWire(fill.price), toWire(fill.quantity), toWire(fill.fee)],
-    );
-    return true;
+    return (rows[0]?.recorded ?? 0) > 0;
   }
 
   /** The symbol's net quantity, its row locked for the rest of the transaction (0 when there is none). */
@@ -456,16 +461,16 @@ export class OrdersRepository {
 
   /** The symbol's position, locked for the rest of the transaction (flat when there was none). */
   async lockPosition(tx: EntityManager, symbol: string): Promise<PositionAmounts> {
-    await tx.query(
-      `INSERT INTO execution.positions (symbol, quantity, average_price, realized_pnl, fees_paid)
-       VALUES ($1, 0, 0, 0, 0)
-       ON CONFLICT (symbol) DO NOTHING`,
-      [symbol],
-    );
-    const rows: PositionRow[] = await tx.query(
-      `SELECT quantity, average_price, realized_pnl, fees_paid
-         FROM execution.positions WHERE symbol = $1 FOR UPDATE`,
-      [symbol],
+    // One statement: a new symbol's row is created, an existing one locked (the no-op update locks it as
+    // FOR UPDATE would) and returned as it stands.
+    const rows = returnedRows<PositionRow>(
+      await tx.query(
+        `INSERT INTO execution.positions (symbol, quantity, average_price, realized_pnl, fees_paid)
+         VALUES ($1, 0, 0, 0, 0)
+         ON CONFLICT (symbol) DO UPDATE SET symbol = EXCLUDED.symbol
+         RETURNING quantity, average_price, realized_pnl, fees_paid`,
+        [symbol],
+      ),
     );
     const row = rows[0];
     if (!row) throw new Error(`position ${symbol} vanished inside its transaction`);
