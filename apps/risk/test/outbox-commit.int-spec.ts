@@ -105,6 +105,29 @@ describe("the outbox writes a transaction's jobs as it commits (real PostgreSQL 
     expect(await rowsOf(subject)).toEqual([]);
   });
 
+  it("publishes a row this process never wrote (another replica's, or one a crash left) within the relay's sweep", async () => {
+    const subject = randomUUID();
+    const e = event(subject, 1);
+    // Written behind this process's back: no commit of its own points its relay there.
+    await h.pg.query(`INSERT INTO risk.outbox (job_name, job_id, payload) VALUES ($1, $2, $3::jsonb)`, [
+      JobName.AuditEvent,
+      e.eventId,
+      JSON.stringify(e),
+    ]);
+    // Rounds after commits of its own read only from its own rows on; the sweep (every 250 ms) reads all.
+    await db.transaction((tx) => outbox.add(tx, JobName.AuditEvent, event(randomUUID(), 1)));
+    await outbox.flush();
+    await waitFor(
+      async () => ((await h.audits((a) => a.eventId === e.eventId)).length === 1 ? true : undefined),
+      { what: 'the foreign row published by the sweep' },
+    );
+    const rows = await h.pg.query<{ published: boolean }>(
+      `SELECT published_at IS NOT NULL AS published FROM risk.outbox WHERE job_id = $1`,
+      [e.eventId],
+    );
+    expect(rows.rows).toEqual([{ published: true }]);
+  });
+
   it('writes at once when there is no transaction', async () => {
     const subject = randomUUID();
     await outbox.add(db.manager, JobName.AuditEvent, event(subject, 1));

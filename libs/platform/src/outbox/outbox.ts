@@ -67,6 +67,19 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
    * back writes none. Keyed by the transaction's query runner (TypeORM opens one per transaction).
    */
   private readonly pending = new WeakMap<QueryRunner, OutboxRow[]>();
+  /** The smallest row id each open transaction wrote (known once its rows are written, just before commit). */
+  private readonly written = new WeakMap<QueryRunner, bigint>();
+  /**
+   * The smallest id among the rows this process committed since the relay last read the table (null: none).
+   * A relay round after a commit reads from there, not from the table's first unpublished row: it never
+   * walks the index entries of rows published long ago, and a round with nothing new of ours reads nothing.
+   */
+  private floor: bigint | null = null;
+  /**
+   * The next round reads every unpublished row (set every 250 ms, at start, and after a failed round): rows
+   * another process wrote (a replica, or a crashed predecessor) and rows a failed round left behind.
+   */
+  private sweep = true;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -76,8 +89,15 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   ) {
     const subscriber: EntitySubscriberInterface = {
       beforeTransactionCommit: (event: TransactionCommitEvent) => this.writePending(event.queryRunner),
+      afterTransactionCommit: (event: TransactionCommitEvent) => {
+        const first = this.written.get(event.queryRunner);
+        if (first === undefined) return;
+        this.written.delete(event.queryRunner);
+        this.committed(first);
+      },
       afterTransactionRollback: (event: TransactionRollbackEvent) => {
         this.pending.delete(event.queryRunner);
+        this.written.delete(event.queryRunner);
       },
     };
     db.subscribers.push(subscriber);
@@ -91,7 +111,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     const payload = JOB_SCHEMAS[name].parse(data) as JobData<N>;
     const row: OutboxRow = [name, jobIdOf(name, payload), JSON.stringify(payload)];
     const runner = tx.queryRunner;
-    if (!runner?.isTransactionActive) return this.insert(tx, [row]);
+    if (!runner?.isTransactionActive) {
+      this.committed(await this.insert(tx, [row]));
+      return;
+    }
     const rows = this.pending.get(runner);
     if (rows) rows.push(row);
     else this.pending.set(runner, [row]);
@@ -101,15 +124,25 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     const rows = this.pending.get(runner);
     if (!rows) return;
     this.pending.delete(runner);
-    await this.insert(runner.manager, rows);
+    this.written.set(runner, await this.insert(runner.manager, rows));
   }
 
-  private async insert(tx: EntityManager, rows: readonly OutboxRow[]): Promise<void> {
-    await tx.query(
-      `INSERT INTO "${this.schema}".outbox (job_name, job_id, payload)
-       SELECT n, i, p FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS r(n, i, p)`,
+  /** Writes the rows; returns the smallest id they got. */
+  private async insert(tx: EntityManager, rows: readonly OutboxRow[]): Promise<bigint> {
+    const ids: { first: string }[] = await tx.query(
+      `WITH w AS (
+         INSERT INTO "${this.schema}".outbox (job_name, job_id, payload)
+         SELECT n, i, p FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS r(n, i, p)
+         RETURNING id)
+       SELECT min(id)::text AS first FROM w`,
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
     );
+    return BigInt(ids[0]!.first);
+  }
+
+  /** Rows from `first` on are committed: the next round after a commit reads from there at the latest. */
+  private committed(first: bigint): void {
+    if (this.floor === null || first < this.floor) this.floor = first;
   }
 
   /** Adds an audit event inside the caller's transaction (the event exists exactly when the change does). */
@@ -127,7 +160,10 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.flush(), 250);
+    this.timer = setInterval(() => {
+      this.sweep = true;
+      void this.flush();
+    }, 250);
     this.timer.unref();
   }
 
@@ -145,6 +181,8 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     }
     this.running = withoutCorrelationId(() => this.drain())
       .catch((error: unknown) => {
+        // What the round read and did not mark is read again by the next round, whatever started it.
+        this.sweep = true;
         // Retried every tick; say so at most every 30 s while the cause (database or Redis down) lasts.
         if (Date.now() - this.lastWarning < 30_000) return;
         this.lastWarning = Date.now();
@@ -160,14 +198,23 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     return this.running;
   }
 
+  /**
+   * One relay round: from the first unpublished row when sweeping, else from the first row this process
+   * committed since the last round (nothing to read when it committed none).
+   */
   private async drain(): Promise<void> {
-    for (;;) {
+    // A round that fails reads everything again next time (flush), so taking the floor first loses nothing.
+    let from: bigint | null = this.sweep ? 0n : this.floor;
+    this.sweep = false;
+    this.floor = null;
+    while (from !== null) {
       if (this.redis.status !== 'ready') {
         throw new DependencyUnavailableError('redis', `Redis is ${this.redis.status}; nothing published`);
       }
       const rows: { id: string; job_name: JobName; payload: JobData<JobName> }[] = await this.db.query(
         `SELECT id, job_name, payload FROM "${this.schema}".outbox
-          WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH}`,
+          WHERE published_at IS NULL AND id >= $1 ORDER BY id LIMIT ${BATCH}`,
+        [from.toString()],
       );
       if (!rows.length) break;
       // One round trip per queue for the whole batch, audit events and order updates packed into batch jobs
@@ -189,7 +236,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
           WHERE o.id = p.id AND o.published_at IS NULL`,
         [rows.map((row) => row.id), publishedAs, Object.keys(OUTBOX_RECEIPTS)],
       );
-      if (rows.length < BATCH) break;
+      from = rows.length < BATCH ? null : BigInt(rows[rows.length - 1]!.id) + 1n;
     }
     // Published rows are kept a day (the re-drive sweep reads them); pruning them is not urgent.
     if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
