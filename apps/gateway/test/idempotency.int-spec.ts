@@ -214,6 +214,53 @@ describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
     for (const r of stored.rows) expect(r.response_status).toBe(202);
   });
 
+  it('a group commit whose one claim was taken over meanwhile stores no response for it, and the others all', async () => {
+    const service = gw.app.get(IdempotencyService);
+    const actorId = randomUUID();
+    const keys = Array.from({ length: 12 }, () => randomUUID());
+    const lostAt = 7;
+    const outcomes = await Promise.allSettled(
+      keys.map((key, n) =>
+        service.execute(
+          {
+            actorId,
+            key,
+            required: true,
+            method: 'POST',
+            path: '/test/group-lost',
+            canonicalBody: { n },
+            groupCommit: true,
+          },
+          async (tx) => {
+            // As a retry after LOCK_SECONDS would: another claim token now holds this key.
+            if (n === lostAt)
+              await tx.query(
+                `UPDATE gateway.idempotency_keys SET claim_token = gen_random_uuid() WHERE actor_id = $1 AND key = $2`,
+                [actorId, key],
+              );
+            return { status: 202, body: { n } };
+          },
+        ),
+      ),
+    );
+    outcomes.forEach((o, n) => {
+      if (n === lostAt) {
+        expect(o.status).toBe('rejected');
+        expect(String((o as PromiseRejectedResult).reason)).toMatch(/claim lost/);
+      } else {
+        expect(o).toEqual({ status: 'fulfilled', value: { status: 202, body: { n }, replayed: false } });
+      }
+    });
+    const stored = await pg.query<{ key: string; response_status: number | null }>(
+      `SELECT key, response_status FROM gateway.idempotency_keys WHERE actor_id = $1`,
+      [actorId],
+    );
+    const byKey = new Map(stored.rows.map((r) => [r.key, r.response_status]));
+    // (The take-over here was inside the failed transaction, so it rolled back with it and the key was given
+    // back; either way no response is stored for it.)
+    keys.forEach((key, n) => expect(byKey.get(key) ?? null).toBe(n === lostAt ? null : 202));
+  });
+
   it('uses an expired key afresh, even one first used for a different request', async () => {
     const idem = randomUUID();
     expect((await submit(trader, idem)).statusCode).toBe(202);

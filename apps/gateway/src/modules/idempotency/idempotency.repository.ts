@@ -94,12 +94,41 @@ export class IdempotencyRepository {
     token: string,
     response: { status: number; body: string },
   ): Promise<void> {
+    await this.completeMany(tx, [{ scope, token, response }]);
+  }
+
+  /**
+   * Stores the responses of claimed requests in one statement (group commit). Throws when any claim was
+   * lost meanwhile (taken over after LOCK_SECONDS): the transaction must not commit a response nobody
+   * holds the key for.
+   */
+  async completeMany(
+    tx: EntityManager,
+    done: readonly {
+      scope: IdempotencyScope;
+      token: string;
+      response: { status: number; body: string };
+    }[],
+  ): Promise<void> {
+    if (!done.length) return;
     const updated: [unknown[], number] = await tx.query(
-      `UPDATE gateway.idempotency_keys SET response_status = $4, response_body = $5, claim_token = NULL
-        WHERE actor_id = $1 AND key = $2 AND claim_token = $3`,
-      [scope.actorId, scope.key, token, response.status, response.body],
+      `UPDATE gateway.idempotency_keys k
+          SET response_status = c.status, response_body = c.body, claim_token = NULL
+         FROM jsonb_to_recordset($1::jsonb) AS c(actor_id text, key text, token uuid, status integer, body text)
+        WHERE k.actor_id = c.actor_id AND k.key = c.key AND k.claim_token = c.token`,
+      [
+        JSON.stringify(
+          done.map((d) => ({
+            actor_id: d.scope.actorId,
+            key: d.scope.key,
+            token: d.token,
+            status: d.response.status,
+            body: d.response.body,
+          })),
+        ),
+      ],
     );
-    if (updated[1] !== 1) throw new Error('idempotency claim lost before completion');
+    if (updated[1] !== done.length) throw new Error('idempotency claim lost before completion');
   }
 
   /** Gives the key back after a request that changed nothing (a validation error, a crash). */

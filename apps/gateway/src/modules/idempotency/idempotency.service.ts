@@ -69,7 +69,12 @@ export class IdempotencyService {
     write: (items) =>
       this.db.transaction(async (tx) => {
         const results: WorkResult<unknown>[] = [];
-        for (const item of items) results.push(await this.completeIn(tx, item));
+        for (const item of items) results.push(await item.work(tx));
+        // Every response stored in one statement.
+        await this.repository.completeMany(
+          tx,
+          items.map((item, i) => ({ ...item, response: storedResponse(results[i]!) })),
+        );
         return results;
       }),
   });
@@ -150,12 +155,14 @@ export class IdempotencyService {
   /** The work, and the response stored under the claim, in the caller's transaction. */
   private async completeIn(tx: EntityManager, pending: PendingWork): Promise<WorkResult<unknown>> {
     const done = await pending.work(tx);
-    await this.repository.complete(tx, pending.scope, pending.token, {
-      status: done.status,
-      body: JSON.stringify(done.storedBody ?? done.body),
-    });
+    await this.repository.complete(tx, pending.scope, pending.token, storedResponse(done));
     return done;
   }
+}
+
+/** What is kept for replays of a response. */
+function storedResponse(done: WorkResult<unknown>): { status: number; body: string } {
+  return { status: done.status, body: JSON.stringify(done.storedBody ?? done.body) };
 }
 
 function reused(): AppError {

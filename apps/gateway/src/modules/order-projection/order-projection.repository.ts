@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { OrderStatus, ServiceName, type OrderParams, type OrderUpdated } from '@desk/contracts';
+import { ServiceName, type OrderUpdated } from '@desk/contracts';
 
-/** Which owner's event set a status: a later phase, or a later event of the same owner, moves it forward. */
-const PHASE = { received: 0, [ServiceName.Risk]: 1, [ServiceName.Execution]: 2 } as const;
+/**
+ * Which owner's event set a status: a later phase, or a later event of the same owner, moves it forward.
+ * The gateway's RECEIVED row (written with the submission: SubmissionRepository) is phase 0.
+ */
+const PHASE = { [ServiceName.Risk]: 1, [ServiceName.Execution]: 2 } as const;
 
 /**
  * gateway.orders, order_events and order_fills: the gateway's one projection of every order, written from
- * the owners' `order.updated` jobs (and the RECEIVED row of the gateway's own submissions).
+ * the owners' `order.updated` jobs (the RECEIVED row of the gateway's own submissions is written with the
+ * submission: SubmissionRepository).
  */
 @Injectable()
 export class OrderProjectionRepository {
@@ -16,29 +20,6 @@ export class OrderProjectionRepository {
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
-  }
-
-  /** An operator's order as the gateway accepted it: RECEIVED, in the submission's transaction. */
-  async received(tx: EntityManager, id: string, order: OrderParams, submittedAt: Date): Promise<void> {
-    await tx.query(
-      `INSERT INTO gateway.orders
-         (id, source, symbol, side, type, quantity, price, status, status_phase, status_seq, submitted_at,
-          time_in_force, post_only)
-       VALUES ($1, 'operator', $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)`,
-      [
-        id,
-        order.symbol,
-        order.side,
-        order.type,
-        order.quantity,
-        order.price ?? null,
-        OrderStatus.Received,
-        PHASE.received,
-        submittedAt,
-        order.timeInForce ?? null,
-        order.postOnly ?? false,
-      ],
-    );
   }
 
   /**

@@ -14,7 +14,6 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
 import { parseInput } from '../../http/zod-input';
 import { IdempotencyService, type IdempotentResponse } from '../idempotency/idempotency.service';
 import { submitOrderSchema } from './orders.dto';
-import { OrderProjectionRepository } from '../order-projection/order-projection.repository';
 import { SubmissionRepository } from './submission.repository';
 
 export interface SubmitOrderCommand {
@@ -35,7 +34,6 @@ export class OrderSubmissionService {
   constructor(
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
     @Inject(SubmissionRepository) private readonly submissions: SubmissionRepository,
-    @Inject(OrderProjectionRepository) private readonly projection: OrderProjectionRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(MarketCatalogService) private readonly catalog: MarketCatalogService,
@@ -75,7 +73,6 @@ export class OrderSubmissionService {
           correlationId: command.correlationId,
           submittedAt,
         });
-        await this.projection.received(tx, id, order, submittedAt);
         await this.outbox.add(tx, JobName.IntentSubmitted, {
           schemaVersion: SCHEMA_VERSION,
           intentId: id,

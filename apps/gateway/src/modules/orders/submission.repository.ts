@@ -13,12 +13,24 @@ export interface Submission {
 
 @Injectable()
 export class SubmissionRepository {
+  /**
+   * Records an operator's submission and, in the same statement, the order's row in the gateway's
+   * projection (gateway.orders): RECEIVED, the status its owners' updates then move forward.
+   */
   async insert(tx: EntityManager, s: Submission): Promise<void> {
     await tx.query(
-      `INSERT INTO gateway.submissions
-         (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id, submitted_at,
+      `WITH s AS (
+         INSERT INTO gateway.submissions
+           (id, actor_id, actor_key_id, idempotency_key, symbol, side, type, quantity, price, correlation_id,
+            submitted_at, time_in_force, post_only)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING id, symbol, side, type, quantity, price, submitted_at, time_in_force, post_only)
+       INSERT INTO gateway.orders
+         (id, source, symbol, side, type, quantity, price, status, status_phase, status_seq, submitted_at,
           time_in_force, post_only)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+       SELECT id, 'operator', symbol, side, type, quantity, price, 'RECEIVED', 0, 0, submitted_at, time_in_force,
+              post_only
+         FROM s`,
       [
         s.id,
         s.actor.id,
