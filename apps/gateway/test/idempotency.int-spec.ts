@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import type { EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IdempotencyRepository } from '../src/modules/idempotency/idempotency.repository';
 import { IdempotencyService } from '../src/modules/idempotency/idempotency.service';
@@ -173,31 +174,36 @@ describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
     });
   });
 
-  it('fails one request of a group commit alone: the others commit, its key is given back', async () => {
+  /** Twelve requests of one actor sent at once through a group commit, each with its own key; `work` per request. */
+  const groupOfTwelve = (
+    path: string,
+    work: (tx: EntityManager, n: number, key: string, actorId: string) => Promise<void>,
+  ) => {
     const service = gw.app.get(IdempotencyService);
     const actorId = randomUUID();
     const keys = Array.from({ length: 12 }, () => randomUUID());
-    const badAt = 4;
-    const outcomes = await Promise.allSettled(
+    const outcomes = Promise.allSettled(
       keys.map((key, n) =>
         service.execute(
-          {
-            actorId,
-            key,
-            required: true,
-            method: 'POST',
-            path: '/test/group',
-            canonicalBody: { n },
-            groupCommit: true,
-          },
+          { actorId, key, required: true, method: 'POST', path, canonicalBody: { n }, groupCommit: true },
           async (tx) => {
-            await tx.query(`SELECT 1`);
-            if (n === badAt) throw AppError.validation([{ field: 'n', reason: 'is the bad one' }]);
+            await work(tx, n, key, actorId);
             return { status: 202, body: { n } };
           },
         ),
       ),
     );
+    return { actorId, keys, outcomes };
+  };
+
+  it('fails one request of a group commit alone: the others commit, its key is given back', async () => {
+    const badAt = 4;
+    const group = groupOfTwelve('/test/group', async (tx, n) => {
+      await tx.query(`SELECT 1`);
+      if (n === badAt) throw AppError.validation([{ field: 'n', reason: 'is the bad one' }]);
+    });
+    const { actorId, keys } = group;
+    const outcomes = await group.outcomes;
     outcomes.forEach((o, n) => {
       if (n === badAt) {
         expect(o.status).toBe('rejected');
@@ -215,34 +221,17 @@ describe('Idempotency-Key on mutating endpoints (real PostgreSQL)', () => {
   });
 
   it('a group commit whose one claim was taken over meanwhile stores no response for it, and the others all', async () => {
-    const service = gw.app.get(IdempotencyService);
-    const actorId = randomUUID();
-    const keys = Array.from({ length: 12 }, () => randomUUID());
     const lostAt = 7;
-    const outcomes = await Promise.allSettled(
-      keys.map((key, n) =>
-        service.execute(
-          {
-            actorId,
-            key,
-            required: true,
-            method: 'POST',
-            path: '/test/group-lost',
-            canonicalBody: { n },
-            groupCommit: true,
-          },
-          async (tx) => {
-            // As a retry after LOCK_SECONDS would: another claim token now holds this key.
-            if (n === lostAt)
-              await tx.query(
-                `UPDATE gateway.idempotency_keys SET claim_token = gen_random_uuid() WHERE actor_id = $1 AND key = $2`,
-                [actorId, key],
-              );
-            return { status: 202, body: { n } };
-          },
-        ),
-      ),
-    );
+    const group = groupOfTwelve('/test/group-lost', async (tx, n, key, actor) => {
+      // As a retry after LOCK_SECONDS would: another claim token now holds this key.
+      if (n === lostAt)
+        await tx.query(
+          `UPDATE gateway.idempotency_keys SET claim_token = gen_random_uuid() WHERE actor_id = $1 AND key = $2`,
+          [actor, key],
+        );
+    });
+    const { actorId, keys } = group;
+    const outcomes = await group.outcomes;
     outcomes.forEach((o, n) => {
       if (n === lostAt) {
         expect(o.status).toBe('rejected');
