@@ -291,7 +291,7 @@ describe('reports of one order applied together (real Redis and PostgreSQL)', ()
     const report = (
       intentId: string,
       side: OrderSide,
-      status: OrderStatus,
+      status: ExecutionReported['status'],
       f?: ExecutionReported['fill'],
     ): ExecutionReported => ({
       schemaVersion: SCHEMA_VERSION,
