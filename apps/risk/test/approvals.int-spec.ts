@@ -67,8 +67,8 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
     return r.rows.map((row: { status: string; reason_code: string | null }) => [row.status, row.reason_code]);
   }
 
-  async function held(order = {}): Promise<IntentSubmitted> {
-    const i = await h.submit(h.intent({ quantity: '0.5', ...order })); // 32500 at 65000: over 25000
+  async function held(order = {}, actor = TRADER): Promise<IntentSubmitted> {
+    const i = await h.submit(h.intent({ quantity: '0.5', ...order }, actor)); // 32500 at 65000: over 25000
     await waitFor(async () =>
       (await h.decided(i.intentId)).status === 'PENDING_APPROVAL' ? true : undefined,
     );
@@ -180,6 +180,26 @@ describe('risk: the two-man rule for critical orders (real Redis and PostgreSQL,
     await h.send(
       await h.approvedCommand(ControlCommandKind.SetLimits, { limits: { max_order_notional: '50000' } }),
     );
+  });
+
+  it('re-checks an approved order without counting it against itself: at the open-order limit it goes on', async () => {
+    // A trader of their own: the held order is their only open order, and the limit is lowered to one.
+    const trader = { ...TRADER, id: '6f1c1a52-0000-4000-8000-0000000000a1' };
+    const i = await held({}, trader);
+    await h.send(h.command(ControlCommandKind.SetLimits, { limits: { max_open_orders: '1' } }));
+    try {
+      expect((await release(await approved(i))).returnvalue).toEqual({ decided: true, status: 'ACCEPTED' });
+      // Now it is open and counts: the same trader's next order is over the limit.
+      const next = await h.submit(h.intent({ quantity: '0.1' }, trader));
+      expect(await h.decided(next.intentId)).toMatchObject({
+        status: 'REJECTED',
+        reason_code: 'MAX_OPEN_ORDERS',
+      });
+    } finally {
+      await h.send(
+        await h.approvedCommand(ControlCommandKind.SetLimits, { limits: { max_open_orders: '100' } }),
+      );
+    }
   });
 
   it('re-checks an approved order: a desk halted meanwhile rejects it', async () => {

@@ -534,7 +534,7 @@ export class OrderExecutionService {
     report: VenueOrderReport,
     reconciled = false,
   ): Promise<StepResult> {
-    // (Recorded already when the order was locked to record this answer: recordBatch.)
+    // recordBatch records the venue's id as it locks the order; a reconciliation's report may bring it here.
     if (report.venueOrderId && report.venueOrderId !== order.venueOrderId)
       await this.orders.setVenueOrderId(tx, order.id, report.venueOrderId);
     let current: OrderRecord = { ...order, venueOrderId: report.venueOrderId ?? order.venueOrderId };

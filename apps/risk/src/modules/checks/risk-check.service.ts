@@ -21,7 +21,6 @@ import { PRE_TRADE_RULES } from './limit-rules';
 import { runChecks, type RiskContext, type RiskDecision } from './risk-rule';
 
 export interface EvaluationInput {
-  readonly intentId: string;
   readonly order: OrderParams;
   /** Who submitted the intent: their open orders are counted. */
   readonly actor: Actor;
@@ -33,10 +32,10 @@ export interface EvaluationInput {
   /** The batch this decision is part of: what no decision changes is read once for all of them. */
   readonly batch?: BatchReads;
   /**
-   * The batch's working state (pending exposure, counts), with its earlier decisions added: read from it
-   * instead of the database. Given with `batch` and the batch's `now`.
+   * The working state the rules count against (pending exposure, rate, day's and open orders), as of `now`
+   * (ledger()), with the batch's earlier decisions added.
    */
-  readonly ledger?: DecisionLedger;
+  readonly ledger: DecisionLedger;
 }
 
 export interface Evaluation {
@@ -79,13 +78,19 @@ export class RiskCheckService {
   }
 
   /**
-   * A decision batch's working state (DecisionLedger) as of `now`, read in the batch's transaction after it
-   * locked the book; `actors`: the batch's, whose open orders are counted.
+   * The working state of a decision batch (DecisionLedger) as of `now`, read in the batch's transaction after
+   * it locked the book; `actors`: the batch's, whose open orders are counted; `excluding`: an intent decided
+   * again (on its approval), which does not count against itself.
    */
-  async ledger(tx: EntityManager, now: Date, actors: readonly Actor[]): Promise<DecisionLedger> {
+  async ledger(
+    tx: EntityManager,
+    now: Date,
+    actors: readonly Actor[],
+    excluding?: string,
+  ): Promise<DecisionLedger> {
     const timeZone = this.config.RISK_DAY_TIMEZONE;
     return new DecisionLedger(
-      await this.intents.ledger(tx, now, tradingDay(now, timeZone), timeZone, actors),
+      await this.intents.ledger(tx, now, tradingDay(now, timeZone), timeZone, actors, excluding),
     );
   }
 
@@ -95,28 +100,17 @@ export class RiskCheckService {
    * decision commits until this one does. `actor`: who submitted the intent (their open orders are counted).
    */
   async evaluate(tx: EntityManager, input: EvaluationInput): Promise<Evaluation> {
-    const { intentId, order, actor, now, prices, tradingState, batch, ledger } = input;
+    const { order, actor, now, prices, tradingState, batch, ledger } = input;
     // The venue's market as execution publishes it (from memory; DependencyUnavailableError, so the job is
     // retried, while there is no catalog): only for an enabled symbol.
     const listed = await this.catalog.find(order.symbol);
     const market = listed && this.config.TRADING_SYMBOLS.includes(order.symbol) ? listed : undefined;
-    const timeZone = this.config.RISK_DAY_TIMEZONE;
     const reading = market ? prices.get(order.symbol) : undefined;
     const usable = new Map<string, MarketPrice>();
     for (const [symbol, r] of prices) if (r.ok) usable.set(symbol, r.price);
     const limits = await readOnce(batch, 'limits', () => this.limits.values(tx));
-    const book = await this.book.snapshot(now, usable, tx, batch, ledger?.pending());
-    const activity = ledger
-      ? ledger.activity(order.symbol, actor)
-      : await this.intents.activity(
-          intentId,
-          order.symbol,
-          actor,
-          now,
-          tradingDay(now, timeZone),
-          timeZone,
-          tx,
-        );
+    const book = await this.book.snapshot(now, usable, { tx, batch, pending: ledger.pending() });
+    const activity = ledger.activity(order.symbol, actor);
     // A desk has one execution venue: once any venue trades real money, every order is critical.
     const liveVenue = await readOnce(batch, 'anyLive', () => this.venues.anyLive(tx));
     const context: RiskContext = {

@@ -138,7 +138,6 @@ export class IntentsService {
         }
         seen.add(id);
         const { decision, approval } = await this.checks.evaluate(tx, {
-          intentId: intent.intentId,
           order: intent.order,
           actor: intent.actor,
           now,
@@ -252,12 +251,12 @@ export class IntentsService {
       // Every check again except the two-man rule: limits or the trading state may have changed. The
       // order goes on exactly as approved (same strings: execution checks the approval's hash of them).
       const { decision } = await this.checks.evaluate(tx, {
-        intentId: job.intentId,
         order: job.order,
         actor: trader,
         now,
         prices,
         tradingState,
+        ledger: await this.checks.ledger(tx, now, [trader], job.intentId),
       });
       record = { ...recordOf(decision, NOT_REQUIRED, now), approvalId: job.approvalId };
       await this.repository.decideAgain(tx, job.intentId, record);

@@ -27,22 +27,26 @@ export class BookService {
   }
 
   /**
-   * Inside a decision's transaction (`tx`, holding the book lock) its reads are what that transaction sees.
-   * `batch`: a decision batch's reads (the same `lastPrices` for all of it): the positions and the day's
-   * starting equity, which no decision changes, are read once for the batch. `pending`: the batch's pending
-   * exposure (DecisionLedger), instead of reading it.
+   * The book now. `decision`: taken inside a decision's transaction (`tx`, holding the book lock), whose
+   * reads are what that transaction sees; the pending exposure is the decision's (DecisionLedger), and the
+   * positions and the day's starting equity, which no decision changes, are read once per `batch` (the same
+   * `lastPrices` for all of it).
    */
   async snapshot(
     now: Date,
     lastPrices?: ReadonlyMap<string, MarketPrice>,
-    tx?: EntityManager,
-    batch?: BatchReads,
-    knownPending?: ReadonlyMap<string, Pending>,
+    decision?: {
+      readonly tx: EntityManager;
+      readonly batch?: BatchReads;
+      readonly pending: ReadonlyMap<string, Pending>;
+    },
   ): Promise<Book> {
-    const [positions, pending, prices] = tx
+    const tx = decision?.tx;
+    const batch = decision?.batch;
+    const [positions, pending, prices] = decision
       ? [
-          await readOnce(batch, 'positions', () => this.positions.all(tx)),
-          knownPending ?? (await this.intents.pending(tx)),
+          await readOnce(batch, 'positions', () => this.positions.all(decision.tx)),
+          decision.pending,
           lastPrices ?? (await this.prices.getAll()),
         ]
       : await Promise.all([this.positions.all(), this.intents.pending(), lastPrices ?? this.prices.getAll()]);

@@ -305,51 +305,10 @@ export class IntentsRepository {
   }
 
   /**
-   * Counts for the rate, per-day and open-order rules. Risk's own (reduce-only) closing orders are never
-   * counted.
-   */
-  async activity(
-    intentId: string,
-    symbol: string,
-    actor: Actor,
-    now: Date,
-    day: string,
-    timeZone: string,
-    tx?: EntityManager,
-  ): Promise<Activity> {
-    const db = tx ?? this.db;
-    const open: { open: number }[] = await db.query(
-      `SELECT count(*)::int AS open FROM risk.intents
-        WHERE actor_type = $2 AND actor_id = $3 AND id <> $1 AND NOT reduce_only
-          AND (status = 'PENDING_APPROVAL'
-               OR (status = 'ACCEPTED'
-                   AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})))`,
-      [intentId, actor.type, actor.id],
-    );
-    const rows: { symbol_minute: number; total_minute: number; today: number }[] = await db.query(
-      `SELECT count(*) FILTER (WHERE symbol = $2 AND received_at > $3::timestamptz - interval '1 minute')::int
-                AS symbol_minute,
-              count(*) FILTER (WHERE received_at > $3::timestamptz - interval '1 minute')::int AS total_minute,
-              count(*) FILTER (WHERE status IN ('ACCEPTED', 'PENDING_APPROVAL')
-                                 AND received_at >= ($4::date)::timestamp AT TIME ZONE $5)::int AS today
-         FROM risk.intents
-        WHERE id <> $1 AND NOT reduce_only
-          AND received_at >= LEAST($3::timestamptz - interval '1 minute', ($4::date)::timestamp AT TIME ZONE $5)`,
-      [intentId, symbol, now, day, timeZone],
-    );
-    const r = rows[0];
-    return {
-      submitsLastMinuteSymbol: r?.symbol_minute ?? 0,
-      submitsLastMinuteTotal: r?.total_minute ?? 0,
-      ordersToday: r?.today ?? 0,
-      openOrdersOfActor: open[0]?.open ?? 0,
-    };
-  }
-
-  /**
    * What a decision batch's ledger starts from (DecisionLedger), read inside the batch's transaction after
    * it locked the book: pending exposure, the last minute's intents by symbol and the day's orders as of
-   * `now`, and the open orders of each of the batch's actors. Risk's own closing orders are never counted.
+   * `now`, and the open orders of each of the batch's actors. Risk's own closing orders are never counted,
+   * nor `excluding` (a held intent decided again on its approval does not count against itself).
    */
   async ledger(
     tx: EntityManager,
@@ -357,6 +316,7 @@ export class IntentsRepository {
     day: string,
     timeZone: string,
     actors: readonly Actor[],
+    excluding?: string,
   ): Promise<LedgerReading> {
     const pending = await this.pending(tx);
     const counts: { symbol: string; minute: number; today: number }[] = await tx.query(
@@ -365,20 +325,20 @@ export class IntentsRepository {
               count(*) FILTER (WHERE status IN ('ACCEPTED', 'PENDING_APPROVAL')
                                  AND received_at >= ($2::date)::timestamp AT TIME ZONE $3)::int AS today
          FROM risk.intents
-        WHERE NOT reduce_only
+        WHERE NOT reduce_only AND id IS DISTINCT FROM $4::uuid
           AND received_at >= LEAST($1::timestamptz - interval '1 minute', ($2::date)::timestamp AT TIME ZONE $3)
         GROUP BY symbol`,
-      [now, day, timeZone],
+      [now, day, timeZone, excluding ?? null],
     );
     const open: { actor_type: string; actor_id: string; open: number }[] = await tx.query(
       `SELECT actor_type, actor_id, count(*)::int AS open FROM risk.intents
         WHERE (actor_type, actor_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-          AND NOT reduce_only
+          AND NOT reduce_only AND id IS DISTINCT FROM $3::uuid
           AND (status = 'PENDING_APPROVAL'
                OR (status = 'ACCEPTED'
                    AND (execution_status IS NULL OR execution_status NOT IN ${FINAL})))
         GROUP BY actor_type, actor_id`,
-      [actors.map((a) => a.type), actors.map((a) => a.id)],
+      [actors.map((a) => a.type), actors.map((a) => a.id), excluding ?? null],
     );
     return {
       pending,
