@@ -7,13 +7,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { deskRequest, issueOperatorKey, REPO_ROOT, waitFor } from '@desk/testing';
+import { deskRequest, freePort, issueOperatorKey, REPO_ROOT, waitFor } from '@desk/testing';
 
 const APPS = ['gateway', 'agent-analysis', 'risk', 'execution', 'audit'];
 const LONG_RUNNING = [...APPS, 'postgres', 'redis', 'vault', 'prometheus'];
@@ -56,14 +55,6 @@ const inspect = (service: string) =>
   (JSON.parse(sh('docker', ['inspect', containerOf(service)])) as Record<string, any>[])[0];
 const exec = (service: string, ...args: string[]) =>
   spawnSync('docker', ['exec', containerOf(service), ...args], { encoding: 'utf8', env: childEnv });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let baseUrl = '';
 let stackEnv: Record<string, string> = {};

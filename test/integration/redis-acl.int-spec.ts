@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -16,7 +16,7 @@ import {
   withLocalRedisUrls,
   type DeskService,
 } from '@desk/platform';
-import { REPO_ROOT, waitFor } from '@desk/testing';
+import { freePort, REPO_ROOT, waitFor } from '@desk/testing';
 
 const SERVICE: Record<DeskService, ServiceName> = {
   gateway: ServiceName.Gateway,
@@ -38,16 +38,7 @@ async function startRedisServer(
   dir: string,
   extra: (port: number) => string[] = () => [],
 ): Promise<{ server: ChildProcess; port: number }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
+  const port = await freePort();
   const args = [
     '--port',
     String(port),

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -25,14 +24,15 @@ import {
 } from '@desk/contracts';
 import { redisOptions } from '@desk/platform';
 import {
-  REPO_ROOT,
+  freePort,
   recordApproval,
   recordControlRequest,
   recordRiskDecision,
   recordSubmission,
+  REPO_ROOT,
   testEnv,
-  waitFor,
   unbatched,
+  waitFor,
 } from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
@@ -316,17 +316,3 @@ describe('kill switch, flatten and stop-loss across risk and execution', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue } from 'bullmq';
@@ -17,13 +16,14 @@ import {
 } from '@desk/contracts';
 import { DEFAULT_JOB_OPTIONS, redisOptions } from '@desk/platform';
 import {
-  REPO_ROOT,
   clearRedisPrefix,
   createDatabase,
   dropDatabase,
+  freePort,
   migrateAll,
-  processEnv,
   recordSubmission,
+  REPO_ROOT,
+  processEnv,
   testEnv,
   uniquePrefix,
   waitFor,
@@ -44,20 +44,6 @@ interface RiskProcess {
   readonly port: number;
   readonly child: ChildProcess;
   readonly output: string[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

@@ -1,18 +1,50 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { redisServerArgs } from './infra';
 
-/** A TCP port nobody listens on right now (the OS picks it). */
+/**
+ * A loopback TCP port nobody listens on right now, for a server that a test starts later (a child
+ * process, a container). Taken outside the kernel's ephemeral range (ip_local_port_range): a port the OS
+ * hands out for `listen(0)` comes from that range, the same one every outgoing connection (to PostgreSQL,
+ * to Redis, from the parallel test workers) takes its local port from, so between this call and the
+ * child's bind a client socket can take it and the child dies with EADDRINUSE. Below the range only
+ * another test's free port can collide, and a random pick with a bind check makes that rare.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [low] = ephemeralRange();
+  const floor = 10_000;
+  const ceiling = Math.max(floor + 1000, low);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = floor + Math.floor(Math.random() * (ceiling - floor));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free loopback port between ${floor} and ${ceiling} after 50 tries`);
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49152, 65535];
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { envFor } from '@desk/platform';
+import { freePort } from './faults';
 import { APPS, REPO_ROOT, type AppName } from './infra';
 import { waitFor } from './wait-for';
 
@@ -46,20 +46,6 @@ export interface RunningPlatform {
   /** Starts a service again (after kill), as npm start's supervisor does, and waits until it is ready. */
   restart(app: AppName, instance?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**
@@ -127,6 +113,7 @@ export async function startPlatform(options: {
   ) as { key: string };
   const children = new Map<string, ChildProcess>();
   const output = Object.fromEntries(APPS.map((a) => [a, [] as string[]])) as Record<AppName, string[]>;
+  const stderr = Object.fromEntries(APPS.map((a) => [a, ''])) as Record<AppName, string>;
   const spawnApp = (app: AppName, instance = 0) => {
     const own = instancePorts.get(`${app}#${instance}`)!;
     const child = spawn(
@@ -146,7 +133,11 @@ export async function startPlatform(options: {
       if (output[app].length > 4000) output[app].shift();
     };
     child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      // A fatal boot error is one stderr line; kept apart so a long log tail never hides it.
+      stderr[app] = (stderr[app] + chunk.toString()).slice(-4000);
+    });
     children.set(`${app}#${instance}`, child);
   };
   const instances = Array.from({ length: count }, (_, i) => i);
@@ -157,7 +148,10 @@ export async function startPlatform(options: {
       async () => {
         const child = children.get(`${app}#${instance}`);
         if (child && child.exitCode !== null) {
-          throw new Error(`${app} exited with ${child.exitCode}: ${output[app].join('').slice(-2000)}`);
+          throw new Error(
+            `${app} exited with ${child.exitCode}; stderr: ${stderr[app].slice(-1500) || '(none)'}; ` +
+              `output: ${output[app].join('').slice(-1500)}`,
+          );
         }
         const port = instancePorts.get(`${app}#${instance}`)!.http;
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
