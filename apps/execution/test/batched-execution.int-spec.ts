@@ -123,4 +123,49 @@ describe('accepted orders recorded and filled in batches (real Redis and Postgre
     });
     expect(reports).toHaveLength(filled.length);
   });
+
+  it('orders recorded together straight into PLACING keep each history and audit as one at a time would; a reduce-only close among them is still checked against the position', async () => {
+    const before = await h.position('BTC/USDT');
+    const jobs = Array.from({ length: 12 }, (_, n) => h.accepted(btc(`0.00${(n % 9) + 1}`)));
+    // A reduce-only sell larger than the whole position: it would add exposure, so it is never placed.
+    const closeAt = 7;
+    jobs[closeAt] = h.accepted(
+      { ...btc('100'), side: OrderSide.Sell },
+      { reduceOnly: true, actor: { type: 'service', id: 'risk' } },
+    );
+    for (const job of jobs) await recordRiskDecision(h.pg, job);
+    await h.queues.orders.addBulk(
+      jobs.map((data) => ({ name: JobName.OrderAccepted, data, opts: { jobId: data.intentId } })),
+    );
+
+    const close = await h.statusIs(jobs[closeAt].intentId, 'CANCELLED');
+    expect(close.filled_quantity).toBe('0');
+    const plain = jobs.filter((_, n) => n !== closeAt);
+    for (const job of plain) await h.statusIs(job.intentId, 'FILLED');
+    const bought = plain.reduce((sum, j) => sum + Number(j.order.quantity) * 1000, 0);
+    expect(await h.position('BTC/USDT')).toBe(String((Number(before) * 1000 + bought) / 1000));
+
+    const events = await h.pg.query<{ order_id: string; status: string; event_key: string; tx: string }>(
+      `SELECT order_id::text, status, event_key, xmin::text AS tx FROM execution.order_events
+        WHERE order_id = ANY($1::uuid[]) ORDER BY id`,
+      [plain.map((j) => j.intentId)],
+    );
+    for (const job of plain) {
+      const mine = events.rows.filter((e) => e.order_id === job.intentId);
+      // In history order (event ids), each status once, and placed on the first attempt.
+      expect(mine.map((e) => e.status)).toEqual(['SUBMITTED', 'PLACING', 'FILLED']);
+      expect(mine.slice(0, 2).map((e) => e.event_key)).toEqual(['SUBMITTED:1', 'PLACING:1']);
+      const row = await h.pg.query(`SELECT place_attempts, lease_until FROM execution.orders WHERE id = $1`, [
+        job.intentId,
+      ]);
+      expect(row.rows[0]).toEqual({ place_attempts: 1, lease_until: null });
+      // Announced as ever: the audit log hears of both transitions, with the order's parameters.
+      const submitted = await h.audit(job.intentId, 'order.submitted');
+      expect(submitted.payload).toMatchObject({ quantity: job.order.quantity, requestedBy: job.actor });
+      expect((await h.audit(job.intentId, 'order.placing')).payload).toMatchObject({ attempt: 1 });
+    }
+    // Recorded in fewer transactions than orders (set-based within each batch).
+    const accepts = events.rows.filter((e) => e.status === 'SUBMITTED');
+    expect(new Set(accepts.map((e) => e.tx)).size).toBeLessThan(accepts.length);
+  });
 });

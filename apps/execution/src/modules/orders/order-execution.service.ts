@@ -89,6 +89,8 @@ interface AcceptReads {
   /** The first operator cancel of each order of the batch that has one (by order id, lower case). */
   readonly cancels: ReadonlyMap<string, { requestId: string; actorId: string }>;
   readonly trading: TradingStateReading;
+  /** Live trading is enabled on this venue (always true on a venue that is not live). */
+  readonly live: boolean;
 }
 
 /** A venue answer waiting to be recorded under its order's row lock. */
@@ -224,9 +226,17 @@ export class OrderExecutionService {
           items.map((i) => i.job.intentId),
         ),
         trading: await this.controls.tradingState(tx),
+        live: !this.exchange.live || (await this.controls.liveEnabled(tx, this.exchange.venue)),
       };
       const done: AcceptOutcome[] = [];
-      for (const { item, index } of turns) done[index] = await this.accept(tx, item, reads);
+      // Orders nothing holds back are recorded together; the rest one by one, as each would be alone.
+      const atOnce = turns.filter(({ item }) => this.placeableAtOnce(item, reads));
+      const outcomes = await this.acceptPlaceable(
+        tx,
+        atOnce.map(({ item }) => item),
+      );
+      atOnce.forEach(({ index }, i) => (done[index] = outcomes[i]!));
+      for (const { item, index } of turns) if (!done[index]) done[index] = await this.accept(tx, item, reads);
       return done;
     });
     void this.outbox.flush();
@@ -234,14 +244,69 @@ export class OrderExecutionService {
   }
 
   /**
-   * In the batch's transaction: records the order SUBMITTED and decides its first step, or records it
-   * refused (CANCELLED) when it is critical without a valid approval, cancelled by an operator before it
-   * got here, or the desk is halted. `created: false`: already recorded (a redelivered job).
+   * An order that decide() would send to the venue at once with nothing read under its row (the trading
+   * state active, live trading enabled, not a reduce-only close whose position must be checked), that is
+   * not critical (its approval is read) and that no operator cancelled before it got here.
    */
-  private async accept(tx: EntityManager, item: AcceptItem, reads: AcceptReads): Promise<AcceptOutcome> {
-    const { job, reduceOnly, critical, notional } = item;
+  private placeableAtOnce(item: AcceptItem, reads: AcceptReads): boolean {
+    return (
+      !item.critical &&
+      !item.reduceOnly &&
+      reads.live &&
+      reads.trading.state === TradingState.Active &&
+      !reads.cancels.has(item.job.intentId.toLowerCase())
+    );
+  }
+
+  /**
+   * In the batch's transaction: records orders that may be placed at once (placeableAtOnce), SUBMITTED
+   * and then PLACING with this instance's lease, in one statement for all of them, and announces both
+   * transitions of each exactly as accept() and decide() do one order at a time. The venue calls follow
+   * the commit.
+   */
+  private async acceptPlaceable(tx: EntityManager, items: readonly AcceptItem[]): Promise<AcceptOutcome[]> {
+    if (!items.length) return [];
+    const accepted = items.map((item) => {
+      const at = new Date();
+      return { item, order: this.newOrder(item), submittedAt: at, placingAt: at };
+    });
+    // A job delivered twice into one batch is recorded once: its first copy.
+    const first = new Map<string, (typeof accepted)[number]>();
+    for (const a of accepted)
+      if (!first.has(a.order.id.toLowerCase())) first.set(a.order.id.toLowerCase(), a);
+    const recorded = await this.orders.insertPlacing(tx, [...first.values()], this.config.EXECUTION_LEASE_MS);
+    const outcomes: AcceptOutcome[] = [];
+    for (const a of accepted) {
+      const { item, order, submittedAt, placingAt } = a;
+      const events =
+        first.get(order.id.toLowerCase()) === a ? recorded.get(order.id.toLowerCase()) : undefined;
+      if (!events) {
+        outcomes.push({ created: false });
+        continue;
+      }
+      await this.recorder.announce(tx, order, OrderStatus.Submitted, submittedAt, events.submitted, {
+        audit: this.aboutOf(item),
+      });
+      await this.recorder.announce(tx, order, OrderStatus.Placing, placingAt, events.placing, {
+        key: `${OrderStatus.Placing}:1`,
+        audit: { clientOrderId: order.clientOrderId, attempt: 1 },
+      });
+      outcomes.push({
+        created: true,
+        decided: {
+          order: { ...order, status: OrderStatus.Placing, placeAttempts: 1, createdAt: submittedAt },
+          action: 'place',
+          decidedAt: placingAt,
+        },
+      });
+    }
+    return outcomes;
+  }
+
+  /** The order an accepted job asks for, as execution records it (SUBMITTED, nothing filled). */
+  private newOrder({ job, reduceOnly }: AcceptItem): OrderRecord {
     const orderId = job.intentId;
-    const order: OrderRecord = {
+    return {
       id: orderId,
       venue: this.exchange.venue,
       symbol: job.order.symbol,
@@ -261,18 +326,34 @@ export class OrderExecutionService {
       placeAttempts: 0,
       cancelRequest: null,
     };
-    const refusal =
-      operatorCancelRefusal(reads.cancels.get(orderId.toLowerCase())) ??
-      (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
-      haltRefusal(reads.trading, reduceOnly);
-    const at = new Date();
-    const about = {
+  }
+
+  /** The SUBMITTED audit event's account of the order: its parameters, who asked, when risk accepted it. */
+  private aboutOf({ job, reduceOnly }: AcceptItem): Record<string, unknown> {
+    return {
       ...job.order,
       requestedBy: job.actor,
       acceptedAt: job.acceptedAt,
       ...(reduceOnly ? { reduceOnly } : {}),
       ...(job.approvalId ? { approvalId: job.approvalId } : {}),
     };
+  }
+
+  /**
+   * In the batch's transaction: records the order SUBMITTED and decides its first step, or records it
+   * refused (CANCELLED) when it is critical without a valid approval, cancelled by an operator before it
+   * got here, or the desk is halted. `created: false`: already recorded (a redelivered job).
+   */
+  private async accept(tx: EntityManager, item: AcceptItem, reads: AcceptReads): Promise<AcceptOutcome> {
+    const { job, reduceOnly, critical, notional } = item;
+    const orderId = job.intentId;
+    const order = this.newOrder(item);
+    const refusal =
+      operatorCancelRefusal(reads.cancels.get(orderId.toLowerCase())) ??
+      (critical ? await this.approvalRefusal(tx, job, notional) : undefined) ??
+      haltRefusal(reads.trading, reduceOnly);
+    const at = new Date();
+    const about = this.aboutOf(item);
     if (refusal) {
       if (!(await this.orders.insertOrder(tx, { ...order, status: OrderStatus.Cancelled }))) {
         return { created: false };

@@ -40,6 +40,16 @@ const ACTION_OF: Readonly<Record<ReportedStatus, AuditAction>> = {
   [OrderStatus.Unknown]: AuditAction.OrderUnknown,
 };
 
+/** What a transition records beside its status (OrderRecorder.transition). */
+export interface TransitionExtra {
+  readonly reasonCode?: string;
+  readonly detail?: string;
+  readonly audit?: AuditEvent['payload'];
+  readonly action?: AuditAction;
+  readonly key?: string;
+  readonly fill?: ExecutionReported['fill'];
+}
+
 /**
  * Writes an order's transitions at execution, each in the caller's transaction: the history event, the
  * order's status, the jobs announcing it (execution report to risk, order update to the gateway's
@@ -65,17 +75,36 @@ export class OrderRecorder {
     order: OrderRecord,
     status: ReportedStatus,
     at: Date,
-    extra: {
-      reasonCode?: string;
-      detail?: string;
-      audit?: AuditEvent['payload'];
-      action?: AuditAction;
-      key?: string;
-      fill?: ExecutionReported['fill'];
-    } = {},
+    extra: TransitionExtra = {},
   ): Promise<void> {
-    const seq = await this.announce(tx, order, status, at, extra);
+    const seq = await this.orders.addEvent(
+      tx,
+      order.id,
+      status,
+      extra.detail ?? null,
+      at,
+      extra.key,
+      extra.reasonCode,
+    );
+    // Already recorded: nothing is announced twice.
     if (seq === undefined) return;
+    await this.announce(tx, order, status, at, seq, extra);
+  }
+
+  /**
+   * The rest of a transition whose history event is recorded (`seq`: the event's id), in the caller's
+   * transaction: the jobs announcing it and its audit event (a batch that records many events in one
+   * statement announces each here).
+   */
+  async announce(
+    tx: EntityManager,
+    order: OrderRecord,
+    status: ReportedStatus,
+    at: Date,
+    seq: string,
+    extra: TransitionExtra = {},
+  ): Promise<void> {
+    await this.jobs(tx, order, status, at, seq, extra);
     const action = extra.action ?? ACTION_OF[status];
     await this.audit(tx, order, action, `${action}:${order.id}:${extra.key ?? seq}`, at, {
       venue: order.venue,
@@ -179,21 +208,18 @@ export class OrderRecorder {
   }
 
   /**
-   * Records a transition in the order's history and announces it in the same transaction: to risk
-   * (`execution.reported`, for its positions and exposure) and to the gateway's order projection
-   * (`order.updated`). Returns the history event's id; undefined when that event was already recorded
-   * (nothing is announced twice).
+   * The jobs announcing a recorded transition: to risk (`execution.reported`, for its positions and
+   * exposure) and to the gateway's order projection (`order.updated`, ordered by `seq`).
    */
-  private async announce(
+  private async jobs(
     tx: EntityManager,
     order: OrderRecord,
     status: ReportedStatus,
     at: Date,
-    extra: { reasonCode?: string; detail?: string; key?: string; fill?: ExecutionReported['fill'] },
-  ): Promise<string | undefined> {
-    const { reasonCode, detail, key, fill } = extra;
-    const seq = await this.orders.addEvent(tx, order.id, status, detail ?? null, at, key, reasonCode);
-    if (seq === undefined) return undefined;
+    seq: string,
+    extra: TransitionExtra,
+  ): Promise<void> {
+    const { reasonCode, detail, fill } = extra;
     // Risk follows what changes exposure and what fails (fills, ends, UNKNOWN). SUBMITTED, PLACING and OPEN
     // change neither (risk counts an accepted order as pending until it ends): the projection and the audit
     // log show them, and risk is spared a job and a book-locked transaction per order (docs/adr/0024).
@@ -231,7 +257,6 @@ export class OrderRecorder {
       },
       ...(fill ? { fill: { ...fill, at: at.toISOString() } } : {}),
     });
-    return seq;
   }
 }
 

@@ -137,6 +137,74 @@ export class OrdersRepository {
   }
 
   /**
+   * Records new orders that may be placed at once, in one statement: each straight into PLACING with its
+   * first placement attempt counted and this instance's lease taken, its history given its SUBMITTED and
+   * PLACING events (what insertOrder, addEvent, markPlacing and addEvent again do for one order, docs/adr/0024).
+   * An order already recorded (a redelivered job) is left as it is. Returns, for each order recorded now,
+   * its two events' ids by its id in lower case (SUBMITTED's the lower: the projection orders an order's
+   * updates by them).
+   */
+  async insertPlacing(
+    tx: EntityManager,
+    orders: readonly { order: OrderRecord; submittedAt: Date; placingAt: Date }[],
+    leaseMs: number,
+  ): Promise<Map<string, { submitted: string; placing: string }>> {
+    const input = orders.map(({ order, submittedAt, placingAt }) => ({
+      id: order.id,
+      venue: order.venue,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: toWire(order.quantity),
+      price: order.price ? toWire(order.price) : null,
+      correlation_id: order.correlationId,
+      reduce_only: order.reduceOnly,
+      approval_id: order.approvalId,
+      time_in_force: order.timeInForce,
+      post_only: order.postOnly,
+      client_order_id: order.clientOrderId,
+      submitted_at: submittedAt.toISOString(),
+      placing_at: placingAt.toISOString(),
+    }));
+    // Rows are inserted in id order (two batches holding the same redelivered orders wait on each other
+    // in one direction only), and each order's SUBMITTED event before its PLACING event.
+    const rows: { order_id: string; status: OrderStatus; id: string }[] = await tx.query(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+           id uuid, venue text, symbol text, side text, type text, quantity numeric, price numeric,
+           correlation_id text, reduce_only boolean, approval_id uuid, time_in_force text, post_only boolean,
+           client_order_id text, submitted_at timestamptz, placing_at timestamptz)),
+       ins AS (
+         INSERT INTO execution.orders
+           (id, venue, symbol, side, type, quantity, price, status, correlation_id, reduce_only, approval_id,
+            time_in_force, post_only, client_order_id, place_attempts, lease_until)
+         SELECT id, venue, symbol, side, type, quantity, price, $2, correlation_id, reduce_only, approval_id,
+                time_in_force, post_only, client_order_id, 1, now() + $4::integer * interval '1 millisecond'
+           FROM input ORDER BY id
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id),
+       ev AS (
+         INSERT INTO execution.order_events (order_id, status, detail, at, event_key)
+         SELECT i.id, e.status, NULL, e.at, e.status || ':1'
+           FROM input i JOIN ins USING (id)
+           CROSS JOIN LATERAL (VALUES (1, $3::text, i.submitted_at), (2, $2::text, i.placing_at)) AS e(n, status, at)
+          ORDER BY i.id, e.n
+         RETURNING order_id, status, id)
+       SELECT order_id::text AS order_id, status, id::text AS id FROM ev`,
+      [JSON.stringify(input), OrderStatus.Placing, OrderStatus.Submitted, leaseMs],
+    );
+    const recorded = new Map<string, { submitted: string; placing: string }>();
+    for (const row of rows) {
+      const ids = recorded.get(row.order_id) ?? { submitted: '', placing: '' };
+      if (row.status === OrderStatus.Submitted) ids.submitted = row.id;
+      else ids.placing = row.id;
+      // By the id as PostgreSQL writes a uuid (lower case).
+      recorded.set(row.order_id, ids);
+    }
+    return recorded;
+  }
+
+  /**
    * Moves the order into `status` (with its reason code, if given) and appends the transition to its history;
    * returns the event's id, or undefined when an event with this key was already recorded for the order. The key defaults to the status and the event's position in the history (a
    * status may recur: each partial fill, a placement retried); a fill's event is keyed by its trade.
