@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobName, OrderSide, OrderType, type OrderAccepted, type OrderParams } from '@desk/contracts';
-import { finishedJob, recordRiskDecision, waitFor } from '@desk/testing';
+import {
+  JobName,
+  OrderSide,
+  OrderType,
+  type AuditEvent,
+  type OrderAccepted,
+  type OrderParams,
+} from '@desk/contracts';
+import { finishedJob, recordRiskDecision, unbatched, waitFor } from '@desk/testing';
 import { ExecutionHarness } from './execution-harness';
 
 const btc = (quantity: string): OrderParams => ({
@@ -164,6 +171,30 @@ describe('accepted orders recorded and filled in batches (real Redis and Postgre
       expect(submitted.payload).toMatchObject({ quantity: job.order.quantity, requestedBy: job.actor });
       expect((await h.audit(job.intentId, 'order.placing')).payload).toMatchObject({ attempt: 1 });
     }
+    // Fills recorded together move the position one after the other: each fill's position audit starts
+    // where the one before it ended (buys only: the quantities climb), from the position before the burst to
+    // the position after it.
+    const fillIds = new Set(
+      (
+        await h.pg.query<{ id: string }>(`SELECT id FROM execution.fills WHERE order_id = ANY($1::uuid[])`, [
+          plain.map((j) => j.intentId),
+        ])
+      ).rows.map((r) => r.id),
+    );
+    const moves = await waitFor(async () => {
+      const all = unbatched(await h.queues.audit.getJobs(['waiting', 'prioritized', 'delayed', 'completed']));
+      const mine = all
+        .map((j) => j.data as AuditEvent)
+        .filter((e) => e.action === 'position.updated' && fillIds.has(String(e.payload.fillId)));
+      return mine.length === plain.length ? mine : undefined;
+    });
+    const steps = moves
+      .map((e) => ({ from: Number(e.payload.previousQuantity), to: Number(e.payload.quantity) }))
+      .sort((a, b) => a.to - b.to);
+    expect(steps[0]!.from).toBeCloseTo(Number(before), 9);
+    steps.slice(1).forEach((step, n) => expect(step.from).toBeCloseTo(steps[n]!.to, 9));
+    expect(String(steps.at(-1)!.to)).toBe(await h.position('BTC/USDT'));
+
     // Recorded in fewer transactions than orders (set-based within each batch).
     const accepts = events.rows.filter((e) => e.status === 'SUBMITTED');
     expect(new Set(accepts.map((e) => e.tx)).size).toBeLessThan(accepts.length);

@@ -40,7 +40,7 @@ import {
   reducesPosition,
   type Verdict,
 } from './order-guard';
-import { OrderRecorder } from './order-recorder.service';
+import { HeldPositions, OrderRecorder } from './order-recorder.service';
 import { OrdersRepository, type CancelRequest, type OrderRecord } from './orders.repository';
 import { VenueMarkets } from './venue-markets.service';
 
@@ -490,16 +490,31 @@ export class OrderExecutionService {
    */
   private async recordBatch(items: RecordItem[]): Promise<StepResult[]> {
     const turns = inLockOrder(items, (item) => [item.symbol, item.orderId]);
+    const answeredId = (item: RecordItem) =>
+      (item.answer.kind === 'report' ? item.answer.report.venueOrderId : undefined) ?? undefined;
     const results = await this.orders.transaction(async (tx) => {
+      // Every order answered about is locked, and the lease of the call that just ended given back, in one
+      // statement; an order answered about twice in one batch (never expected) is taken at its turn.
+      const counts = new Map<string, number>();
+      for (const item of items) counts.set(item.orderId, (counts.get(item.orderId) ?? 0) + 1);
+      const once = items.filter((item) => counts.get(item.orderId) === 1);
+      const released = await this.orders.releaseActiveOrders(
+        tx,
+        once.map((item) => ({ id: item.orderId, venueOrderId: answeredId(item) })),
+      );
+      // Each symbol's position locked once, at its first fill, and written back once before the commit.
+      const positions = new HeldPositions(this.orders, tx);
       const done: StepResult[] = [];
       for (const { item, index } of turns) {
-        // Locked, and the lease of the call that just ended given back.
-        const answered = item.answer.kind === 'report' ? item.answer.report.venueOrderId : undefined;
-        const current = await this.orders.releaseActiveOrder(tx, item.orderId, answered ?? undefined);
+        const current =
+          counts.get(item.orderId) === 1
+            ? released.get(item.orderId.toLowerCase())
+            : await this.orders.releaseActiveOrder(tx, item.orderId, answeredId(item));
         done[index] = current
-          ? await this.record(tx, current, item.action, item.answer)
+          ? await this.record(tx, current, item.action, item.answer, positions)
           : { status: OrderStatus.Cancelled, again: false };
       }
+      await positions.save();
       return done;
     });
     void this.outbox.flush();
@@ -593,10 +608,11 @@ export class OrderExecutionService {
     order: OrderRecord,
     action: VenueAction,
     answer: VenueAnswer,
+    positions: HeldPositions,
   ): Promise<StepResult> {
     switch (answer.kind) {
       case 'report':
-        return this.applyReport(tx, order, answer.report);
+        return this.applyReport(tx, order, answer.report, false, positions);
       case 'not-found':
         return this.notFound(tx, order, action);
       case 'error':
@@ -614,6 +630,7 @@ export class OrderExecutionService {
     order: OrderRecord,
     report: VenueOrderReport,
     reconciled = false,
+    positions?: HeldPositions,
   ): Promise<StepResult> {
     // recordBatch records the venue's id as it locks the order; a reconciliation's report may bring it here.
     if (report.venueOrderId && report.venueOrderId !== order.venueOrderId)
@@ -622,8 +639,13 @@ export class OrderExecutionService {
     const fills = [...report.fills].sort((a, b) => a.at.getTime() - b.at.getTime());
     for (const fill of fills) {
       current =
-        (await this.recorder.fill(tx, current, fill, reconciled ? RiskReasonCode.Reconciled : undefined)) ??
-        current;
+        (await this.recorder.fill(
+          tx,
+          current,
+          fill,
+          reconciled ? RiskReasonCode.Reconciled : undefined,
+          positions,
+        )) ?? current;
     }
     // Every fill the venue counts must be recorded before the order's end is: positions follow fills.
     const fillsComplete = current.filledQuantity.gte(report.filledQuantity);

@@ -13,6 +13,7 @@ import {
   type AuditEvent,
   type ExecutionReported,
   type Money,
+  type PositionAmounts,
 } from '@desk/contracts';
 import { Outbox, uuidFromHash } from '@desk/platform';
 import type { ExchangeFill } from '../exchange/exchange-adapter';
@@ -123,28 +124,21 @@ export class OrderRecorder {
   }
 
   /**
-   * Records one trade of the order (once: false when it was already recorded), moves the position, and
+   * Records one trade of the order (once: undefined when it was already recorded), moves the position, and
    * announces the fill: PARTIALLY_FILLED, or FILLED when the order's fills now add up to its quantity.
-   * Returns the order as it stands after the fill.
+   * Returns the order as it stands after the fill. `positions`: the transaction's held positions (a batch
+   * locks each symbol's once and writes it back once); without, the position is locked and written here.
    */
   async fill(
     tx: EntityManager,
     order: OrderRecord,
     fill: ExchangeFill,
     reasonCode?: string,
+    positions?: HeldPositions,
   ): Promise<OrderRecord | undefined> {
     const fillId = fillIdOf(order.id, fill.tradeId);
-    if (!(await this.orders.recordFill(tx, order, fillId, fill))) return undefined;
     const filledQuantity = order.filledQuantity.plus(fill.quantity);
     const status = filledQuantity.gte(order.quantity) ? OrderStatus.Filled : OrderStatus.PartiallyFilled;
-    const before = await this.orders.lockPosition(tx, order.symbol);
-    const position = applyFill(before, {
-      side: order.side,
-      quantity: fill.quantity,
-      price: fill.price,
-      fee: feeInQuote(order.symbol, fill),
-    });
-    await this.orders.savePosition(tx, order.symbol, position);
     const wire = {
       fillId,
       price: toWire(fill.price),
@@ -152,18 +146,38 @@ export class OrderRecorder {
       fee: toWire(fill.fee),
       feeCurrency: fill.feeCurrency,
     };
-    await this.transition(tx, order, status, fill.at, {
-      key: `FILL:${fill.tradeId}`,
-      fill: wire,
+    const key = `FILL:${fill.tradeId}`;
+    const detail = `${wire.quantity} @ ${wire.price}`;
+    const { recorded, seq } = await this.orders.recordFillEvent(tx, order, fillId, fill, {
+      status,
+      detail,
+      key,
       ...(reasonCode ? { reasonCode } : {}),
-      detail: `${wire.quantity} @ ${wire.price}`,
-      audit: {
-        ...wire,
-        tradeId: fill.tradeId,
-        filledQuantity: toWire(filledQuantity),
-        notional: toWire(fill.price.times(fill.quantity)),
-      },
     });
+    if (!recorded) return undefined;
+    const held = positions ?? new HeldPositions(this.orders, tx);
+    const before = await held.lock(order.symbol);
+    const position = applyFill(before, {
+      side: order.side,
+      quantity: fill.quantity,
+      price: fill.price,
+      fee: feeInQuote(order.symbol, fill),
+    });
+    held.set(order.symbol, position);
+    if (!positions) await held.save();
+    if (seq !== undefined)
+      await this.announce(tx, order, status, fill.at, seq, {
+        key,
+        fill: wire,
+        ...(reasonCode ? { reasonCode } : {}),
+        detail,
+        audit: {
+          ...wire,
+          tradeId: fill.tradeId,
+          filledQuantity: toWire(filledQuantity),
+          notional: toWire(fill.price.times(fill.quantity)),
+        },
+      });
     await this.outbox.add(tx, JobName.AuditEvent, {
       schemaVersion: SCHEMA_VERSION,
       eventId: uuidFromHash(`${AuditAction.PositionUpdated}:${order.symbol}:${fillId}`),
@@ -257,6 +271,38 @@ export class OrderRecorder {
       },
       ...(fill ? { fill: { ...fill, at: at.toISOString() } } : {}),
     });
+  }
+}
+
+/**
+ * The positions one transaction moves: each symbol's row locked once (its first fill) and kept in memory
+ * while the transaction records its fills, then written back once, in one statement (save(), before the
+ * transaction commits). Nothing else in the transaction reads a position it holds.
+ */
+export class HeldPositions {
+  private readonly held = new Map<string, PositionAmounts>();
+
+  constructor(
+    private readonly orders: OrdersRepository,
+    private readonly tx: EntityManager,
+  ) {}
+
+  /** The symbol's position as this transaction has moved it so far (locked on first use). */
+  async lock(symbol: string): Promise<PositionAmounts> {
+    const held = this.held.get(symbol);
+    if (held) return held;
+    const locked = await this.orders.lockPosition(this.tx, symbol);
+    this.held.set(symbol, locked);
+    return locked;
+  }
+
+  set(symbol: string, position: PositionAmounts): void {
+    this.held.set(symbol, position);
+  }
+
+  /** Writes every held position back (call once, before the transaction commits). */
+  async save(): Promise<void> {
+    await this.orders.savePositions(this.tx, this.held);
   }
 }
 

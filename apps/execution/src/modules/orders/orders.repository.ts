@@ -91,6 +91,9 @@ const ORDER_COLUMNS = `id, venue, symbol, side, type, quantity::text, price::tex
   approval_id, time_in_force, post_only, client_order_id, venue_order_id, filled_quantity::text, place_attempts,
   cancel_reason_code, cancel_reason, cancel_context, created_at`;
 
+/** ORDER_COLUMNS of the table aliased `o`. */
+const ORDER_COLUMNS_OF_O = ORDER_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1o.$2');
+
 interface PositionRow {
   quantity: string;
   average_price: string;
@@ -445,6 +448,39 @@ export class OrdersRepository {
     return row && toRecord(row);
   }
 
+  /**
+   * releaseActiveOrder for many orders in one statement (distinct ids): each locked, waiting for any other
+   * holder, in the order symbol then id (as every batch takes them, so two batches never wait on each other
+   * in a circle), its lease given back and the venue's id recorded when given. Returns the orders still
+   * active, by id in lower case.
+   */
+  async releaseActiveOrders(
+    tx: EntityManager,
+    orders: readonly { id: string; venueOrderId?: string }[],
+  ): Promise<Map<string, OrderRecord>> {
+    const rows = returnedRows<OrderRow>(
+      await tx.query(
+        `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, venue_order_id text)),
+         locked AS (
+           SELECT o.id FROM execution.orders o JOIN input i USING (id)
+            WHERE o.status = ANY($2::text[])
+            ORDER BY o.symbol, o.id
+            FOR UPDATE OF o)
+         UPDATE execution.orders o
+            SET lease_until = NULL, venue_order_id = COALESCE(i.venue_order_id, o.venue_order_id)
+           FROM input i
+          WHERE o.id = i.id AND o.id IN (SELECT id FROM locked)
+          RETURNING ${ORDER_COLUMNS_OF_O}`,
+        [
+          JSON.stringify(orders.map((o) => ({ id: o.id, venue_order_id: o.venueOrderId ?? null }))),
+          [...ACTIVE_STATUSES],
+        ],
+      ),
+    );
+    return new Map(rows.map((row) => [row.id, toRecord(row)]));
+  }
+
   /** Working orders that have reached the venue (reconciliation compares them with its open orders). */
   async placedWorkingOrders(): Promise<OrderRecord[]> {
     const rows: OrderRow[] = await this.db.query(
@@ -479,17 +515,19 @@ export class OrdersRepository {
   }
 
   /**
-   * Records one of the order's trades at the venue (once: false when this fill was already recorded) and
-   * adds it to the order's filled quantity, volume-weighted average price and fees.
+   * Records one of the order's trades at the venue, once, in one statement: the fill, the order's filled
+   * quantity, volume-weighted average price and fees, and the transition it brings (the order's new status
+   * and its history event keyed by the trade); nothing at all when the fill was already recorded. `recorded`: the fill
+   * is new; `seq`: the event's id (undefined when an event with its key was somehow recorded already).
    */
-  async recordFill(
+  async recordFillEvent(
     tx: EntityManager,
     order: OrderRecord,
     fillId: string,
     fill: ExchangeFill,
-  ): Promise<boolean> {
-    // One statement: the order's totals move only if the fill was new (a data-modifying WITH always runs).
-    const rows: { recorded: number }[] = await tx.query(
+    event: { status: OrderStatus; detail: string; key: string; reasonCode?: string },
+  ): Promise<{ recorded: boolean; seq: string | undefined }> {
+    const rows: { recorded: number; id: string | null }[] = await tx.query(
       `WITH f AS (
          INSERT INTO execution.fills (id, order_id, symbol, side, price, quantity, fee, fee_currency, at, trade_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -499,9 +537,15 @@ export class OrdersRepository {
             SET average_fill_price = trim_scale(round(
                   (COALESCE(o.average_fill_price, 0) * o.filled_quantity + f.price * f.quantity)
                   / (o.filled_quantity + f.quantity), 18)),
-                filled_quantity = o.filled_quantity + f.quantity, fees = o.fees + f.fee, updated_at = now()
-           FROM f WHERE o.id = f.order_id)
-       SELECT count(*)::int AS recorded FROM f`,
+                filled_quantity = o.filled_quantity + f.quantity, fees = o.fees + f.fee,
+                status = $11, reason_code = COALESCE($14, o.reason_code), updated_at = now()
+           FROM f WHERE o.id = f.order_id),
+       e AS (
+         INSERT INTO execution.order_events (order_id, status, detail, at, event_key)
+         SELECT order_id, $11, $12, $9, $13 FROM f
+         ON CONFLICT (order_id, event_key) DO NOTHING
+         RETURNING id)
+       SELECT (SELECT count(*) FROM f)::int AS recorded, (SELECT id::text FROM e) AS id`,
       [
         fillId,
         order.id,
@@ -513,9 +557,38 @@ export class OrdersRepository {
         fill.feeCurrency,
         fill.at,
         fill.tradeId,
+        event.status,
+        event.detail,
+        event.key,
+        event.reasonCode ?? null,
       ],
     );
-    return (rows[0]?.recorded ?? 0) > 0;
+    const row = rows[0];
+    return { recorded: (row?.recorded ?? 0) > 0, seq: row?.id ?? undefined };
+  }
+
+  /** Writes back the positions a transaction moved (locked with lockPosition), in one statement. */
+  async savePositions(tx: EntityManager, positions: ReadonlyMap<string, PositionAmounts>): Promise<void> {
+    if (!positions.size) return;
+    await tx.query(
+      `UPDATE execution.positions p
+          SET quantity = r.quantity, average_price = r.average_price, realized_pnl = r.realized_pnl,
+              fees_paid = r.fees_paid, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb)
+           AS r(symbol text, quantity numeric, average_price numeric, realized_pnl numeric, fees_paid numeric)
+        WHERE p.symbol = r.symbol`,
+      [
+        JSON.stringify(
+          [...positions].map(([symbol, p]) => ({
+            symbol,
+            quantity: toWire(p.quantity),
+            average_price: toWire(p.averagePrice),
+            realized_pnl: toWire(p.realizedPnl),
+            fees_paid: toWire(p.feesPaid),
+          })),
+        ),
+      ],
+    );
   }
 
   /** The symbol's net quantity, its row locked for the rest of the transaction (0 when there is none). */
@@ -550,20 +623,6 @@ export class OrdersRepository {
     };
   }
 
-  async savePosition(tx: EntityManager, symbol: string, position: PositionAmounts): Promise<void> {
-    await tx.query(
-      `UPDATE execution.positions
-          SET quantity = $2, average_price = $3, realized_pnl = $4, fees_paid = $5, updated_at = now()
-        WHERE symbol = $1`,
-      [
-        symbol,
-        toWire(position.quantity),
-        toWire(position.averagePrice),
-        toWire(position.realizedPnl),
-        toWire(position.feesPaid),
-      ],
-    );
-  }
 }
 
 function toRecord(row: OrderRow): OrderRecord {
