@@ -174,6 +174,7 @@ export class PaperExchange implements ExchangeAdapter {
     let status: VenueOrderStatus = 'open';
     let detail: string | null = null;
     let filled = row.filledQuantity;
+    let trade: PaperTradeRow | undefined;
     switch (m.kind) {
       case 'wait':
         detail = m.detail;
@@ -191,7 +192,7 @@ export class PaperExchange implements ExchangeAdapter {
           detail = 'the rest of an IOC order expired';
         }
         // The trade, the filled quantity and the status after it, in one statement.
-        await this.book.addTrade(tx, row, { ...m, at: now }, { status, detail });
+        trade = await this.book.addTrade(tx, row, { ...m, at: now }, { status, detail });
         break;
       }
       default: {
@@ -201,10 +202,13 @@ export class PaperExchange implements ExchangeAdapter {
     }
     if (m.kind !== 'fill' && (status !== row.status || detail !== row.detail))
       await this.book.setStatus(tx, clientOrderId, status, detail);
-    return toReport(
-      { ...row, status, detail, filledQuantity: filled },
-      m.kind === 'fill' || row.filledQuantity.gt(0) ? await this.book.trades(tx, clientOrderId) : [],
-    );
+    // The order's trades: none yet, only the one just made (no second read), or all of them, read.
+    const trades = row.filledQuantity.isZero()
+      ? trade
+        ? [trade]
+        : []
+      : await this.book.trades(tx, clientOrderId);
+    return toReport({ ...row, status, detail, filledQuantity: filled }, trades);
   }
 
   private async report(clientOrderId: string): Promise<VenueOrderReport | undefined> {

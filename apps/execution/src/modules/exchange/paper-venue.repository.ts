@@ -124,20 +124,28 @@ export class PaperVenueRepository {
     );
   }
 
-  /** Records a trade of the order and, in the same statement, its filled quantity and its status after it. */
+  /**
+   * Records a trade of the order and, in the same statement, its filled quantity and its status after it.
+   * Returns the trade as trades() would read it.
+   */
   async addTrade(
     tx: EntityManager,
     order: PaperOrderRow,
     trade: { price: Money; quantity: Money; fee: Money; feeCurrency: string; at: Date },
     after: { status: VenueOrderStatus; detail: string | null },
-  ): Promise<void> {
-    await tx.query(
+  ): Promise<PaperTradeRow> {
+    const rows: TradeRow[] = await tx.query(
       `WITH t AS (
          INSERT INTO execution.paper_trades (client_order_id, symbol, side, price, quantity, fee, fee_currency, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8))
-       UPDATE execution.paper_orders
-          SET filled_quantity = filled_quantity + $5, status = $9, detail = $10, updated_at = now()
-        WHERE client_order_id = $1`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id::text AS id, client_order_id, symbol, side, price::text, quantity::text, fee::text,
+                   fee_currency, at),
+       o AS (
+         UPDATE execution.paper_orders
+            SET filled_quantity = filled_quantity + $5, status = $9, detail = $10, updated_at = now()
+          WHERE client_order_id = $1
+          RETURNING venue_order_id::text AS venue_order_id)
+       SELECT t.*, o.venue_order_id FROM t, o`,
       [
         order.clientOrderId,
         order.symbol,
@@ -151,6 +159,9 @@ export class PaperVenueRepository {
         after.detail,
       ],
     );
+    const row = rows[0];
+    if (!row) throw new Error(`paper order ${order.clientOrderId} vanished inside its transaction`);
+    return toTrade(row);
   }
 
   async trades(tx: EntityManager | undefined, clientOrderId: string): Promise<PaperTradeRow[]> {

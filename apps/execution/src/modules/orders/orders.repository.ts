@@ -238,7 +238,8 @@ export class OrdersRepository {
   }
 
   /**
-   * One page of the orders that may still fill, in the order a tick works on them: risk's reduce-only
+   * One page of the orders that may still fill and are free to work on now (as lockActiveOrder takes them:
+   * no instance's lease on them, no backoff to wait out), in the order a tick works on them: risk's reduce-only
    * closes first, then oldest first. Pass the last page's `next` to read on (a keyset: an order filled or
    * cancelled meanwhile shifts nothing, none is skipped); `next` is undefined after the last page.
    */
@@ -249,6 +250,8 @@ export class OrdersRepository {
     const rows: { id: string; later: boolean; created_at: string }[] = await this.db.query(
       `SELECT id, NOT reduce_only AS later, created_at::text AS created_at FROM execution.orders
         WHERE status = ANY($1::text[])
+          AND (lease_until IS NULL OR lease_until < now())
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now() OR cancel_reason_code IS NOT NULL)
           AND ($2::boolean IS NULL OR (NOT reduce_only, created_at, id) > ($2::boolean, $3::timestamptz, $4::uuid))
         ORDER BY NOT reduce_only, created_at, id
         LIMIT $5`,
@@ -622,7 +625,6 @@ export class OrdersRepository {
       feesPaid: money(row.fees_paid),
     };
   }
-
 }
 
 function toRecord(row: OrderRow): OrderRecord {
