@@ -495,9 +495,10 @@ export class OrderExecutionService {
     const results = await this.orders.transaction(async (tx) => {
       // Every order answered about is locked, and the lease of the call that just ended given back, in one
       // statement; an order answered about twice in one batch (never expected) is taken at its turn.
+      const idOf = (item: RecordItem) => item.orderId.toLowerCase();
       const counts = new Map<string, number>();
-      for (const item of items) counts.set(item.orderId, (counts.get(item.orderId) ?? 0) + 1);
-      const once = items.filter((item) => counts.get(item.orderId) === 1);
+      for (const item of items) counts.set(idOf(item), (counts.get(idOf(item)) ?? 0) + 1);
+      const once = items.filter((item) => counts.get(idOf(item)) === 1);
       const released = await this.orders.releaseActiveOrders(
         tx,
         once.map((item) => ({ id: item.orderId, venueOrderId: answeredId(item) })),
@@ -507,8 +508,8 @@ export class OrderExecutionService {
       const done: StepResult[] = [];
       for (const { item, index } of turns) {
         const current =
-          counts.get(item.orderId) === 1
-            ? released.get(item.orderId.toLowerCase())
+          counts.get(idOf(item)) === 1
+            ? released.get(idOf(item))
             : await this.orders.releaseActiveOrder(tx, item.orderId, answeredId(item));
         done[index] = current
           ? await this.record(tx, current, item.action, item.answer, positions)
