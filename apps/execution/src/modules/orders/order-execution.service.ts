@@ -510,7 +510,11 @@ export class OrderExecutionService {
         const current =
           counts.get(idOf(item)) === 1
             ? released.get(idOf(item))
-            : await this.orders.releaseActiveOrder(tx, item.orderId, answeredId(item));
+            : (
+                await this.orders.releaseActiveOrders(tx, [
+                  { id: item.orderId, venueOrderId: answeredId(item) },
+                ])
+              ).get(idOf(item));
         done[index] = current
           ? await this.record(tx, current, item.action, item.answer, positions)
           : { status: OrderStatus.Cancelled, again: false };

@@ -429,38 +429,17 @@ export class OrdersRepository {
   }
 
   /**
-   * Locks an order that may still fill, waiting for any other holder and whatever its lease, and gives the
-   * lease back, in one statement (the venue call it was taken for has ended); `venueOrderId`: and records
-   * the venue's id for it, when the venue's answer gave one. Undefined when the order is no longer active
-   * (nothing is then changed).
-   */
-  async releaseActiveOrder(
-    tx: EntityManager,
-    id: string,
-    venueOrderId?: string,
-  ): Promise<OrderRecord | undefined> {
-    const rows = returnedRows<OrderRow>(
-      await tx.query(
-        `UPDATE execution.orders SET lease_until = NULL, venue_order_id = COALESCE($3, venue_order_id)
-          WHERE id = $1 AND status = ANY($2::text[])
-          RETURNING ${ORDER_COLUMNS}`,
-        [id, [...ACTIVE_STATUSES], venueOrderId ?? null],
-      ),
-    );
-    const row = rows[0];
-    return row && toRecord(row);
-  }
-
-  /**
-   * releaseActiveOrder for many orders in one statement (distinct ids): each locked, waiting for any other
-   * holder, in the order symbol then id (as every batch takes them, so two batches never wait on each other
-   * in a circle), its lease given back and the venue's id recorded when given. Returns the orders still
-   * active, by id in lower case.
+   * Locks orders that may still fill (distinct ids), waiting for any other holder and whatever their lease,
+   * and gives their leases back (the venue calls they were taken for have ended), in one statement: in the
+   * order symbol then id, as every batch takes them, so two batches never wait on each other in a circle;
+   * `venueOrderId`: and records the venue's id for an order, when the venue's answer gave one. Returns the
+   * orders still active, by id in lower case (one no longer active is left unchanged).
    */
   async releaseActiveOrders(
     tx: EntityManager,
     orders: readonly { id: string; venueOrderId?: string }[],
   ): Promise<Map<string, OrderRecord>> {
+    if (!orders.length) return new Map();
     const rows = returnedRows<OrderRow>(
       await tx.query(
         `WITH input AS (
