@@ -304,6 +304,16 @@ describe('monitoring end to end (five services, a real Prometheus)', () => {
       const lines = linesOf(app).filter((l) => l.correlationId === correlationId);
       expect({ app, found: lines.length > 0 }).toEqual({ app, found: true });
     }
+    // The gateway's access line for the request: once, its path, its answer.
+    const access = linesOf('gateway').filter(
+      (l) => l.correlationId === correlationId && l.msg === 'request completed',
+    );
+    expect(access).toEqual([
+      expect.objectContaining({
+        req: { id: correlationId, method: 'POST', url: '/v1/orders' },
+        res: { statusCode: 202 },
+      }),
+    ]);
     // And no key ever reaches a log line.
     const everything = APPS.map((app) => platform.output[app].join('')).join('\n');
     for (const key of [keys.trader, keys.approverA, keys.approverB, platform.adminKey]) {

@@ -1,7 +1,19 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { BootstrapOptions } from '@desk/platform';
 import type { GatewayConfig } from './config';
+
+/** What the Swagger UI at /docs needs (inline scripts and styles), when it is served. */
+const DOCS_CSP: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+    },
+  },
+};
 
 /** How the gateway's HTTP app is built: shared by main.ts and the tests, so tests see the real thing. */
 export function gatewayAppOptions(config: GatewayConfig): Omit<BootstrapOptions, 'host' | 'port'> {
@@ -21,30 +33,24 @@ export function gatewayAppOptions(config: GatewayConfig): Omit<BootstrapOptions,
         }
       : undefined,
     configure: async (app) => {
+      const fastify = app.getHttpAdapter().getInstance();
+      // helmet's middleware, built once (docs/adr/0024: @fastify/helmet builds it again for every request).
       // The Swagger UI at /docs needs inline scripts and styles; without it, helmet's strict defaults.
-      await app.register(
-        helmet,
-        docs
-          ? {
-              contentSecurityPolicy: {
-                directives: {
-                  defaultSrc: ["'self'"],
-                  scriptSrc: ["'self'", "'unsafe-inline'"],
-                  styleSrc: ["'self'", "'unsafe-inline'"],
-                  imgSrc: ["'self'", 'data:'],
-                },
-              },
-            }
-          : {},
-      );
-      await app.register(cors, {
-        origin: config.GATEWAY_CORS_ORIGINS.length
-          ? config.GATEWAY_CORS_ORIGINS.map((o) => new URL(o).origin)
-          : false,
-        methods: ['GET', 'POST', 'PUT', 'DELETE'],
-        allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
-        exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+      const securityHeaders = helmet(docs ? DOCS_CSP : {});
+      fastify.addHook('onRequest', (request, reply, done) => {
+        securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+          done(error === undefined ? undefined : (error as Error)),
+        );
       });
+      // No origins configured: no CORS at all (a browser on another origin gets no preflight answer).
+      if (config.GATEWAY_CORS_ORIGINS.length) {
+        await app.register(cors, {
+          origin: config.GATEWAY_CORS_ORIGINS.map((o) => new URL(o).origin),
+          methods: ['GET', 'POST', 'PUT', 'DELETE'],
+          allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+          exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+        });
+      }
     },
   };
 }

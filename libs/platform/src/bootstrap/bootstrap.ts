@@ -10,7 +10,8 @@ import { ErrorCode } from '../errors/error-code';
 import { startMetricsServer } from '../metrics/metrics-server';
 
 const MAX_URL_LENGTH = 4096;
-import { requestIdOf } from './logging';
+import type { Logger as PinoRoot } from 'pino';
+import { logRequests, requestIdOf, SERVICE_LOGGER } from './logging';
 
 export interface BootstrapOptions {
   service: string;
@@ -81,6 +82,7 @@ export async function buildApp(
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
+  logRequests(fastify, app.get<PinoRoot>(SERVICE_LOGGER, { strict: false }));
   if (options.openApi) {
     const builder = new DocumentBuilder()
       .setTitle(options.openApi.title)

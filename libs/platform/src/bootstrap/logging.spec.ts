@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import { withCorrelationId } from './correlation';
-import { loggerParams } from './logging';
+import { loggerOptions } from './logging';
 
 /** A pino logger with the services' options (redaction, mixin), writing JSON lines into an array. */
 function logger() {
@@ -13,7 +13,7 @@ function logger() {
       done();
     },
   });
-  const { level, base, redact, mixin } = loggerParams('test', 'info').pinoHttp as pino.LoggerOptions;
+  const { level, base, redact, mixin } = loggerOptions('test', 'info');
   return { log: pino({ level, base, redact, mixin }, stream), lines };
 }
 

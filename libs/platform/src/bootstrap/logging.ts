@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { scrubDeep, scrubText } from '../secrets/mask';
-import { currentCorrelationId } from './correlation';
+import type { FastifyInstance } from 'fastify';
+import { currentCorrelationId, withCorrelationId } from './correlation';
+
+/** The service's root pino logger (PlatformModule provides it). */
+export const SERVICE_LOGGER = Symbol('SERVICE_LOGGER');
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -57,42 +62,81 @@ export function scrubLogObject(object: Record<string, unknown>): Record<string, 
   return scrubDeep(object) as Record<string, unknown>;
 }
 
-export function loggerParams(service: string, level: string): Params {
+/**
+ * The options of every service's root logger: its name on every line, the correlation id of the request or
+ * job being handled (the mixin reads it from correlation.ts's scope), secrets redacted by path and masked by
+ * value in fields and messages.
+ */
+export function loggerOptions(service: string, level: string): LoggerOptions {
   return {
-    pinoHttp: {
-      level,
-      base: { service },
-      // A line written while a queue job is handled carries the job's correlation id (platform-worker.ts);
-      // request lines carry the request's through customProps below.
-      mixin: () => {
-        const correlationId = currentCorrelationId();
-        return correlationId ? { correlationId } : {};
+    level,
+    base: { service },
+    // A line written while a request (bootstrap.ts) or a queue job (platform-worker.ts) is handled carries
+    // its correlation id.
+    mixin: () => {
+      const correlationId = currentCorrelationId();
+      return correlationId ? { correlationId } : {};
+    },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { log: scrubLogObject },
+    hooks: {
+      // The message (and its format arguments) may quote a secret too: known values are replaced there.
+      logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? scrubText(a) : a)),
+        );
       },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { log: scrubLogObject },
-      hooks: {
-        // The message (and its format arguments) may quote a secret too: known values are replaced there.
-        logMethod(args: unknown[], method: (...a: unknown[]) => void) {
-          method.apply(
-            this,
-            args.map((a) => (typeof a === 'string' ? scrubText(a) : a)),
-          );
-        },
-      },
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const id = requestIdOf(req);
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: String(req.url).split('?')[0],
-        }),
-      },
-      customProps: (req: IncomingMessage) => ({ correlationId: req.headers['x-request-id'] }),
     },
   };
+}
+
+/**
+ * nestjs-pino over the service's root logger, with no HTTP middleware of its own (docs/adr/0024): pino-http
+ * made two child loggers per request (their level tables rebuilt each time), through Nest's middleware
+ * chain, which was a fifth of the gateway's CPU on a read. Requests get their access line and their
+ * correlation scope from two Fastify hooks instead (bootstrap.ts, `logRequests`), and every line written
+ * while one is handled is the root logger's with the request's correlation id.
+ */
+export function loggerParams(logger: Logger): Params {
+  return { pinoHttp: { logger }, useExisting: true, forRoutes: [] };
+}
+
+/** The service's root logger, writing JSON lines to stdout (or to `stream`, for tests). */
+export function createServiceLogger(service: string, level: string, stream?: DestinationStream): Logger {
+  return stream ? pino(loggerOptions(service, level), stream) : pino(loggerOptions(service, level));
+}
+
+/** The access line of a finished request: its id, method and path (never the query string), status, time. */
+export function accessLine(
+  request: { id: unknown; method: string; url: string },
+  statusCode: number,
+  responseTime: number,
+): Record<string, unknown> {
+  const id = String(request.id);
+  return {
+    req: { id, method: request.method, url: request.url.split('?')[0] },
+    res: { statusCode },
+    responseTime: Math.round(responseTime),
+    correlationId: id,
+  };
+}
+
+/**
+ * Every request is handled inside its correlation scope (the id it answers with in X-Request-Id), so each
+ * line logged while handling it carries that id; when it has been answered, one access line (health probes
+ * excepted). The scope is entered just before the handler, after the body is read; everything the service
+ * does for a request (guards, the controller, the error filter) runs inside the handler.
+ */
+export function logRequests(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    withCorrelationId(String(request.id), done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (!request.url.startsWith('/health')) {
+      const line = accessLine(request, reply.statusCode, reply.elapsedTime);
+      logger.info(line, reply.statusCode >= 500 ? 'request errored' : 'request completed');
+    }
+    done();
+  });
 }

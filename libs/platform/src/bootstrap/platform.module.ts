@@ -21,7 +21,7 @@ import { GracefulShutdown } from './graceful-shutdown.service';
 
 /** The desk's version (the root package's), Sentry's default release. */
 const DESK_VERSION = '0.1.0';
-import { loggerParams } from './logging';
+import { createServiceLogger, loggerParams, SERVICE_LOGGER } from './logging';
 
 export interface PlatformOptions<C extends PlatformConfig> {
   service: ServiceName;
@@ -65,11 +65,12 @@ export class PlatformModule {
     });
     // From Vault, the database password is asked for on every new connection (rotation without restart).
     const password = secrets.databasePassword();
+    const logger = createServiceLogger(options.service, config.LOG_LEVEL);
     return {
       module: PlatformModule,
       imports: [
         ConfigModule.forRoot(options.service, config, options.configToken, secrets),
-        LoggerModule.forRoot(loggerParams(options.service, config.LOG_LEVEL)),
+        LoggerModule.forRoot(loggerParams(logger)),
         TypeOrmModule.forRoot({
           ...dataSourceOptions(
             serviceDatabaseUrl(config.DATABASE_URL, options.databaseRole, options.databaseUrl),
@@ -92,7 +93,9 @@ export class PlatformModule {
         ErrorReportingFlush,
         { provide: QUEUE_METRICS_SERVICE, useValue: options.service },
         QueueMetrics,
+        { provide: SERVICE_LOGGER, useValue: logger },
       ],
+      exports: [SERVICE_LOGGER],
     };
   }
 }

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { loggerParams } from '../bootstrap/logging';
+import { loggerOptions } from '../bootstrap/logging';
 import { maskConfig, maskSecret, rememberSecret } from './mask';
 
-/** A logger configured as every service's (loggerParams), writing into a string. */
+/** A logger configured as every service's (loggerOptions), writing into a string. */
 function capture(): { logger: pino.Logger; text: () => string } {
   const chunks: string[] = [];
   const sink = new Writable({
@@ -13,7 +13,7 @@ function capture(): { logger: pino.Logger; text: () => string } {
       done();
     },
   });
-  const { redact, formatters, hooks } = loggerParams('test', 'info').pinoHttp as pino.LoggerOptions;
+  const { redact, formatters, hooks } = loggerOptions('test', 'info');
   return { logger: pino({ level: 'info', redact, formatters, hooks }, sink), text: () => chunks.join('') };
 }
 
