@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { BootstrapOptions } from '@desk/platform';
 import type { GatewayConfig } from './config';
@@ -34,13 +35,13 @@ export function gatewayAppOptions(config: GatewayConfig): Omit<BootstrapOptions,
       : undefined,
     configure: async (app) => {
       const fastify = app.getHttpAdapter().getInstance();
-      // helmet's middleware, built once (docs/adr/0024: @fastify/helmet builds it again for every request).
-      // The Swagger UI at /docs needs inline scripts and styles; without it, helmet's strict defaults.
-      const securityHeaders = helmet(docs ? DOCS_CSP : {});
-      fastify.addHook('onRequest', (request, reply, done) => {
-        securityHeaders(request.raw, reply.raw, (error?: unknown) =>
-          done(error === undefined ? undefined : (error as Error)),
-        );
+      // helmet's headers, worked out once (docs/adr/0024: @fastify/helmet builds helmet's middleware again for
+      // every request). The Swagger UI at /docs needs inline scripts and styles; without it, helmet's strict
+      // defaults.
+      const headers = securityHeaders(docs ? DOCS_CSP : {});
+      fastify.addHook('onRequest', (_request, reply, done) => {
+        void reply.headers(headers);
+        done();
       });
       // No origins configured: no CORS at all (a browser on another origin gets no preflight answer).
       if (config.GATEWAY_CORS_ORIGINS.length) {
@@ -53,6 +54,28 @@ export function gatewayAppOptions(config: GatewayConfig): Omit<BootstrapOptions,
       }
     },
   };
+}
+
+/**
+ * The headers helmet's middleware sets for these options, read off it once at boot: none of the options
+ * depends on the request (no CSP nonces), so every response gets the same ones.
+ */
+export function securityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: unknown) => {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let failure: unknown;
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    failure = error;
+  });
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error('helmet refused its options');
+  return headers;
 }
 
 /** /docs is served when GATEWAY_API_DOCS says so, and by default everywhere but in production. */

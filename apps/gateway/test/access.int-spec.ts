@@ -447,10 +447,34 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
   });
 
   it('sets security headers and answers CORS only for configured origins', async () => {
-    const res = await as(gw.adminKey, 'GET', '/v1/me');
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBeDefined();
-    expect(res.headers['strict-transport-security']).toBeDefined();
+    // helmet's defaults, on every answer: served, refused, not found, and in production's strict CSP.
+    const expected = {
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    for (const res of [
+      await as(gw.adminKey, 'GET', '/v1/me'),
+      await as('not-a-key', 'GET', '/v1/me'),
+      await as(gw.adminKey, 'GET', '/v1/no-such-route'),
+      await docs.production.app.inject({ url: '/v1/me' }),
+    ]) {
+      expect(res.headers).toMatchObject(expected);
+      expect(String(res.headers['content-security-policy'])).toMatch(/(^|;)default-src 'self'(;|$)/);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+    expect((await as('not-a-key', 'GET', '/v1/me')).statusCode).toBe(401);
+    expect(
+      String((await docs.production.app.inject({ url: '/v1/me' })).headers['content-security-policy']),
+    ).toMatch(/(^|;)script-src 'self'(;|$)/);
     const preflight = await gw.app.inject({
       method: 'OPTIONS',
       url: '/v1/orders',
