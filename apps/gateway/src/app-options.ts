@@ -74,7 +74,8 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
     failure = error;
   });
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error('helmet refused its options');
+  if (failure !== undefined)
+    throw failure instanceof Error ? failure : new Error('helmet refused its options');
   return headers;
 }
 
