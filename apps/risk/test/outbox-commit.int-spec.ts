@@ -128,6 +128,80 @@ describe("the outbox writes a transaction's jobs as it commits (real PostgreSQL 
     expect(rows.rows).toEqual([{ published: true }]);
   });
 
+  const published = async (eventId: string) => (await h.audits((a) => a.eventId === eventId)).length;
+  /** Waits for every event to be published once; then gives a stray one the relay's sweep to show up. */
+  const expectPublished = async (wanted: AuditEvent[], never: AuditEvent[]) => {
+    for (const e of wanted)
+      await waitFor(async () => ((await published(e.eventId)) === 1 ? true : undefined), {
+        what: `event ${e.eventId} published`,
+      });
+    await outbox.flush();
+    await new Promise((r) => setTimeout(r, 600)); // two sweeps
+    await outbox.flush();
+    for (const e of never) expect(await published(e.eventId)).toBe(0);
+  };
+
+  it('publishes nothing of a transaction whose commit fails after its outbox rows were written', async () => {
+    // A deferred constraint is checked by COMMIT itself: the outbox rows are written (just before it), then
+    // the commit fails. Nothing of the transaction may reach a queue.
+    await h.pg.query(`CREATE TABLE IF NOT EXISTS public.outbox_deferred (
+      id text PRIMARY KEY,
+      parent text REFERENCES public.outbox_deferred (id) DEFERRABLE INITIALLY DEFERRED)`);
+    await h.pg.query(`GRANT ALL ON public.outbox_deferred TO PUBLIC`);
+    const subject = randomUUID();
+    const doomed = [event(subject, 1), event(subject, 2)];
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO public.outbox_deferred (id, parent) VALUES ($1, 'missing')`, [subject]);
+        for (const e of doomed) await outbox.add(tx, JobName.AuditEvent, e);
+      }),
+    ).rejects.toThrow(/foreign key/);
+    const next = event(randomUUID(), 1);
+    await db.transaction((tx) => outbox.add(tx, JobName.AuditEvent, next));
+    await outbox.flush();
+    await expectPublished([next], doomed);
+    expect(await rowsOf(subject)).toEqual([]);
+  });
+
+  it('keeps the jobs added before a nested transaction that rolls back, and only those', async () => {
+    const subject = randomUUID();
+    const [before, inside, after] = [1, 2, 3].map((n) => event(subject, n)) as [
+      AuditEvent,
+      AuditEvent,
+      AuditEvent,
+    ];
+    await db.transaction(async (tx) => {
+      await outbox.add(tx, JobName.AuditEvent, before);
+      await expect(
+        tx.transaction(async (nested) => {
+          await outbox.add(nested, JobName.AuditEvent, inside);
+          throw new Error('the nested change failed');
+        }),
+      ).rejects.toThrow('the nested change failed');
+      await outbox.add(tx, JobName.AuditEvent, after);
+    });
+    expect((await rowsOf(subject)).map((r) => r.job_id)).toEqual([before.eventId, after.eventId]);
+    await outbox.flush();
+    await expectPublished([before, after], [inside]);
+  });
+
+  it('publishes the jobs of a nested transaction that commits only when the outer one does', async () => {
+    const subject = randomUUID();
+    const [outer, inner] = [1, 2].map((n) => event(subject, n)) as [AuditEvent, AuditEvent];
+    let seenBeforeOuterCommit = -1;
+    await db.transaction(async (tx) => {
+      await outbox.add(tx, JobName.AuditEvent, outer);
+      await tx.transaction((nested) => outbox.add(nested, JobName.AuditEvent, inner));
+      await outbox.flush();
+      await new Promise((r) => setTimeout(r, 300)); // a sweep, while the outer transaction is still open
+      seenBeforeOuterCommit = (await published(outer.eventId)) + (await published(inner.eventId));
+    });
+    expect(seenBeforeOuterCommit).toBe(0);
+    await outbox.flush();
+    await expectPublished([outer, inner], []);
+    expect((await rowsOf(subject)).map((r) => r.job_id)).toEqual([outer.eventId, inner.eventId]);
+  });
+
   it('writes at once when there is no transaction', async () => {
     const subject = randomUUID();
     await outbox.add(db.manager, JobName.AuditEvent, event(subject, 1));

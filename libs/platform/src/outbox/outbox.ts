@@ -14,6 +14,7 @@ import type {
   QueryRunner,
   TransactionCommitEvent,
   TransactionRollbackEvent,
+  TransactionStartEvent,
 } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { JOB_SCHEMAS, JobName, SCHEMA_VERSION, jobIdOf, type JobData } from '@desk/contracts';
@@ -29,9 +30,23 @@ export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
 
 /** An outbox row as written: job name, job id, payload (JSON). */
 type OutboxRow = [string, string, string];
+/** A row this process wrote and committed, with its id: what a relay round publishes from memory. */
+interface CommittedRow {
+  id: bigint;
+  name: JobName;
+  json: string;
+}
+/** A row as a relay round publishes it (read from the table, or from memory). */
+interface RelayRow {
+  id: string;
+  job_name: JobName;
+  payload: JobData<JobName>;
+}
 
-/** Rows read per round. */
+/** Rows published per round trip. */
 const BATCH = 200;
+/** More rows than this waiting in memory (a round stalled on Redis) and the next round reads the table. */
+const MAX_IN_MEMORY = 10 * BATCH;
 /**
  * A publish that has not answered in this long is given up for this round (Redis hung or unreachable):
  * the row stays unpublished and is published again later, which adds nothing twice (deterministic job ids).
@@ -46,11 +61,12 @@ const PRUNE_EVERY_MS = 60_000;
  * publish loses nothing (the relay publishes on restart), and re-publishing is harmless because every job
  * has a deterministic id.
  *
- * The relay never holds a database transaction (or a row lock) while it talks to Redis: it reads a batch
- * of unpublished rows, publishes the batch in one round trip per queue (addBulk) within
- * OUTBOX_PUBLISH_TIMEOUT_MS, and marks it published in a separate statement. Two relays on one table
- * (replicas) may publish a row both; BullMQ adds a job id once, so the second add is a no-op. While Redis is not connected the relay
- * does not try at all, and says so in the log (at most every 30 s).
+ * The relay never holds a database transaction (or a row lock) while it talks to Redis: it takes a batch
+ * of rows (those this process just committed, as it wrote them, or on a sweep every unpublished row in the
+ * table), publishes the batch in one round trip per queue (addBulk) within OUTBOX_PUBLISH_TIMEOUT_MS, and
+ * marks it published in a separate statement. Two relays on one table (replicas) may publish a row both;
+ * BullMQ adds a job id once, so the second add is a no-op. While Redis is not connected the relay does not
+ * try at all, and says so in the log (at most every 30 s).
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -67,17 +83,19 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
    * back writes none. Keyed by the transaction's query runner (TypeORM opens one per transaction).
    */
   private readonly pending = new WeakMap<QueryRunner, OutboxRow[]>();
-  /** The smallest row id each open transaction wrote (known once its rows are written, just before commit). */
-  private readonly written = new WeakMap<QueryRunner, bigint>();
+  /** The rows each open transaction wrote, with the ids they got (known just before it commits). */
+  private readonly written = new WeakMap<QueryRunner, CommittedRow[]>();
   /**
-   * The smallest id among the rows this process committed since the relay last read the table (null: none).
-   * A relay round after a commit reads from there, not from the table's first unpublished row: it never
-   * walks the index entries of rows published long ago, and a round with nothing new of ours reads nothing.
+   * Rows this process committed since the relay's last round, as it wrote them (docs/adr/0024, cut 31): a
+   * round after a commit publishes these without reading them back from the table. The table stays the
+   * record: whatever a round does not publish and mark (a failure, a crash, rows another process wrote) the
+   * next sweep reads from there.
    */
-  private floor: bigint | null = null;
+  private committedRows: CommittedRow[] = [];
   /**
-   * The next round reads every unpublished row (set every 250 ms, at start, and after a failed round): rows
-   * another process wrote (a replica, or a crashed predecessor) and rows a failed round left behind.
+   * The next round reads every unpublished row from the table (set every 250 ms, at start, and after a
+   * failed round): rows another process wrote (a replica, or a crashed predecessor) and rows a failed round
+   * left behind.
    */
   private sweep = true;
 
@@ -87,13 +105,25 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     @Inject(OUTBOX_SCHEMA) private readonly schema: string,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
   ) {
+    // Only the outermost transaction's commit makes rows committed, and only then are they published from
+    // memory. A transaction nested in another (a savepoint) writes the rows added before it first, so its
+    // rollback cannot take them; after any rollback, what the process wrote is left to the sweep.
     const subscriber: EntitySubscriberInterface = {
-      beforeTransactionCommit: (event: TransactionCommitEvent) => this.writePending(event.queryRunner),
+      beforeTransactionStart: (event: TransactionStartEvent) => {
+        const runner = event.queryRunner;
+        if (depthOf(runner) > 0) return this.writePending(runner);
+        this.pending.delete(runner);
+        this.written.delete(runner);
+        return undefined;
+      },
+      beforeTransactionCommit: (event: TransactionCommitEvent) =>
+        depthOf(event.queryRunner) > 1 ? undefined : this.writePending(event.queryRunner),
       afterTransactionCommit: (event: TransactionCommitEvent) => {
-        const first = this.written.get(event.queryRunner);
-        if (first === undefined) return;
+        if (event.queryRunner.isTransactionActive) return;
+        const rows = this.written.get(event.queryRunner);
+        if (rows === undefined) return;
         this.written.delete(event.queryRunner);
-        this.committed(first);
+        this.committed(rows);
       },
       afterTransactionRollback: (event: TransactionRollbackEvent) => {
         this.pending.delete(event.queryRunner);
@@ -124,25 +154,33 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     const rows = this.pending.get(runner);
     if (!rows) return;
     this.pending.delete(runner);
-    this.written.set(runner, await this.insert(runner.manager, rows));
+    const inserted = await this.insert(runner.manager, rows);
+    const before = this.written.get(runner);
+    this.written.set(runner, before ? [...before, ...inserted] : inserted);
   }
 
-  /** Writes the rows; returns the smallest id they got. */
-  private async insert(tx: EntityManager, rows: readonly OutboxRow[]): Promise<bigint> {
-    const ids: { first: string }[] = await tx.query(
-      `WITH w AS (
-         INSERT INTO "${this.schema}".outbox (job_name, job_id, payload)
-         SELECT n, i, p FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS r(n, i, p)
-         RETURNING id)
-       SELECT min(id)::text AS first FROM w`,
+  /**
+   * Writes the rows in the order given; returns each with the id it got. One statement draws the ids from
+   * the table's sequence row after row in that order, so the rows' ids ascend as they do.
+   */
+  private async insert(tx: EntityManager, rows: readonly OutboxRow[]): Promise<CommittedRow[]> {
+    const inserted: { id: string }[] = await tx.query(
+      `INSERT INTO "${this.schema}".outbox (job_name, job_id, payload)
+       SELECT n, i, p FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS r(n, i, p, k)
+        ORDER BY k
+       RETURNING id::text`,
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
     );
-    return BigInt(ids[0]!.first);
+    if (inserted.length !== rows.length) {
+      throw new Error(`outbox insert returned ${inserted.length} ids for ${rows.length} rows`);
+    }
+    const ids = inserted.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return rows.map((row, i) => ({ id: ids[i]!, name: row[0] as JobName, json: row[2] }));
   }
 
-  /** Rows from `first` on are committed: the next round after a commit reads from there at the latest. */
-  private committed(first: bigint): void {
-    if (this.floor === null || first < this.floor) this.floor = first;
+  /** The rows are committed: the next round publishes them (a sweep reads them from the table instead). */
+  private committed(rows: CommittedRow[]): void {
+    for (const row of rows) this.committedRows.push(row);
   }
 
   /** Adds an audit event inside the caller's transaction (the event exists exactly when the change does). */
@@ -199,44 +237,28 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   }
 
   /**
-   * One relay round: from the first unpublished row when sweeping, else from the first row this process
-   * committed since the last round (nothing to read when it committed none).
+   * One relay round: every unpublished row of the table when sweeping, else the rows this process committed
+   * since the last round, from memory.
    */
   private async drain(): Promise<void> {
-    // A round that fails reads everything again next time (flush), so taking the floor first loses nothing.
-    let from: bigint | null = this.sweep ? 0n : this.floor;
+    // A round that fails reads the table next time (flush), so taking the rows in memory first loses nothing.
+    const fresh = this.committedRows;
+    this.committedRows = [];
+    const sweep = this.sweep || fresh.length > MAX_IN_MEMORY;
     this.sweep = false;
-    this.floor = null;
-    while (from !== null) {
-      if (this.redis.status !== 'ready') {
-        throw new DependencyUnavailableError('redis', `Redis is ${this.redis.status}; nothing published`);
+    if (sweep) await this.relayTable();
+    else {
+      fresh.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (let i = 0; i < fresh.length; i += BATCH) {
+        const rows = fresh.slice(i, i + BATCH);
+        await this.publish(
+          rows.map((row) => ({
+            id: row.id.toString(),
+            job_name: row.name,
+            payload: JSON.parse(row.json) as JobData<JobName>,
+          })),
+        );
       }
-      const rows: { id: string; job_name: JobName; payload: JobData<JobName> }[] = await this.db.query(
-        `SELECT id, job_name, payload FROM "${this.schema}".outbox
-          WHERE published_at IS NULL AND id >= $1 ORDER BY id LIMIT ${BATCH}`,
-        [from.toString()],
-      );
-      if (!rows.length) break;
-      // One round trip per queue for the whole batch, audit events and order updates packed into batch jobs
-      // (job-batches.ts). The payloads were validated when they were added; if the batch is not in Redis
-      // within the deadline, none is marked and all are published again later.
-      const jobs = packBatches(rows.map((row) => ({ name: row.job_name, payload: row.payload })));
-      await withDeadline(this.jobs.publishValidated(jobs), OUTBOX_PUBLISH_TIMEOUT_MS);
-      // Each row packed into a batch job records that job's id: the re-drive sweep asks Redis about it.
-      const publishedAs: (string | null)[] = rows.map(() => null);
-      for (const job of jobs)
-        for (const m of job.members ?? []) publishedAs[m] = jobIdOf(job.name, job.payload);
-      // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the
-      // re-drive sweep to see them recorded.
-      await this.db.query(
-        `UPDATE "${this.schema}".outbox o
-            SET published_at = now(), published_as = p.published_as,
-                delivered_at = CASE WHEN o.job_name = ANY($3::text[]) THEN NULL ELSE now() END
-           FROM unnest($1::bigint[], $2::text[]) AS p(id, published_as)
-          WHERE o.id = p.id AND o.published_at IS NULL`,
-        [rows.map((row) => row.id), publishedAs, Object.keys(OUTBOX_RECEIPTS)],
-      );
-      from = rows.length < BATCH ? null : BigInt(rows[rows.length - 1]!.id) + 1n;
     }
     // Published rows are kept a day (the re-drive sweep reads them); pruning them is not urgent.
     if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
@@ -246,6 +268,55 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       );
     }
   }
+
+  /** Every unpublished row, whoever wrote it, BATCH at a time in id order. */
+  private async relayTable(): Promise<void> {
+    let from = 0n;
+    for (;;) {
+      const rows: RelayRow[] = await this.db.query(
+        `SELECT id, job_name, payload FROM "${this.schema}".outbox
+          WHERE published_at IS NULL AND id >= $1 ORDER BY id LIMIT ${BATCH}`,
+        [from.toString()],
+      );
+      if (rows.length) await this.publish(rows);
+      if (rows.length < BATCH) return;
+      from = BigInt(rows[rows.length - 1]!.id) + 1n;
+    }
+  }
+
+  /** Publishes the rows and marks them published: not marked unless Redis took them within the deadline. */
+  private async publish(rows: readonly RelayRow[]): Promise<void> {
+    if (this.redis.status !== 'ready') {
+      throw new DependencyUnavailableError('redis', `Redis is ${this.redis.status}; nothing published`);
+    }
+    // One round trip per queue for the whole batch, audit events and order updates packed into batch jobs
+    // (job-batches.ts). The payloads were validated when they were added; if the batch is not in Redis
+    // within the deadline, none is marked and all are published again later.
+    const jobs = packBatches(rows.map((row) => ({ name: row.job_name, payload: row.payload })));
+    await withDeadline(this.jobs.publishValidated(jobs), OUTBOX_PUBLISH_TIMEOUT_MS);
+    // Each row packed into a batch job records that job's id: the re-drive sweep asks Redis about it.
+    const publishedAs: (string | null)[] = rows.map(() => null);
+    for (const job of jobs)
+      for (const m of job.members ?? []) publishedAs[m] = jobIdOf(job.name, job.payload);
+    // A job no consumer confirms (OUTBOX_RECEIPTS) is done once published; the others wait for the
+    // re-drive sweep to see them recorded.
+    await this.db.query(
+      `UPDATE "${this.schema}".outbox o
+          SET published_at = now(), published_as = p.published_as,
+              delivered_at = CASE WHEN o.job_name = ANY($3::text[]) THEN NULL ELSE now() END
+         FROM unnest($1::bigint[], $2::text[]) AS p(id, published_as)
+        WHERE o.id = p.id AND o.published_at IS NULL`,
+      [rows.map((row) => row.id), publishedAs, Object.keys(OUTBOX_RECEIPTS)],
+    );
+  }
+}
+
+/**
+ * How many transactions deep the runner is: 1 inside an outermost transaction, more inside savepoints. TypeORM
+ * keeps the count in a protected field; its events do not carry it.
+ */
+function depthOf(runner: QueryRunner): number {
+  return (runner as unknown as { transactionDepth?: number }).transactionDepth ?? 0;
 }
 
 /** The promise's outcome, or a DependencyUnavailableError once `ms` have passed (the call is not undone). */
