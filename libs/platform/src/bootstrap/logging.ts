@@ -133,7 +133,8 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
     withCorrelationId(String(request.id), done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (!request.url.startsWith('/health')) {
+    // Built only when it will be written (the benchmark, and quiet deployments, log at warn).
+    if (logger.isLevelEnabled('info') && !request.url.startsWith('/health')) {
       const line = accessLine(request, reply.statusCode, reply.elapsedTime);
       logger.info(line, reply.statusCode >= 500 ? 'request errored' : 'request completed');
     }
