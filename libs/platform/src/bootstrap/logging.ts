@@ -125,8 +125,9 @@ export function accessLine(
 /**
  * Every request is handled inside its correlation scope (the id it answers with in X-Request-Id), so each
  * line logged while handling it carries that id; when it has been answered, one access line (health probes
- * excepted). The scope is entered just before the handler, after the body is read; everything the service
- * does for a request (guards, the controller, the error filter) runs inside the handler.
+ * excepted; a request whose client hung up first gets a `request aborted` line instead). The scope is
+ * entered just before the handler, after the body is read; everything the service does for a request
+ * (guards, the controller, the error filter) runs inside the handler.
  */
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('preHandler', (request, _reply, done) => {
@@ -137,6 +138,18 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
     if (logger.isLevelEnabled('info') && !request.url.startsWith('/health')) {
       const line = accessLine(request, reply.statusCode, reply.elapsedTime);
       logger.info(line, reply.statusCode >= 500 ? 'request errored' : 'request completed');
+    }
+    done();
+  });
+  // A client that hung up before its answer (a timeout on its side, say) gets no onResponse: its line is
+  // written when the connection closes with the answer unfinished.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (logger.isLevelEnabled('info') && !request.url.startsWith('/health')) {
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished) return;
+        const { req, correlationId } = accessLine(request, 0, 0);
+        logger.info({ req, correlationId }, 'request aborted');
+      });
     }
     done();
   });

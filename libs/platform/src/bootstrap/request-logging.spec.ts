@@ -74,6 +74,10 @@ describe('request logs', () => {
     expect(res.status).toBe(200);
     const access = linesOf('request completed').filter((l) => l.correlationId === 'req-search');
     expect(access).toHaveLength(1);
+    await sleep(20);
+    expect(lines.filter((l) => l.correlationId === 'req-search').map((l) => l.msg)).toEqual([
+      'request completed',
+    ]);
     expect(access[0]).toMatchObject({
       service: 'test',
       req: { id: 'req-search', method: 'GET', url: '/search' },
@@ -81,6 +85,29 @@ describe('request logs', () => {
     });
     expect(typeof access[0]!.responseTime).toBe('number');
     expect(JSON.stringify(lines)).not.toContain('query-secret-123');
+  });
+
+  it('a request whose client hangs up before the answer is logged as aborted', async () => {
+    const gone = new AbortController();
+    const request = fetch(`${base}/work`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-gone' },
+      body: JSON.stringify({ waitMs: 300 }),
+      signal: gone.signal,
+    });
+    await sleep(50);
+    gone.abort();
+    await expect(request).rejects.toThrow();
+    await sleep(400);
+    const mine = lines.filter((l) => l.correlationId === 'req-gone');
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          msg: 'request aborted',
+          req: { id: 'req-gone', method: 'POST', url: '/work' },
+        }),
+      ]),
+    );
   });
 
   it('a failed request is logged as errored; health probes are not logged', async () => {
