@@ -10,6 +10,8 @@ import { grants, type Role } from './role';
 import { SecurityAuditService } from './security-audit.service';
 import { SecurityMetrics } from './security-metrics';
 
+type Declaration = { isPublic: boolean; required: Role | undefined };
+
 /** Query parameters that look like credentials: refused, never read, never logged. */
 const CREDENTIAL_PARAMS = /^(api[_-]?key|key|token|access[_-]?token|auth|authorization|bearer)$/i;
 
@@ -28,9 +30,12 @@ export class AccessGuard implements CanActivate {
     @Inject(SecurityMetrics) private readonly metrics: SecurityMetrics,
   ) {}
 
+  /** What an endpoint declares (@Public, @RequireRole), read once per endpoint: it is fixed at boot. */
+  private readonly declared = new WeakMap<object, Map<object, Declaration>>();
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const { isPublic, required } = this.declarationOf(context);
+    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
 
     const query = request.query as Record<string, unknown> | undefined;
@@ -59,7 +64,6 @@ export class AccessGuard implements CanActivate {
     request.roles = auth.roles;
     request.keyExpiresAt = auth.expiresAt;
 
-    const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
     if (required === undefined || !grants(auth.roles, required)) {
       this.metrics.accessDenied.inc({ role: required ?? 'undeclared' });
       this.securityAudit.record(request, AuditAction.AccessDenied, {
@@ -71,5 +75,22 @@ export class AccessGuard implements CanActivate {
 
     await this.throttler.check(context, 'key');
     return true;
+  }
+
+  private declarationOf(context: ExecutionContext): Declaration {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let byHandler = this.declared.get(controller);
+    if (!byHandler) this.declared.set(controller, (byHandler = new Map()));
+    let declared = byHandler.get(handler);
+    if (!declared) {
+      const targets = [handler, controller];
+      declared = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
+        required: this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets),
+      };
+      byHandler.set(handler, declared);
+    }
+    return declared;
   }
 }

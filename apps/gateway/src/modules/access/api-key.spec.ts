@@ -14,6 +14,15 @@ describe('API keys', () => {
     expect(generateApiKey().key).not.toBe(key);
   });
 
+  it('derive the same digest and id as ever (keys stored by earlier releases still authenticate)', () => {
+    // Known answers from `sha256sum`, independent of this code: the stored digests and ids depend on them.
+    const key = `dsk_${'A'.repeat(43)}`;
+    expect(digestOf(key).toString('hex')).toBe(
+      '0300de8d29bab3b554fb9a92afdd973362f0b8cb66b16394c3ab1884d9e46896',
+    );
+    expect(keyIdOf(key)).toBe('kid_a42f9e5b6e7e9394');
+  });
+
   it('refuse anything that is not exactly a key', () => {
     const { key } = generateApiKey();
     expect(parseApiKey(key)).toBe(key);

@@ -69,3 +69,16 @@ describe('every gateway endpoint declares the role it needs', () => {
     expect(publicRoutes.sort()).toEqual(['HealthController.live', 'HealthController.ready']);
   });
 });
+
+describe('the gateway throttles by IP, key and order submission only', () => {
+  it('has no @Throttle or @SkipThrottle on any endpoint (GatewayThrottlerGuard does not read them)', async () => {
+    const carrying = (await routes())
+      .filter(({ controller, handler }) =>
+        [...Reflect.getMetadataKeys(handler), ...Reflect.getMetadataKeys(controller)].some(
+          (key) => typeof key === 'string' && key.startsWith('THROTTLER:'),
+        ),
+      )
+      .map((r) => r.route);
+    expect(carrying).toEqual([]);
+  });
+});
