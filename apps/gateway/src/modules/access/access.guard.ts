@@ -81,7 +81,7 @@ export class AccessGuard implements CanActivate {
     const controller = context.getClass();
     const handler = context.getHandler();
     let byHandler = this.declared.get(controller);
-    if (!byHandler) this.declared.set(controller, (byHandler = new Map()));
+    if (!byHandler) this.declared.set(controller, (byHandler = new Map<object, Declaration>()));
     let declared = byHandler.get(handler);
     if (!declared) {
       const targets = [handler, controller];
