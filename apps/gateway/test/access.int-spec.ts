@@ -446,6 +446,42 @@ describe('gateway access control (real PostgreSQL and Redis)', () => {
     expect((await as(gw.adminKey, 'POST', `/v1/operators/${randomUUID()}/disable`)).statusCode).toBe(404);
   });
 
+  it('answers with its request id on every answer: served, refused, not found, bad body, URL too long', async () => {
+    const cases = [
+      await as(gw.adminKey, 'GET', '/v1/me', undefined, { 'x-request-id': 'req-served' }),
+      await as('not-a-key', 'GET', '/v1/me', undefined, { 'x-request-id': 'req-refused' }),
+      await as(gw.adminKey, 'GET', '/v1/no-such-route', undefined, { 'x-request-id': 'req-missing' }),
+      await gw.app.inject({
+        method: 'POST',
+        url: '/v1/orders',
+        headers: {
+          authorization: `Bearer ${gw.adminKey}`,
+          'content-type': 'application/json',
+          'x-request-id': 'req-bad-json',
+        },
+        payload: '{"symbol":',
+      }),
+      await as(gw.adminKey, 'GET', `/v1/orders?${'a'.repeat(5000)}`, undefined, {
+        'x-request-id': 'req-too-long',
+      }),
+    ];
+    expect(cases.map((res) => [res.statusCode, res.headers['x-request-id']])).toEqual([
+      [200, 'req-served'],
+      [401, 'req-refused'],
+      [404, 'req-missing'],
+      [400, 'req-bad-json'],
+      [414, 'req-too-long'],
+    ]);
+    for (const res of cases.slice(1))
+      expect(res.json<{ error: { requestId: string } }>().error.requestId).toBe(res.headers['x-request-id']);
+    // Without one given, a fresh id: the same in the header and in the error body.
+    const fresh = await as('not-a-key', 'GET', '/v1/me');
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fresh.json<{ error: { requestId: string } }>().error.requestId).toBe(
+      fresh.headers['x-request-id'],
+    );
+  });
+
   it('sets security headers and answers CORS only for configured origins', async () => {
     // helmet's defaults, on every answer: served, refused, not found, and in production's strict CSP.
     const expected = {

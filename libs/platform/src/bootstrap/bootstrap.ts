@@ -67,22 +67,19 @@ export async function buildApp(
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: anything else is a 415, not a string body for the handler to guess at.
   fastify.removeContentTypeParser(['text/plain']);
-  // Long URLs are refused before routing (ids and filters are short; nothing legitimate needs more).
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (request.url.length > MAX_URL_LENGTH) {
-      const { status, body } = toErrorBody(
-        new AppError(ErrorCode.UriTooLong, 'request URL too long'),
-        String(request.id),
-        app.get(Logger),
-      );
-      return reply.status(status).send(body);
-    }
-    return undefined;
-  });
-  fastify.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', String(request.id));
-  });
+  // First: every answer, whatever refuses the request later, carries its id in X-Request-Id.
   logRequests(fastify, app.get<PinoRoot>(SERVICE_LOGGER, { strict: false }));
+  // Long URLs are refused before routing (ids and filters are short; nothing legitimate needs more).
+  // Callback hooks, not async ones: each runs on every request.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.url.length <= MAX_URL_LENGTH) return done();
+    const { status, body } = toErrorBody(
+      new AppError(ErrorCode.UriTooLong, 'request URL too long'),
+      String(request.id),
+      app.get(Logger),
+    );
+    void reply.status(status).send(body);
+  });
   if (options.openApi) {
     const builder = new DocumentBuilder()
       .setTitle(options.openApi.title)

@@ -123,9 +123,9 @@ export function accessLine(
 }
 
 /**
- * Every request is handled inside its correlation scope (the id it answers with in X-Request-Id), so each
- * line logged while handling it carries that id; when it has been answered, one access line (health probes
- * excepted; a request whose client hung up first gets a `request aborted` line instead). The scope is
+ * Every request is handled inside its correlation scope (the id it answers with in X-Request-Id, set before
+ * anything can refuse it), so each line logged while handling it carries that id; when it has been
+ * answered, one access line (health probes excepted; a request whose client hung up first gets a `request aborted` line instead). The scope is
  * entered just before the handler, after the body is read; everything the service does for a request
  * (guards, the controller, the error filter) runs inside the handler.
  */
@@ -141,9 +141,10 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
     }
     done();
   });
-  // A client that hung up before its answer (a timeout on its side, say) gets no onResponse: its line is
-  // written when the connection closes with the answer unfinished.
   fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', String(request.id));
+    // A client that hung up before its answer (a timeout on its side, say) gets no onResponse: its line
+    // is written when the connection closes with the answer unfinished.
     if (logger.isLevelEnabled('info') && !request.url.startsWith('/health')) {
       reply.raw.once('close', () => {
         if (reply.raw.writableFinished) return;
