@@ -69,28 +69,10 @@ export class LeasedThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const id = `{${key}:${throttlerName}}`;
+    const id = leaseId(key, throttlerName);
     for (;;) {
-      const now = Date.now();
-      const lease = this.leases.get(id);
-      if (lease && lease.blockedUntil > now) {
-        return {
-          totalHits: limit + 1,
-          timeToExpire: seconds(lease.windowEnd - now),
-          isBlocked: true,
-          timeToBlockExpire: seconds(lease.blockedUntil - now),
-        };
-      }
-      if (lease && lease.windowEnd > now && lease.left > 0) {
-        lease.left -= 1;
-        lease.hits += 1;
-        return {
-          totalHits: lease.hits,
-          timeToExpire: seconds(lease.windowEnd - now),
-          isBlocked: false,
-          timeToBlockExpire: 0,
-        };
-      }
+      const record = this.fromLease(id, limit);
+      if (record) return record;
       let renewal = this.renewing.get(id);
       if (!renewal) {
         renewal = this.renew(id, ttl, limit, blockDuration).finally(() => this.renewing.delete(id));
@@ -98,6 +80,35 @@ export class LeasedThrottlerStorage implements ThrottlerStorage {
       }
       await renewal;
     }
+  }
+
+  /**
+   * The answer this instance's lease gives without asking Redis (a request admitted from it, or the block
+   * it holds), or undefined when the lease must be renewed first. Synchronous: most requests end here.
+   */
+  fromLease(id: string, limit: number): ThrottlerStorageRecord | undefined {
+    const now = Date.now();
+    const lease = this.leases.get(id);
+    if (!lease) return undefined;
+    if (lease.blockedUntil > now) {
+      return {
+        totalHits: limit + 1,
+        timeToExpire: seconds(lease.windowEnd - now),
+        isBlocked: true,
+        timeToBlockExpire: seconds(lease.blockedUntil - now),
+      };
+    }
+    if (lease.windowEnd > now && lease.left > 0) {
+      lease.left -= 1;
+      lease.hits += 1;
+      return {
+        totalHits: lease.hits,
+        timeToExpire: seconds(lease.windowEnd - now),
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      };
+    }
+    return undefined;
   }
 
   private async renew(id: string, ttl: number, limit: number, blockDuration: number): Promise<void> {
@@ -127,6 +138,11 @@ export class LeasedThrottlerStorage implements ThrottlerStorage {
       if (lease.windowEnd <= now && lease.blockedUntil <= now) this.leases.delete(id);
     }
   }
+}
+
+/** A client's lease (and its Redis keys): one hash slot per client and throttler. */
+export function leaseId(key: string, throttlerName: string): string {
+  return `{${key}:${throttlerName}}`;
 }
 
 function parseAnswer(answer: unknown): [number, number, number] {

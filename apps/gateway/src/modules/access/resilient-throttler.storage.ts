@@ -2,7 +2,7 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { dependencyFailureOf } from '@desk/platform';
-import { LeasedThrottlerStorage } from './leased-throttler.storage';
+import { LeasedThrottlerStorage, leaseId } from './leased-throttler.storage';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -23,7 +23,22 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
     this.shared = new LeasedThrottlerStorage(redis);
   }
 
-  async increment(
+  increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    // Most requests are answered from this instance's lease, without a round trip or an async frame.
+    if (this.redis.status === 'ready' && !this.degraded) {
+      const record = this.shared.fromLease(leaseId(key, throttlerName), limit);
+      if (record) return Promise.resolve(record);
+    }
+    return this.count(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  private async count(
     key: string,
     ttl: number,
     limit: number,

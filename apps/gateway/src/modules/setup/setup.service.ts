@@ -32,8 +32,11 @@ const RULES: Record<SetupPhase, string> = {
  */
 @Injectable()
 export class SetupService {
-  /** The phase, from memory while the gateway listens for its change (it changes once in a desk's life). */
-  private readonly current: () => Promise<SetupRecord>;
+  /**
+   * The phase as shown, from memory while the gateway listens for its change (it changes once in a desk's
+   * life); one frozen view shared by every who-am-I answer until then.
+   */
+  private readonly current: () => Promise<Readonly<SetupView>>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -42,13 +45,13 @@ export class SetupService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CredentialCache) private readonly cache: CredentialCache,
   ) {
-    const read = cache.memo(() => this.setup.read());
+    const read = cache.memo(async () => Object.freeze(toView(await this.setup.read())));
     this.current = () => read('phase');
   }
 
   /** For display only: a decision reads the phase in its own transaction (isBootstrap). */
-  async view(): Promise<SetupView> {
-    return toView(await this.current());
+  view(): Promise<Readonly<SetupView>> {
+    return this.current();
   }
 
   /** Whether the bootstrap rules apply to a change in `tx` (share-locks the phase until `tx` ends). */
