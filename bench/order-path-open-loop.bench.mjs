@@ -36,6 +36,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CHAIN_JOBS = Number(process.env.BENCH_CHAIN_JOBS ?? 5000);
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const HTTP_CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 32);
+const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const autocannon = createRequire(join(ROOT, 'package.json'))('autocannon');
 
 const pct = (sorted, p) =>
@@ -65,6 +66,22 @@ function cpuSnapshot(platform) {
   out.postgres = pidsNamed('postgres').reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   out.redis = pidsNamed('redis-server').reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   return out;
+}
+/**
+ * Waits (up to 60 s) until the desk has worked off what the run before left behind (the audit chain, the
+ * projections): each of its processes, PostgreSQL and Redis under 5 % of a core over half a second. An idle
+ * desk spends 1–2 %.
+ */
+async function settle(platform) {
+  const deadline = Date.now() + 60_000;
+  let before = cpuSnapshot(platform);
+  while (Date.now() < deadline) {
+    await sleep(500);
+    const after = cpuSnapshot(platform);
+    const busy = Object.keys(after).some((name) => after[name] - before[name] > 0.025);
+    before = after;
+    if (!busy) return;
+  }
 }
 async function redisCommands(redisUrl) {
   const { default: Redis } = await import(require.resolve('ioredis'));
@@ -147,6 +164,7 @@ async function hammer(url, { method = 'GET', headers = {}, body } = {}) {
     .filter(([code]) => code.startsWith('2'))
     .reduce((sum, [, v]) => sum + v.count, 0);
   return {
+    ok,
     perSecond: Math.round(ok / HTTP_SECONDS),
     non2xx: result.non2xx + result.errors,
     p50: result.latency.p50,
@@ -155,10 +173,32 @@ async function hammer(url, { method = 'GET', headers = {}, body } = {}) {
 }
 
 /**
+ * The desk and bare Fastify measured in turns (HTTP_ROUNDS rounds, bare first in each, `between` after
+ * each), so that both sides of a ratio see the machine as it was then: on a shared VM its speed drifts by
+ * half within minutes. Each side: requests per second over all its rounds, the median p50, the worst p99.
+ */
+async function alternate(bare, desk, between) {
+  const runs = { bare: [], desk: [] };
+  for (let i = 0; i < HTTP_ROUNDS; i++) {
+    runs.bare.push(await bare());
+    runs.desk.push(await desk());
+    await between();
+  }
+  const merge = (rs) => ({
+    perSecond: Math.round(rs.reduce((sum, r) => sum + r.ok, 0) / (HTTP_SECONDS * rs.length)),
+    rounds: rs.map((r) => r.perSecond),
+    non2xx: rs.reduce((sum, r) => sum + r.non2xx, 0),
+    p50: rs.map((r) => r.p50).sort((a, b) => a - b)[Math.floor(rs.length / 2)],
+    p99: Math.max(...rs.map((r) => r.p99)),
+  });
+  return { bare: merge(runs.bare), desk: merge(runs.desk) };
+}
+
+/**
  * Bare Fastify (the gateway's own version) in a process of its own, with the same two routes answering
  * fixed bodies: GET /v1/me, and POST /v1/orders parsing the JSON body and answering 202.
  */
-async function bareFastify() {
+async function startBareFastify() {
   const fastifyPath = createRequire(join(ROOT, 'apps', 'gateway', 'package.json')).resolve('fastify');
   const source = `
     const app = require(${JSON.stringify(fastifyPath)})({ logger: false });
@@ -168,18 +208,7 @@ async function bareFastify() {
   `;
   const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
-  try {
-    return {
-      read: await hammer(`${base}/v1/me`),
-      submit: await hammer(`${base}/v1/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: () => ({ body: ORDER_BODY }),
-      }),
-    };
-  } finally {
-    child.kill();
-  }
+  return { base, stop: () => child.kill() };
 }
 const ORDER_BODY = JSON.stringify({ symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: '0.001' });
 
@@ -226,7 +255,7 @@ try {
   }
   for (const rate of RATES) {
     const total = rate * SECONDS;
-    await sleep(2000); // the previous rate's tail settles out of the counters
+    await settle(platform); // the previous rate's tail settles out of the counters
     const cpuBefore = cpuSnapshot(platform);
     const commandsBefore = await redisCommands(env.redisUrl);
     const txBefore = await pgTransactions(pg);
@@ -332,33 +361,53 @@ try {
     });
     console.log(JSON.stringify(rows[rows.length - 1]));
   }
-  // The gateway alone: an authenticated, throttled read, then order submission (accepted, durable, 202).
-  // Submission goes last: the orders it accepts keep the rest of the desk busy after it.
-  await sleep(2000);
-  http.desk = {
-    read: await hammer(`${platform.baseUrl}/v1/me`, { headers: { authorization: `Bearer ${key}` } }),
-    submit: await hammer(`${platform.baseUrl}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: () => ({
-        body: ORDER_BODY,
-        headers: {
-          authorization: `Bearer ${key}`,
-          'content-type': 'application/json',
-          'idempotency-key': randomUUID(),
-        },
-      }),
-    }),
-  };
+  // The gateway alone, in turns with bare Fastify: an authenticated, throttled read, then order submission
+  // (accepted, durable, 202). Submission goes last: the orders it accepts keep the rest of the desk busy
+  // after it, so each round waits for the desk to go quiet again. Both start once the desk has worked off
+  // the orders above, so that what is measured is the gateway.
+  await settle(platform);
+  const bare = await startBareFastify();
+  try {
+    const reads = await alternate(
+      () => hammer(`${bare.base}/v1/me`),
+      () => hammer(`${platform.baseUrl}/v1/me`, { headers: { authorization: `Bearer ${key}` } }),
+      async () => {},
+    );
+    const submits = await alternate(
+      () =>
+        hammer(`${bare.base}/v1/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: () => ({ body: ORDER_BODY }),
+        }),
+      () =>
+        hammer(`${platform.baseUrl}/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: () => ({
+            body: ORDER_BODY,
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
+          }),
+        }),
+      () => settle(platform),
+    );
+    http.desk = { read: reads.desk, submit: submits.desk };
+    http.bare = { read: reads.bare, submit: submits.bare };
+  } finally {
+    bare.stop();
+  }
   console.log(JSON.stringify({ gateway: http.desk }));
+  console.log(JSON.stringify({ bareFastify: http.bare }));
 } finally {
   await pg.end();
   await platform.stop();
   await dropDatabase(db.name);
   await clearRedisPrefix(prefix);
 }
-http.bare = await bareFastify();
-console.log(JSON.stringify({ bareFastify: http.bare }));
 const chain = await bareChain(env.redisUrl);
 console.log(JSON.stringify({ bareBullmqChain: chain }));
 const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? ''}`;
@@ -387,7 +436,7 @@ const lines = [
   '',
   `Bare BullMQ chain (three hops between processes, same Redis): ${chain.perSecond} jobs/s over ${chain.jobs} jobs.`,
   '',
-  `HTTP, ${HTTP_CONNECTIONS} connections for ${HTTP_SECONDS} s each (autocannon):`,
+  `HTTP, ${HTTP_CONNECTIONS} connections, ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s per side, bare Fastify and the desk in turns (autocannon; each round's req/s in brackets):`,
   '',
   '| route | desk req/s (p50 / p99 ms) | bare Fastify req/s (p50 / p99 ms) | desk ÷ bare |',
   '| ----- | ------------------------- | --------------------------------- | ----------- |',
@@ -397,7 +446,7 @@ const lines = [
         ['POST /v1/orders (authenticated, throttled, durable, 202)', http.desk.submit, http.bare.submit],
       ].map(
         ([route, d, b]) =>
-          `| ${route} | ${d.perSecond} (${d.p50} / ${d.p99})${d.non2xx ? `, ${d.non2xx} not 2xx` : ''} | ${b.perSecond} (${b.p50} / ${b.p99}) | ${((100 * d.perSecond) / b.perSecond).toFixed(1)} % |`,
+          `| ${route} | ${d.perSecond} (${d.p50} / ${d.p99}) [${d.rounds.join(', ')}]${d.non2xx ? `, ${d.non2xx} not 2xx` : ''} | ${b.perSecond} (${b.p50} / ${b.p99}) [${b.rounds.join(', ')}] | ${((100 * d.perSecond) / b.perSecond).toFixed(1)} % |`,
       )
     : []),
   '',
