@@ -38,16 +38,10 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
     return this.count(key, ttl, limit, blockDuration, throttlerName);
   }
 
-  private async count(
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    throttlerName: string,
-  ): Promise<ThrottlerStorageRecord> {
+  private async count(...args: Parameters<ThrottlerStorage['increment']>): Promise<ThrottlerStorageRecord> {
     if (this.redis.status === 'ready') {
       try {
-        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        const record = await this.shared.increment(...args);
         this.setDegraded(false);
         return record;
       } catch (error) {
@@ -55,7 +49,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
       }
     }
     this.setDegraded(true);
-    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    return this.local.increment(...args);
   }
 
   onApplicationShutdown(): void {
